@@ -1,0 +1,79 @@
+"""The contract every pass follows, modelled on Fixit rules and LibCST codemods.
+
+A pass is one `OptimizationPass` subclass in its own module. It carries:
+
+- `code`, `name` and `summary`: a stable identity for reports and `--select`;
+- `triggers`: cheap substrings, one of which must appear in a function's source
+  before the pass is worth a libcst parse (the scan prefilter);
+- `EXAMPLES` (before/after module sources) and `NON_EXAMPLES` (sources the pass
+  must leave unchanged), which the test suite expands into transform tests,
+  equivalence checks and micro-benchmarks;
+- precondition code that declines whenever a fact it needs is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
+from libcst.metadata import ParentNodeProvider, QualifiedNameProvider, ScopeProvider
+
+
+@dataclass(frozen=True)
+class Example:
+    """A module before and after the pass; its first function is the one to verify."""
+
+    before: str
+    after: str
+
+
+class OptimizationPass(VisitorBasedCodemodCommand):
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    triggers: ClassVar[tuple[str, ...]]
+    EXAMPLES: ClassVar[tuple[Example, ...]]
+    NON_EXAMPLES: ClassVar[tuple[str, ...]]
+
+    METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider, ParentNodeProvider)
+
+    @classmethod
+    def may_apply(cls, source: str) -> bool:
+        """Cheap text check: can this pass possibly match somewhere in `source`?"""
+        return any(trigger in source for trigger in cls.triggers)
+
+    @classmethod
+    def documentation(cls) -> str:
+        return f"{cls.code} {cls.name}\n\n{(cls.__doc__ or '').strip()}\n"
+
+
+def apply_pass(pass_class: type[OptimizationPass], module: cst.Module) -> cst.Module:
+    """Run one pass over a module; the module is returned unchanged when it declines."""
+    try:
+        return pass_class(CodemodContext()).transform_module(module)
+    except SkipFile:
+        return module
+
+
+def apply_passes(
+    pass_classes: Sequence[type[OptimizationPass]], module: cst.Module, max_rounds: int = 4
+) -> tuple[cst.Module, tuple[str, ...]]:
+    """Apply passes until nothing changes (bounded), returning the codes that fired."""
+    fired: list[str] = []
+    for _ in range(max_rounds):
+        changed = False
+        for pass_class in pass_classes:
+            if not pass_class.may_apply(module.code):
+                continue
+            updated = apply_pass(pass_class, module)
+            if not updated.deep_equals(module):
+                module = updated
+                changed = True
+                if pass_class.code not in fired:
+                    fired.append(pass_class.code)
+        if not changed:
+            break
+    return module, tuple(fired)

@@ -1,0 +1,172 @@
+"""Typed values the stages hand to each other, in one direction.
+
+parse -> ParsedFile -> analyze -> FunctionFacts -> rewrite -> Candidate
+      -> verify -> Verdict -> measure -> Timing -> orchestrate -> FileReport
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import libcst as cst
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The bytes of a user's file exactly as read, plus how to decode them."""
+
+    path: Path
+    raw: bytes
+    text: str
+    encoding: str
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """A module-level function found by the parse stage."""
+
+    name: str
+    lineno: int
+    end_lineno: int
+    source: str
+    params: tuple[str, ...]
+    annotated_params: tuple[str, ...]
+    is_async: bool
+    is_generator: bool
+    decorators: tuple[str, ...]
+
+    @property
+    def is_fully_typed(self) -> bool:
+        return set(self.params) <= set(self.annotated_params)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    source: SourceFile
+    module: cst.Module
+    functions: tuple[FunctionInfo, ...]
+    module_name: str
+    project_root: Path
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """What static analysis knows about one function."""
+
+    info: FunctionInfo
+    impurities: tuple[str, ...]
+    loop_count: int
+    applicable_passes: tuple[str, ...]
+
+    @property
+    def is_pure(self) -> bool:
+        return not self.impurities
+
+
+CandidateOrigin = Literal["pass", "llm"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A whole-module rewrite that changes exactly one function."""
+
+    function: str
+    lineno: int
+    rules: tuple[str, ...]
+    origin: CandidateOrigin
+    original_code: str
+    module_code: str
+    explanation: str = ""
+
+    @property
+    def label(self) -> str:
+        return "+".join(self.rules)
+
+
+VerdictStatus = Literal["equivalent", "counterexample", "unverifiable"]
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    arguments: str
+    original: str
+    candidate: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: VerdictStatus
+    examples: int
+    strategy_sources: tuple[str, ...]
+    detail: str = ""
+    counterexample: Counterexample | None = None
+    mutates_arguments: bool = False
+
+    @property
+    def is_equivalent(self) -> bool:
+        return self.status == "equivalent"
+
+
+SizeDecision = Literal["faster", "slower", "no change"]
+
+
+@dataclass(frozen=True)
+class SizeTiming:
+    """Original vs candidate at one input size; ratio > 1 means the candidate is faster."""
+
+    size: int
+    ratio: float
+    low: float
+    high: float
+    decision: SizeDecision
+    original_seconds: float
+    candidate_seconds: float
+
+    @property
+    def spread(self) -> float:
+        return (self.high - self.low) / 2
+
+
+@dataclass(frozen=True)
+class Timing:
+    sizes: tuple[SizeTiming, ...]
+    floor: float
+    python: str
+    isolation: str
+    detail: str = ""
+
+    @property
+    def headline(self) -> SizeTiming | None:
+        return self.sizes[-1] if self.sizes else None
+
+    @property
+    def accepted(self) -> bool:
+        headline = self.headline
+        if headline is None or headline.decision != "faster":
+            return False
+        return all(size.decision != "slower" for size in self.sizes)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    candidate: Candidate
+    verdict: Verdict
+    timing: Timing | None
+    accepted: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileReport:
+    path: Path
+    outcomes: tuple[Outcome, ...] = ()
+    error: str | None = None
+    original_text: str = ""
+    new_text: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def accepted(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.accepted)
