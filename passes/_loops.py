@@ -1,0 +1,360 @@
+"""Helpers shared by the algorithmic passes (OPT102-OPT115).
+
+Like `_support`, every helper answers conservatively: `None` or `False` means
+"not proven" and the calling pass must decline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext
+from libcst.metadata import Assignment, GlobalScope, Scope, ScopeProvider
+
+from passes._support import FunctionFacts, name_references
+from passes.base import OptimizationPass
+
+Loop = cst.For | cst.While
+
+BUILTIN_CONTAINERS = frozenset({"list", "tuple", "set", "frozenset", "dict", "str", "bytes"})
+LIST_GENERICS = frozenset({"list", "List"})
+SIZED_GENERICS = frozenset(
+    {"list", "List", "tuple", "Tuple", "set", "Set", "frozenset", "FrozenSet", "dict", "Dict"}
+)
+ITERABLE_GENERICS = SIZED_GENERICS | frozenset(
+    {"Sequence", "MutableSequence", "Iterable", "Collection", "AbstractSet", "Mapping"}
+)
+HASHABLE_ELEMENTS = frozenset({"int", "str", "bool", "bytes", "float", "complex", "None"})
+
+
+class FunctionPass(OptimizationPass):
+    """An `OptimizationPass` that keeps a stack of `FunctionFacts` while visiting."""
+
+    def __init__(self, context: CodemodContext) -> None:
+        super().__init__(context)
+        self.functions: list[FunctionFacts] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(FunctionFacts(self, node))
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        self.functions.pop()
+        return updated_node
+
+    @property
+    def facts(self) -> FunctionFacts | None:
+        return self.functions[-1] if self.functions else None
+
+
+# --- names -------------------------------------------------------------------------
+
+
+def _has_star_import(module: cst.Module | None) -> bool:
+    if module is None:
+        return True
+    return bool(m.findall(module, m.ImportFrom(names=m.ImportStar())))
+
+
+def _scope_chain(facts: FunctionFacts) -> Iterator[Scope]:
+    scope: Scope | None = facts.scope
+    while scope is not None:
+        yield scope
+        if isinstance(scope, GlobalScope):
+            return
+        scope = scope.parent
+
+
+def builtin_available(facts: FunctionFacts, module: cst.Module | None, name: str) -> bool:
+    """A new reference to `name` written inside this function reaches the builtin."""
+    if facts.scope is None or _has_star_import(module):
+        return False
+    return not any(name in scope.assignments for scope in _scope_chain(facts))
+
+
+def import_available(
+    facts: FunctionFacts, module: cst.Module | None, name: str, from_module: str | None
+) -> bool:
+    """`name` can be bound by `import name` / `from from_module import name` without
+    clashing: it is unbound everywhere visible, or bound only by that same import."""
+    if facts.scope is None or _has_star_import(module):
+        return False
+    for scope in _scope_chain(facts):
+        for assignment in scope.assignments[name]:
+            node = getattr(assignment, "node", None)
+            if not isinstance(scope, GlobalScope) or not _is_import_of(node, name, from_module):
+                return False
+    return True
+
+
+def _is_import_of(node: object, name: str, from_module: str | None) -> bool:
+    if from_module is None:
+        return isinstance(node, cst.Import) and any(
+            isinstance(alias.name, cst.Name) and alias.name.value == name and alias.asname is None
+            for alias in node.names
+        )
+    return (
+        isinstance(node, cst.ImportFrom)
+        and node.relative == ()
+        and node.module is not None
+        and cst.Module([]).code_for_node(node.module) == from_module
+        and not isinstance(node.names, cst.ImportStar)
+        and all(
+            isinstance(alias.name, cst.Name) and alias.name.value == name and alias.asname is None
+            for alias in node.names
+            if alias.evaluated_alias == name or alias.evaluated_name == name
+        )
+    )
+
+
+def binding_nodes(facts: FunctionFacts, name: str) -> list[cst.CSTNode] | None:
+    """Every node binding `name` in this function, or None unless it is a private local."""
+    if facts.scope is None or not facts.is_private_local(name):
+        return None
+    nodes: list[cst.CSTNode] = []
+    for assignment in facts.scope.assignments[name]:
+        if not isinstance(assignment, Assignment):
+            return None
+        nodes.append(assignment.node)
+    return nodes
+
+
+def resolves_locally(
+    transformer: OptimizationPass, facts: FunctionFacts, node: cst.Name
+) -> bool | None:
+    """True when `node` names a binding of this function (or a comprehension inside
+    it), False when it reaches a global or builtin, None when unknown."""
+    scope = transformer.get_metadata(ScopeProvider, node, None)
+    while scope is not None:
+        if node.value in scope.assignments:
+            return True
+        if scope is facts.scope:
+            return False
+        if isinstance(scope, GlobalScope):
+            return None
+        scope = scope.parent
+    return None
+
+
+# --- annotations -------------------------------------------------------------------
+
+
+def generic_of(annotation: cst.BaseExpression | None) -> tuple[str, list[cst.BaseExpression]]:
+    """("list", [int]) for `list[int]`; ("", []) when not a simple generic."""
+    if annotation is None:
+        return "", []
+    target = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+    if isinstance(target, cst.Name):
+        generic = target.value
+    elif isinstance(target, cst.Attribute):
+        generic = target.attr.value
+    else:
+        return "", []
+    if not isinstance(annotation, cst.Subscript):
+        return generic, []
+    args: list[cst.BaseExpression] = []
+    for element in annotation.slice:
+        if not isinstance(element.slice, cst.Index):
+            return "", []
+        args.append(element.slice.value)
+    return generic, args
+
+
+def param_generic(facts: FunctionFacts, name: str) -> tuple[str, list[cst.BaseExpression]]:
+    """The annotation generic of a parameter that the function never rebinds."""
+    binding = facts.single_binding(name)
+    if not isinstance(binding, cst.Param) or binding.star or binding.annotation is None:
+        return "", []
+    return generic_of(binding.annotation.annotation)
+
+
+def simple_type(annotation: cst.BaseExpression | None) -> str | None:
+    if isinstance(annotation, cst.Name) and annotation.value in HASHABLE_ELEMENTS:
+        return annotation.value
+    return None
+
+
+def homogeneous_element(generic: str, args: Sequence[cst.BaseExpression]) -> str | None:
+    """The simple element type of list[T], Sequence[T], set[T], tuple[T, ...], ..."""
+    if generic in {"tuple", "Tuple"}:
+        if len(args) == 2 and isinstance(args[1], cst.Ellipsis):
+            return simple_type(args[0])
+        return None
+    if generic in ITERABLE_GENERICS - {"dict", "Dict", "Mapping"} and len(args) == 1:
+        return simple_type(args[0])
+    return None
+
+
+def known_iterable(facts: FunctionFacts, expr: cst.BaseExpression) -> bool:
+    """`expr` is a builtin container or builtin iterator, so iterating it (or asking
+    its length hint) runs no user code and raises nothing."""
+    if isinstance(expr, cst.Name):
+        generic, _ = param_generic(facts, expr.value)
+        return generic in ITERABLE_GENERICS or generic in {"str", "bytes"}
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Name)
+        and expr.func.value == "range"
+        and facts.is_builtin(expr.func, "range")
+    ):
+        return all(
+            facts.type_of(arg.value) == "int" and not arg.keyword and not arg.star
+            for arg in expr.args
+        ) and 1 <= len(expr.args) <= 3
+    return False
+
+
+# --- statements --------------------------------------------------------------------
+
+
+def assigned_value(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """`value` when `statement` is exactly `name = value`."""
+    if m.matches(
+        statement,
+        m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(name))])]),
+    ):
+        return statement.body[0].value  # type: ignore[attr-defined,no-any-return]
+    return None
+
+
+def enclosing_statement(facts: FunctionFacts, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The nearest SimpleStatementLine or compound statement around `node`."""
+    current: cst.CSTNode | None = node
+    while current is not None and not isinstance(
+        current, cst.SimpleStatementLine | cst.BaseCompoundStatement
+    ):
+        current = facts.parent(current)
+    return current
+
+
+def inside(facts: FunctionFacts, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+    current: cst.CSTNode | None = node
+    while current is not None:
+        if current is ancestor:
+            return True
+        current = facts.parent(current)
+    return False
+
+
+def enclosing_loops(facts: FunctionFacts, node: cst.CSTNode) -> list[Loop]:
+    """Loops of this function around `node`, innermost first (comprehensions stop it)."""
+    loops: list[Loop] = []
+    current = facts.parent(node)
+    while current is not None and current is not facts.function:
+        if isinstance(current, cst.For | cst.While):
+            loops.append(current)
+        if isinstance(current, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            return []
+        current = facts.parent(current)
+    return loops
+
+
+def is_generator_or_async(function: cst.FunctionDef) -> bool:
+    if function.asynchronous is not None:
+        return True
+    return bool(m.findall(function.body, m.Yield() | m.Await()))
+
+
+def membership_target(facts: FunctionFacts, reference: cst.Name) -> cst.BaseExpression | None:
+    """For `v in name` / `v not in name` (a one-operator comparison whose right side
+    is `reference`), return `v`."""
+    target = facts.parent(reference)
+    if not (
+        isinstance(target, cst.ComparisonTarget)
+        and target.comparator is reference
+        and isinstance(target.operator, cst.In | cst.NotIn)
+    ):
+        return None
+    comparison = facts.parent(target)
+    if isinstance(comparison, cst.Comparison) and len(comparison.comparisons) == 1:
+        return comparison.left
+    return None
+
+
+def method_call(facts: FunctionFacts, reference: cst.Name) -> tuple[str, cst.Call] | None:
+    """("append", call) when `reference` is the receiver of `name.append(...)`."""
+    attribute = facts.parent(reference)
+    if not isinstance(attribute, cst.Attribute) or attribute.value is not reference:
+        return None
+    call = facts.parent(attribute)
+    if isinstance(call, cst.Call) and call.func is attribute:
+        return attribute.attr.value, call
+    return None
+
+
+def plain_args(call: cst.Call, count: int) -> list[cst.BaseExpression] | None:
+    """The positional argument values when `call` has exactly `count` plain ones."""
+    if len(call.args) != count or any(arg.keyword or arg.star for arg in call.args):
+        return None
+    return [arg.value for arg in call.args]
+
+
+def is_builtin_len_of(facts: FunctionFacts, reference: cst.Name) -> bool:
+    arg = facts.parent(reference)
+    call = facts.parent(arg) if isinstance(arg, cst.Arg) else None
+    return (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Name)
+        and call.func.value == "len"
+        and facts.is_builtin(call.func, "len")
+        and plain_args(call, 1) is not None
+        and call.args[0].value is reference
+    )
+
+
+def references(node: cst.CSTNode, name: str) -> list[cst.Name]:
+    return name_references(node, name)
+
+
+def is_hashable_constant(expr: cst.BaseExpression) -> str | None:
+    """The type of a literal constant (with an optional sign) that is hashable."""
+    if isinstance(expr, cst.UnaryOperation) and isinstance(
+        expr.operator, cst.Minus | cst.Plus
+    ):
+        inner = is_hashable_constant(expr.expression)
+        return inner if inner in {"int", "float", "complex"} else None
+    if isinstance(expr, cst.Integer):
+        return "int"
+    if isinstance(expr, cst.Float):
+        return "float"
+    if isinstance(expr, cst.Imaginary):
+        return "complex"
+    if isinstance(expr, cst.SimpleString):
+        return "bytes" if "b" in expr.prefix.lower() else "str"
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = is_hashable_constant(expr.left), is_hashable_constant(expr.right)
+        return left if left == right else None
+    if isinstance(expr, cst.Name) and expr.value in {"True", "False"}:
+        return "bool"
+    if isinstance(expr, cst.Name) and expr.value == "None":
+        return "None"
+    return None
+
+
+def code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def names_in_function_scope(
+    transformer: OptimizationPass, facts: FunctionFacts, expr: cst.CSTNode
+) -> bool:
+    """Every Name inside `expr` is looked up in the function's own scope (not in a
+    comprehension, lambda or nested function that may shadow a parameter)."""
+    if facts.scope is None:
+        return False
+    return all(
+        transformer.get_metadata(ScopeProvider, name, None) is facts.scope
+        for name in m.findall(expr, m.Name())
+    )
+
+
+def proven_type(
+    transformer: OptimizationPass, facts: FunctionFacts, expr: cst.BaseExpression
+) -> str | None:
+    """`facts.type_of(expr)`, only trusted when no name in `expr` can be shadowed."""
+    if not names_in_function_scope(transformer, facts, expr):
+        return None
+    return facts.type_of(expr)
