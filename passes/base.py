@@ -60,20 +60,34 @@ def apply_pass(pass_class: type[OptimizationPass], module: cst.Module) -> cst.Mo
 
 def apply_passes(
     pass_classes: Sequence[type[OptimizationPass]], module: cst.Module, max_rounds: int = 4
-) -> tuple[cst.Module, tuple[str, ...]]:
-    """Apply passes until nothing changes (bounded), returning the codes that fired."""
-    fired: list[str] = []
+) -> tuple[cst.Module, dict[str, tuple[str, ...]]]:
+    """Apply passes until nothing changes (bounded rounds, so passes compose).
+
+    Returns the new module and, per module-level function that changed, the
+    codes of the passes that changed it, in the order they fired.
+    """
+    fired: dict[str, list[str]] = {}
     for _ in range(max_rounds):
         changed = False
         for pass_class in pass_classes:
             if not pass_class.may_apply(module.code):
                 continue
             updated = apply_pass(pass_class, module)
-            if not updated.deep_equals(module):
-                module = updated
+            for name in _changed_functions(module, updated):
+                codes = fired.setdefault(name, [])
+                if pass_class.code not in codes:
+                    codes.append(pass_class.code)
                 changed = True
-                if pass_class.code not in fired:
-                    fired.append(pass_class.code)
+            module = updated
         if not changed:
             break
-    return module, tuple(fired)
+    return module, {name: tuple(codes) for name, codes in fired.items()}
+
+
+def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
+    return {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
+
+
+def _changed_functions(before: cst.Module, after: cst.Module) -> list[str]:
+    old, new = module_functions(before), module_functions(after)
+    return [name for name, node in new.items() if name in old and not node.deep_equals(old[name])]

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import libcst as cst
-
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -45,7 +43,6 @@ class FunctionInfo:
 @dataclass(frozen=True)
 class ParsedFile:
     source: SourceFile
-    module: cst.Module
     functions: tuple[FunctionInfo, ...]
     module_name: str
     project_root: Path
@@ -70,7 +67,11 @@ CandidateOrigin = Literal["pass", "llm"]
 
 @dataclass(frozen=True)
 class Candidate:
-    """A whole-module rewrite that changes exactly one function."""
+    """A whole-module rewrite that changes exactly one function.
+
+    `module_name` and `project_root` say where the module lives, so that the
+    sandbox can import it with its package context (relative imports work).
+    """
 
     function: str
     lineno: int
@@ -78,7 +79,14 @@ class Candidate:
     origin: CandidateOrigin
     original_code: str
     module_code: str
+    module_name: str
+    project_root: Path | None
     explanation: str = ""
+    original_function: str = ""
+
+    @property
+    def reference_function(self) -> str:
+        return self.original_function or self.function
 
     @property
     def label(self) -> str:
@@ -163,9 +171,13 @@ class FileReport:
     path: Path
     outcomes: tuple[Outcome, ...] = ()
     error: str | None = None
-    original_text: str = ""
+    source: SourceFile | None = None
     new_text: str | None = None
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def original_text(self) -> str:
+        return self.source.text if self.source else ""
 
     @property
     def accepted(self) -> tuple[Outcome, ...]:

@@ -1,0 +1,1 @@
+"""optimize: verified, timed speedups for Python code."""

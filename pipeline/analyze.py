@@ -1,0 +1,88 @@
+"""Stage 2: cheap static facts per function, from the stdlib `ast`.
+
+Purity is judged conservatively: anything that might touch the outside world
+or the caller's objects counts as an impurity. The text prefilter decides
+which passes are worth a libcst parse at all.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+from passes import OptimizationPass
+from pipeline.model import FunctionFacts, FunctionInfo, ParsedFile
+
+IMPURE_CALLS = frozenset(
+    {"print", "open", "input", "exec", "eval", "compile", "setattr", "delattr", "globals",
+     "locals", "vars", "breakpoint", "__import__"}
+)  # fmt: skip
+MUTATING_METHODS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
+     "add", "discard", "setdefault", "popitem", "write", "writelines", "send", "close"}
+)  # fmt: skip
+NONDETERMINISTIC_MODULES = frozenset({"random", "time", "datetime", "os", "sys", "uuid", "secrets"})
+
+
+def analyze(
+    parsed: ParsedFile, passes: Sequence[type[OptimizationPass]]
+) -> tuple[FunctionFacts, ...]:
+    tree = ast.parse(parsed.source.text)
+    nodes = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    return tuple(_facts(info, nodes[info.name], passes) for info in parsed.functions)
+
+
+def _facts(
+    info: FunctionInfo,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    passes: Sequence[type[OptimizationPass]],
+) -> FunctionFacts:
+    return FunctionFacts(
+        info=info,
+        impurities=tuple(sorted(set(impurities(node, info.params)))),
+        loop_count=sum(isinstance(n, ast.For | ast.While | ast.comprehension) for n in ast.walk(node)),
+        applicable_passes=tuple(p.code for p in passes if p.may_apply(info.source)),
+    )
+
+
+def impurities(node: ast.AST, params: Sequence[str]) -> list[str]:
+    """Reasons the function may have effects beyond its return value."""
+    found: list[str] = []
+    for child in ast.walk(node):
+        if isinstance(child, ast.Global | ast.Nonlocal):
+            found.append(f"writes {type(child).__name__.lower()} names")
+        elif isinstance(child, ast.Call):
+            found.extend(_call_impurity(child, params))
+        elif isinstance(child, ast.Assign | ast.AugAssign | ast.Delete):
+            targets = child.targets if isinstance(child, ast.Assign | ast.Delete) else [child.target]
+            found.extend(
+                f"mutates argument {_root_name(t)}"
+                for t in targets
+                if isinstance(t, ast.Subscript | ast.Attribute) and _root_name(t) in params
+            )
+        elif isinstance(child, ast.Yield | ast.YieldFrom | ast.Await):
+            found.append("suspends (generator or coroutine)")
+    return found
+
+
+def _call_impurity(call: ast.Call, params: Sequence[str]) -> list[str]:
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in IMPURE_CALLS:
+        return [f"calls {func.id}()"]
+    if isinstance(func, ast.Attribute):
+        root = _root_name(func.value)
+        if func.attr in MUTATING_METHODS and root in params:
+            return [f"mutates argument {root} via .{func.attr}()"]
+        if root in NONDETERMINISTIC_MODULES:
+            return [f"calls {root}.{func.attr}()"]
+    return []
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None

@@ -1,0 +1,171 @@
+"""`optimize`: find, verify and time faster versions of your Python functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from passes import by_code
+from pipeline import report
+from pipeline.config import Config, ConfigError, load_config
+from pipeline.discover import discover
+from pipeline.model import FileReport
+from pipeline.orchestrate import optimize_file, selected_passes
+from pipeline.sandbox import ISOLATION_WARNING, best_isolation
+from pipeline.writeback import WriteRefused, write_atomically
+
+EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optimize",
+        description=(
+            "Propose faster versions of your functions, prove each one equivalent with "
+            "Hypothesis in a sandbox, time it, and keep only verified speedups."
+        ),
+        epilog="Exit codes: 0 nothing to do or done, 1 --check found speedups, 2 error.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="files or directories")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="apply accepted rewrites in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 if any speedup is found")
+    mode.add_argument("--diff", action="store_true", help="print only the unified diff")
+    mode.add_argument("--json", action="store_true", help="print a machine-readable report")
+    parser.add_argument("--select", metavar="CODES", help="comma-separated pass codes or prefixes")
+    parser.add_argument("--ignore", metavar="CODES", help="comma-separated pass codes to skip")
+    parser.add_argument("--function", action="append", default=[], metavar="NAME",
+                        help="only optimise this function (repeatable)")  # fmt: skip
+    parser.add_argument("--min-speedup", type=float, metavar="X",
+                        help="acceptance floor for the speedup ratio (default 1.05)")  # fmt: skip
+    parser.add_argument("--list-passes", action="store_true", help="list built-in passes")
+    parser.add_argument("--explain", metavar="CODE", help="print the documentation of a pass")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also show rejected candidates")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False)
+    if args.list_passes:
+        for pass_class in selected_passes(Config()):
+            print(f"{pass_class.code}  {pass_class.name:<34} {pass_class.summary}")
+        return EXIT_OK
+    if args.explain:
+        return _explain(out, err, args.explain)
+    if not args.paths:
+        err.print("optimize: error: no paths given (try `optimize --help`)")
+        return EXIT_ERROR
+    try:
+        config = _config(args)
+    except ConfigError as error:
+        err.print(f"optimize: error: {error}")
+        return EXIT_ERROR
+    return _run(args, config, out, err)
+
+
+def _explain(out: Console, err: Console, code: str) -> int:
+    pass_class = by_code().get(code.upper())
+    if pass_class is None:
+        err.print(f"optimize: error: unknown pass code {code!r} (see --list-passes)")
+        return EXIT_ERROR
+    out.print(pass_class.documentation(), highlight=False, markup=False)
+    return EXIT_OK
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(args.paths[0] if args.paths[0].exists() else Path.cwd())
+    return config.replace(
+        select=_codes(args.select),
+        ignore=_codes(args.ignore),
+        min_speedup=args.min_speedup,
+    )
+
+
+def _codes(text: str | None) -> tuple[str, ...] | None:
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip()) if text else None
+
+
+def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -> int:
+    files, walk_errors = discover(args.paths, config.exclude)
+    for message in walk_errors:
+        err.print(f"optimize: error: {message}", markup=False)
+    if best_isolation() == "none" and not args.quiet:
+        err.print(f"optimize: warning: {ISOLATION_WARNING}")
+    reports = _optimize_all(files, config, args, err)
+    failed = bool(walk_errors)
+    for file_report in reports:
+        if file_report.error:
+            err.print(f"optimize: error: {file_report.error}", markup=False, soft_wrap=True)
+            failed = True
+    if args.write:
+        failed |= not _write(reports, err)
+    _print(args, out, reports)
+    if failed:
+        return EXIT_ERROR
+    found = any(r.accepted for r in reports)
+    return EXIT_FOUND if args.check and found else EXIT_OK
+
+
+def _optimize_all(
+    files: list[Path], config: Config, args: argparse.Namespace, err: Console
+) -> list[FileReport]:
+    show = err.is_terminal and not args.quiet and not args.json
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
+                  transient=True, disable=not show) as progress:  # fmt: skip
+        task = progress.add_task("optimizing", total=len(files))
+        reports = []
+        for path in files:
+            progress.update(task, description=f"optimizing {path}")
+            reports.append(
+                optimize_file(
+                    path,
+                    config,
+                    functions=args.function,
+                    progress=lambda what: progress.update(task, description=f"checking {what}"),
+                )
+            )
+            progress.advance(task)
+    return reports
+
+
+def _write(reports: list[FileReport], err: Console) -> bool:
+    ok = True
+    for file_report in reports:
+        if file_report.new_text is None or file_report.source is None:
+            continue
+        try:
+            write_atomically(file_report.source, file_report.new_text)
+        except (WriteRefused, OSError) as error:
+            err.print(f"optimize: error: {error}", markup=False)
+            ok = False
+    return ok
+
+
+def _print(args: argparse.Namespace, out: Console, reports: list[FileReport]) -> None:
+    if args.json:
+        print(report.to_json(reports))
+        return
+    if args.diff:
+        for file_report in reports:
+            if file_report.new_text is not None:
+                diff = report.unified_diff(
+                    str(file_report.path), file_report.original_text, file_report.new_text
+                )
+                sys.stdout.write(diff)
+        return
+    if args.quiet:
+        return
+    report.print_terminal(out, reports, show_rejected=args.verbose)
+    report.print_summary(out, reports, wrote=args.write)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""`[tool.optimize]` settings from the nearest pyproject.toml; command-line flags win."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.sandbox import Limits
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "build", "dist", "__pycache__",
+    ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules",
+    "site-packages", ".eggs", "*.egg-info",
+)  # fmt: skip
+
+
+class ConfigError(ValueError):
+    """The configuration is malformed."""
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    max_examples: int = 200
+    example_timeout: float = 2.0
+    float_tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    sizes: tuple[int, ...] = (10, 1_000, 10_000)
+    sample_seconds: float = 0.05
+    pairs: int = 5
+    workers: int = 2
+    call_budget: float = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    min_speedup: float = 1.05
+    exclude: tuple[str, ...] = ()
+    max_file_bytes: int = 2_000_000
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
+    timing: TimingConfig = field(default_factory=TimingConfig)
+    limits: Limits = field(default_factory=Limits)
+    strategies: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    source: Path | None = None
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def find_pyproject(start: Path) -> Path | None:
+    directory = start.resolve()
+    if directory.is_file():
+        directory = directory.parent
+    for candidate in (directory, *directory.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            return pyproject
+    return None
+
+
+def load_config(start: Path) -> Config:
+    """The `[tool.optimize]` table of the nearest pyproject.toml above `start`."""
+    pyproject = find_pyproject(start)
+    if pyproject is None:
+        return Config()
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{pyproject}: cannot read [tool.optimize]: {error}") from error
+    table = data.get("tool", {}).get("optimize", {})
+    try:
+        return _from_table(table, pyproject)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{pyproject}: invalid [tool.optimize]: {error}") from error
+
+
+def _from_table(table: dict[str, Any], pyproject: Path) -> Config:
+    table = {key.replace("-", "_"): value for key, value in table.items()}
+    nested = {
+        "verify": (VerifyConfig, table.pop("verify", {})),
+        "timing": (TimingConfig, table.pop("timing", {})),
+        "limits": (Limits, table.pop("limits", {})),
+    }
+    strategies = table.pop("strategies", {})
+    known = {f.name for f in dataclasses.fields(Config)} - {"source", *nested}
+    unknown = set(table) - known
+    if unknown:
+        raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in table.items()
+    }
+    for key, (kind, sub) in nested.items():
+        sub = {k.replace("-", "_"): tuple(v) if isinstance(v, list) else v for k, v in sub.items()}
+        values[key] = kind(**sub)
+    return Config(**values, strategies=strategies, source=pyproject)

@@ -1,0 +1,130 @@
+"""Stage 1: read a file's bytes safely and inventory its functions.
+
+The cheap stdlib `ast` does the inventory and the syntax check; the libcst
+tree, which costs about 10x more, is built only when a rewrite needs it.
+"""
+
+from __future__ import annotations
+
+import ast
+import errno
+import io
+import tokenize
+from pathlib import Path
+
+import libcst as cst
+
+from pipeline.model import FunctionInfo, ParsedFile, SourceFile
+
+
+class InputError(Exception):
+    """A file that cannot be optimised; the message is one line naming the reason."""
+
+
+def read_source(path: Path, max_bytes: int) -> SourceFile:
+    raw = _read_bytes(path, max_bytes)
+    if not raw.strip():
+        raise InputError(f"{path}: empty file, nothing to optimize")
+    if b"\x00" in raw:
+        raise InputError(f"{path}: binary file (contains NUL bytes), not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        text = raw.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot decode: {_first_line(error)}") from error
+    return SourceFile(path=path, raw=raw, text=text, encoding=encoding)
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory")
+        if size > max_bytes:
+            raise InputError(f"{path}: {size} bytes is over the size limit of {max_bytes}")
+        return path.read_bytes()
+    except FileNotFoundError as error:
+        raise InputError(f"{path}: no such file or directory") from error
+    except PermissionError as error:
+        raise InputError(f"{path}: permission denied") from error
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InputError(f"{path}: symlink loop") from error
+        raise InputError(f"{path}: cannot read: {error.strerror}") from error
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def parse(source: SourceFile) -> ParsedFile:
+    try:
+        tree = ast.parse(source.text, filename=str(source.path))
+    except SyntaxError as error:
+        where = f"{error.lineno}:{(error.offset or 0)}"
+        raise InputError(f"{source.path}:{where}: syntax error: {error.msg}") from error
+    except ValueError as error:
+        raise InputError(f"{source.path}: cannot parse: {_first_line(error)}") from error
+    lines = source.text.splitlines(keepends=True)
+    functions = tuple(
+        _function_info(node, lines)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
+    module_name, project_root = module_location(source.path)
+    return ParsedFile(source, functions, module_name, project_root)
+
+
+def libcst_module(parsed: ParsedFile) -> cst.Module:
+    """The full-fidelity tree, built on demand (the expensive part of parsing)."""
+    try:
+        return cst.parse_module(parsed.source.text)
+    except cst.ParserSyntaxError as error:
+        raise InputError(f"{parsed.source.path}: libcst cannot parse this file: {error.message}")
+
+
+def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> FunctionInfo:
+    arguments = node.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    if arguments.vararg:
+        every.append(arguments.vararg)
+    if arguments.kwarg:
+        every.append(arguments.kwarg)
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    end = node.end_lineno or node.lineno
+    return FunctionInfo(
+        name=node.name,
+        lineno=node.lineno,
+        end_lineno=end,
+        source="".join(lines[start - 1 : end]),
+        params=tuple(a.arg for a in every),
+        annotated_params=tuple(a.arg for a in every if a.annotation is not None),
+        is_async=isinstance(node, ast.AsyncFunctionDef),
+        is_generator=any(
+            isinstance(n, ast.Yield | ast.YieldFrom) for n in _walk_own_body(node)
+        ),
+        decorators=tuple(ast.unparse(d) for d in node.decorator_list),
+    )
+
+
+def _walk_own_body(node: ast.AST) -> list[ast.AST]:
+    """Nodes of a function body, without descending into nested scopes."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            stack.extend(ast.iter_child_nodes(child))
+    return found
+
+
+def module_location(path: Path) -> tuple[str, Path]:
+    """The dotted module name and the dir to put on sys.path to import it."""
+    path = path.resolve()
+    parts = [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    return ".".join(parts), directory

@@ -1,0 +1,148 @@
+"""Turning file reports into what people read: terminal text, diffs and JSON."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from passes import by_code
+from pipeline.model import FileReport, Outcome, Timing
+
+SCHEMA_VERSION = 1
+
+
+def speedup_text(timing: Timing | None) -> str:
+    headline = timing.headline if timing else None
+    if headline is None:
+        return "not timed"
+    return f"{headline.ratio:.2f}× ±{headline.spread:.2f}"
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    )
+
+
+def candidate_diff(path: str, outcome: Outcome) -> str:
+    return unified_diff(path, outcome.candidate.original_code, outcome.candidate.module_code)
+
+
+def rule_names(rules: Sequence[str]) -> str:
+    known = by_code()
+    return ", ".join(f"{code} {known[code].name}" if code in known else code for code in rules)
+
+
+def print_terminal(
+    console: Console, reports: Sequence[FileReport], show_rejected: bool, diffs: bool = True
+) -> None:
+    for report in reports:
+        if report.error:
+            continue
+        for outcome in report.outcomes:
+            if outcome.accepted:
+                _print_accepted(console, report, outcome, diffs)
+            elif show_rejected:
+                console.print(
+                    f"[dim]{escape(str(report.path))}:{outcome.candidate.lineno} "
+                    f"{escape(outcome.candidate.function)}: {escape(rule_names(outcome.candidate.rules))}"
+                    f" rejected: {escape(outcome.reason)}[/dim]"
+                )
+
+
+def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diffs: bool) -> None:
+    candidate, timing, verdict = outcome.candidate, outcome.timing, outcome.verdict
+    assert timing is not None and timing.headline is not None
+    console.print(
+        f"[bold]{escape(str(report.path))}:{candidate.lineno}[/bold] "
+        f"[cyan]{escape(candidate.function)}[/cyan]  {escape(rule_names(candidate.rules))}  "
+        f"[green]{speedup_text(timing)}[/green] at n={timing.headline.size}"
+    )
+    per_size = ", ".join(f"n={s.size}: {s.ratio:.2f}× [{s.low:.2f}, {s.high:.2f}]" for s in timing.sizes)
+    console.print(
+        f"  verified on {verdict.examples} examples ({', '.join(verdict.strategy_sources)}); "
+        f"{escape(per_size)}; {timing.python}, sandbox: {timing.isolation}",
+        style="dim",
+    )
+    if diffs:
+        console.print(escape(candidate_diff(str(report.path), outcome)), highlight=False)
+
+
+def print_summary(console: Console, reports: Sequence[FileReport], wrote: bool) -> None:
+    accepted = sum(len(r.accepted) for r in reports)
+    errors = sum(1 for r in reports if r.error)
+    rejected = sum(len(r.outcomes) for r in reports) - accepted
+    verb = "applied" if wrote else "found"
+    console.print(
+        f"{accepted} verified speedup(s) {verb}, {rejected} candidate(s) rejected, "
+        f"{len(reports)} file(s) checked" + (f", {errors} error(s)" if errors else "")
+    )
+
+
+def to_json(reports: Sequence[FileReport]) -> str:
+    return json.dumps({"version": SCHEMA_VERSION, "files": [_file_json(r) for r in reports]}, indent=2)
+
+
+def _file_json(report: FileReport) -> dict[str, Any]:
+    return {
+        "path": str(report.path),
+        "error": report.error,
+        "changed": report.new_text is not None,
+        "outcomes": [_outcome_json(str(report.path), o) for o in report.outcomes],
+    }
+
+
+def _outcome_json(path: str, outcome: Outcome) -> dict[str, Any]:
+    candidate, verdict, timing = outcome.candidate, outcome.verdict, outcome.timing
+    return {
+        "function": candidate.function,
+        "line": candidate.lineno,
+        "rules": list(candidate.rules),
+        "origin": candidate.origin,
+        "accepted": outcome.accepted,
+        "reason": outcome.reason,
+        "verdict": {
+            "status": verdict.status,
+            "examples": verdict.examples,
+            "strategy_sources": list(verdict.strategy_sources),
+            "detail": verdict.detail,
+            "counterexample": verdict.counterexample.__dict__ if verdict.counterexample else None,
+        },
+        "timing": _timing_json(timing),
+        "diff": candidate_diff(path, outcome),
+    }
+
+
+def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
+    if timing is None:
+        return None
+    headline = timing.headline
+    return {
+        "speedup": headline.ratio if headline else None,
+        "ci95": [headline.low, headline.high] if headline else None,
+        "floor": timing.floor,
+        "python": timing.python,
+        "isolation": timing.isolation,
+        "detail": timing.detail,
+        "sizes": [
+            {
+                "size": s.size,
+                "ratio": s.ratio,
+                "ci95": [s.low, s.high],
+                "decision": s.decision,
+                "original_seconds": s.original_seconds,
+                "candidate_seconds": s.candidate_seconds,
+            }
+            for s in timing.sizes
+        ],
+    }

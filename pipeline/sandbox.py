@@ -1,0 +1,301 @@
+"""The one runner for untrusted code: a child process with the best isolation available.
+
+Levels, best first:
+1. bubblewrap: read-only root, private /tmp, one writable scratch dir, no
+   network, a new PID namespace, and a non-root uid when we are root;
+2. `unshare -n`: no network, resource limits only;
+3. a plain subprocess with resource limits (reported loudly).
+
+Requests and results travel as JSON files in the scratch dir; nothing from
+the child is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pipeline.model import Candidate
+
+CHILD_SCRIPT = Path(__file__).with_name("child") / "optimize_child.py"
+CPU_LIMIT_EXIT = 86  # mirrors optimize_child.CPU_LIMIT_EXIT
+NOBODY = 65534
+
+Isolation = Literal["bubblewrap", "unshare", "none"]
+ISOLATION_WARNING = (
+    "no sandbox available (install bubblewrap): candidate code runs with resource limits only"
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_seconds: int = 120
+    memory_bytes: int = 4 << 30
+    file_bytes: int = 64 << 20
+    open_files: int = 256
+    processes: int = 256
+    wall_seconds: float = 180.0
+
+
+@dataclass(frozen=True)
+class ChildResult:
+    payload: dict[str, Any] | None
+    reason: str
+    isolation: Isolation
+
+    @property
+    def ok(self) -> bool:
+        return self.payload is not None
+
+
+def run_candidate(
+    candidate: Candidate, mode: str, settings: dict[str, Any], limits: Limits
+) -> ChildResult:
+    """Run the child on the original and candidate modules of `candidate`."""
+    package, _, stem = candidate.module_name.rpartition(".")
+    prefix = f"{package}." if package else ""
+    request = {
+        "mode": mode,
+        "sys_path": [str(candidate.project_root)] if candidate.project_root else [],
+        "original": {
+            "path": f"{{scratch}}/original/{stem}.py",
+            "module": f"{prefix}_optimize_original_{stem}",
+            "function": candidate.reference_function,
+        },
+        "candidate": {
+            "path": f"{{scratch}}/candidate/{stem}.py",
+            "module": f"{prefix}_optimize_candidate_{stem}",
+            "function": candidate.function,
+        },
+        mode: settings,
+    }
+    sources = {
+        f"original/{stem}.py": candidate.original_code,
+        f"candidate/{stem}.py": candidate.module_code,
+    }
+    return run_child(request, sources, limits)
+
+
+def run_child(request: dict[str, Any], sources: dict[str, str], limits: Limits) -> ChildResult:
+    """Write `sources` (relative path -> text) into a scratch dir and run the child on them.
+
+    Each `{scratch}` in the request's strings is replaced by the scratch dir's path.
+    """
+    isolation = best_isolation()
+    scratch = Path(tempfile.mkdtemp(prefix="optimize-"))
+    try:
+        for relative, text in sources.items():
+            target = scratch / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        request_text = json.dumps(request).replace("{scratch}", str(scratch))
+        (scratch / "request.json").write_text(request_text, encoding="utf-8")
+        _hand_over(scratch, isolation)
+        command = _command(isolation, scratch, request) + _python_command(scratch)
+        returncode, timed_out = _run(command, scratch, limits)
+        return _collect(scratch, returncode, timed_out, isolation, limits)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _python_command(scratch: Path) -> list[str]:
+    return [sys.executable, "-s", "-B", str(CHILD_SCRIPT), str(scratch / "request.json")]
+
+
+def child_environment(scratch: Path) -> dict[str, str]:
+    """A scrubbed environment: nothing of the parent's, so no keys or tokens leak."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / ".hypothesis"),
+    }
+
+
+def _run(command: list[str], scratch: Path, limits: Limits) -> tuple[int, bool]:
+    with (scratch / "stdout.txt").open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=scratch,
+            env=child_environment(scratch),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=lambda: _apply_limits(limits),
+        )
+        try:
+            return process.wait(timeout=limits.wall_seconds), False
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return process.wait(), True
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _apply_limits(limits: Limits) -> None:
+    """Runs in the forked child before exec; the limits are inherited by the sandbox."""
+    settings = [
+        (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5)),
+        (resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)),
+        (resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes)),
+        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
+        (resource.RLIMIT_NPROC, (limits.processes, limits.processes)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ]
+    for kind, value in settings:
+        try:
+            resource.setrlimit(kind, value)
+        except (ValueError, OSError):
+            pass  # a lower hard limit already in force is at least as strict
+
+
+def _collect(
+    scratch: Path, returncode: int, timed_out: bool, isolation: Isolation, limits: Limits
+) -> ChildResult:
+    result_file = scratch / "result.json"
+    if result_file.exists():
+        try:
+            return ChildResult(json.loads(result_file.read_text("utf-8")), "", isolation)
+        except (ValueError, UnicodeDecodeError):
+            return ChildResult(None, "the child wrote an unreadable result", isolation)
+    return ChildResult(None, _failure_reason(scratch, returncode, timed_out, limits), isolation)
+
+
+def _failure_reason(scratch: Path, returncode: int, timed_out: bool, limits: Limits) -> str:
+    if timed_out:
+        return f"wall-clock timeout after {limits.wall_seconds:g} s"
+    if returncode == CPU_LIMIT_EXIT or returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        return f"CPU time limit of {limits.cpu_seconds} s exceeded"
+    if returncode < 0 or returncode > 128:
+        number = -returncode if returncode < 0 else returncode - 128
+        name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
+        if number == signal.SIGXFSZ:
+            return "output file size limit exceeded"
+        return f"the child was killed by {name}"
+    tail = _tail(scratch / "stdout.txt")
+    if "MemoryError" in tail:
+        return "memory limit exceeded"
+    return f"the child exited with code {returncode} before reporting" + (
+        f": {tail}" if tail else ""
+    )
+
+
+def _tail(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - 400))
+            lines = handle.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1][:200] if lines else ""
+
+
+# --------------------------------------------------------------------------- isolation
+
+
+@cache
+def best_isolation() -> Isolation:
+    forced = os.environ.get("OPTIMIZE_ISOLATION")
+    if forced in ("bubblewrap", "unshare", "none"):
+        return forced  # type: ignore[return-value]
+    probe = Path(tempfile.mkdtemp(prefix="optimize-probe-"))
+    try:
+        _hand_over(probe, "bubblewrap")
+        for level in ("bubblewrap", "unshare"):
+            command = [*_command(level, probe, {}), sys.executable, "-c", "pass"]
+            if shutil.which(command[0]) and _succeeds(command):
+                return level
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+    return "none"
+
+
+def _succeeds(command: list[str]) -> bool:
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _hand_over(scratch: Path, isolation: Isolation) -> None:
+    """Let the unprivileged sandbox user write its scratch dir."""
+    if isolation == "bubblewrap" and os.geteuid() == 0:
+        for path in [scratch, *scratch.rglob("*")]:
+            os.chown(path, NOBODY, NOBODY)
+
+
+def _command(isolation: Isolation, scratch: Path, request: dict[str, Any]) -> list[str]:
+    if isolation == "bubblewrap":
+        return _bubblewrap(scratch, request)
+    if isolation == "unshare":
+        return ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-rn"]
+    return []
+
+
+def _bubblewrap(scratch: Path, request: dict[str, Any]) -> list[str]:
+    command = [
+        "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+        "--tmpfs", "/tmp", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+        "--unshare-uts", "--die-with-parent", "--new-session",
+    ]  # fmt: skip
+    command += _visible_paths(_paths_the_child_reads(request))
+    command += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    if os.geteuid() == 0:
+        command += ["--cap-add", "CAP_SETUID,CAP_SETGID", "setpriv", f"--reuid={NOBODY}"]
+        command += [f"--regid={NOBODY}", "--clear-groups", "--"]
+    return command
+
+
+def _paths_the_child_reads(request: dict[str, Any]) -> list[Path]:
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
+    paths |= {Path(p) for p in sys.path if p and Path(p).is_dir()}
+    paths.add(CHILD_SCRIPT.parent)
+    paths |= {Path(p) for p in request.get("sys_path", []) if p != "{scratch}"}
+    return sorted(path.resolve() for path in paths if path.exists())
+
+
+def _visible_paths(paths: list[Path]) -> list[str]:
+    """Mount arguments that make `paths` readable inside the sandbox.
+
+    The private /tmp hides paths under it, and as root the sandbox user cannot
+    traverse dirs such as /root: those get a tmpfs, and the needed paths are
+    bound back read-only on top.
+    """
+    covered: list[str] = []
+    if os.geteuid() == 0:
+        for path in paths:
+            blocked = _first_untraversable_ancestor(path)
+            if blocked is not None and str(blocked) not in covered:
+                covered.append(str(blocked))
+    mounts = [arg for directory in covered for arg in ("--tmpfs", directory)]
+    return mounts + [arg for path in paths for arg in ("--ro-bind", str(path), str(path))]
+
+
+def _first_untraversable_ancestor(path: Path) -> Path | None:
+    for ancestor in reversed(path.parents[:-1] if len(path.parents) > 1 else []):
+        mode = ancestor.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            return ancestor
+    return None
