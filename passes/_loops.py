@@ -6,7 +6,7 @@ Like `_support`, every helper answers conservatively: `None` or `False` means
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 import libcst.matchers as m
@@ -42,8 +42,15 @@ class FunctionPass(OptimizationPass):
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
-        self.functions.pop()
-        return updated_node
+        facts = self.functions.pop()
+        replacements = self.function_replacements(facts, original_node)
+        return rewrite_function(original_node, updated_node, replacements)
+
+    def function_replacements(
+        self, facts: FunctionFacts, function: cst.FunctionDef
+    ) -> dict[int, Callable[[cst.CSTNode], cst.CSTNode]]:
+        """Whole-function rewrites, keyed by id() of nodes of `function` (original)."""
+        return {}
 
     @property
     def facts(self) -> FunctionFacts | None:
@@ -358,3 +365,36 @@ def proven_type(
     if not names_in_function_scope(transformer, facts, expr):
         return None
     return facts.type_of(expr)
+
+
+class ReplaceNodes(cst.CSTTransformer):
+    """Replace nodes of the tree being visited, chosen by identity, via callbacks that
+    receive the updated node. Run it over the ORIGINAL tree whose nodes were analysed."""
+
+    def __init__(self, replacements: dict[int, Callable[[cst.CSTNode], cst.CSTNode]]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode:
+        callback = self.replacements.get(id(original_node))
+        return callback(updated_node) if callback is not None else updated_node
+
+
+def rewrite_function(
+    original: cst.FunctionDef,
+    updated: cst.FunctionDef,
+    replacements: dict[int, Callable[[cst.CSTNode], cst.CSTNode]],
+) -> cst.FunctionDef:
+    """Apply `replacements` (keyed on nodes of `original`) when nothing else inside the
+    function has changed yet; otherwise leave it for a later round."""
+    if not replacements or not updated.deep_equals(original):
+        return updated
+    result = original.visit(ReplaceNodes(replacements))
+    assert isinstance(result, cst.FunctionDef)
+    return result
+
+
+def call_method(receiver: str, method: str, args: Sequence[cst.Arg]) -> cst.Call:
+    return cst.Call(func=cst.Attribute(cst.Name(receiver), cst.Name(method)), args=args)

@@ -1,0 +1,200 @@
+"""OPT103: a local list used only for membership tests becomes a set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+import libcst.matchers as m
+
+from passes._loops import (
+    FunctionPass,
+    binding_nodes,
+    builtin_available,
+    membership_target,
+    method_call,
+    plain_args,
+    proven_type,
+    references,
+)
+from passes._support import FunctionFacts
+from passes.base import Example
+
+HASHABLE = frozenset({"int", "str", "float", "bool", "bytes", "complex", "None"})
+
+
+class ListUsedAsSet(FunctionPass):
+    """What it does:
+        Turns a local list that starts empty and is only ever appended to and
+        tested with `in` / `not in` into a set: `seen = []` becomes `seen = set()`
+        and `seen.append(v)` becomes `seen.add(v)`.
+
+    Why it is faster:
+        `v in seen` scans the whole list, so a loop that tests and appends is
+        quadratic. A set answers membership with one hash lookup.
+
+    Fix safety:
+        The pass fires only when all of these are proven:
+        - `seen` is a private local (no global/nonlocal, no closure) bound exactly
+          once, by `seen = []`;
+        - every other use of `seen` is `v in seen` / `v not in seen` (a comparison
+          with a single operator) or a statement `seen.append(v)`; the list is never
+          returned, passed, iterated, indexed, measured or aliased, so neither order
+          nor duplicates can be observed;
+        - every tested or appended `v` provably has a builtin hashable type (from
+          annotations or literals), so `set.add` and the set lookup cannot raise and
+          equality agrees with hashing (identity is checked first by both);
+        - `set` is not shadowed in the function or module.
+    """
+
+    code = "OPT103"
+    name = "list-used-as-set"
+    summary = "Use a set for a local list that is only appended to and tested with `in`."
+    triggers = ("= []",)
+
+    EXAMPLES = (
+        Example(
+            before='''\
+def unique(items: list[int]) -> list[int]:
+    seen = []
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+            out.append(item)
+    return out
+''',
+            after='''\
+def unique(items: list[int]) -> list[int]:
+    seen = set()
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+''',
+        ),
+        Example(
+            before='''\
+def count_repeats(words: list[str]) -> int:
+    repeats = 0
+    met = []
+    for word in words:
+        if word in met:
+            repeats += 1
+        else:
+            met.append(word)
+    return repeats
+''',
+            after='''\
+def count_repeats(words: list[str]) -> int:
+    repeats = 0
+    met = set()
+    for word in words:
+        if word in met:
+            repeats += 1
+        else:
+            met.add(word)
+    return repeats
+''',
+        ),
+    )
+    NON_EXAMPLES = (
+        # The list is returned: its order and duplicates are observable.
+        '''\
+def firsts(items: list[int]) -> list[int]:
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+''',
+        # The items are lists: `set.add` would raise TypeError (unhashable).
+        '''\
+def distinct_rows(rows: list[list[int]]) -> int:
+    seen = []
+    count = 0
+    for row in rows:
+        if row not in seen:
+            seen.append(row)
+            count += 1
+    return count
+''',
+        # `len(seen)` counts duplicates, which a set would drop.
+        '''\
+def appended(items: list[int]) -> int:
+    seen = []
+    for item in items:
+        if item in seen or item > 0:
+            seen.append(item)
+    return len(seen)
+''',
+        # `set` is shadowed by a local: `set()` would not build a set.
+        '''\
+def shadow(items: list[int], set: int) -> int:
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return set
+''',
+    )
+
+    def function_replacements(
+        self, facts: FunctionFacts, function: cst.FunctionDef
+    ) -> dict[int, Callable[[cst.CSTNode], cst.CSTNode]]:
+        if not builtin_available(facts, self.module, "set"):
+            return {}
+        replacements: dict[int, Callable[[cst.CSTNode], cst.CSTNode]] = {}
+        for assign in m.findall(
+            function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List([]))
+        ):
+            assert isinstance(assign, cst.Assign)
+            target = assign.targets[0].target
+            assert isinstance(target, cst.Name)
+            uses = self._uses(facts, function, assign, target)
+            if uses is None:
+                continue
+            replacements[id(assign.value)] = _empty_set
+            for attribute in uses:
+                replacements[id(attribute)] = _to_add
+        return replacements
+
+    def _uses(
+        self, facts: FunctionFacts, function: cst.FunctionDef, assign: cst.Assign, target: cst.Name
+    ) -> list[cst.Attribute] | None:
+        """The `seen.append` attributes to rename, or None when a use is unsafe."""
+        bindings = binding_nodes(facts, target.value)
+        if bindings is None or len(bindings) != 1 or bindings[0] is not target:
+            return None
+        appends: list[cst.Attribute] = []
+        for reference in references(function.body, target.value):
+            if reference is target:
+                continue
+            tested = membership_target(facts, reference)
+            if tested is not None:
+                if proven_type(self, facts, tested) not in HASHABLE:
+                    return None
+                continue
+            call = method_call(facts, reference)
+            if call is None or call[0] != "append":
+                return None
+            args = plain_args(call[1], 1)
+            if args is None or not isinstance(facts.parent(call[1]), cst.Expr):
+                return None
+            if proven_type(self, facts, args[0]) not in HASHABLE:
+                return None
+            attribute = call[1].func
+            assert isinstance(attribute, cst.Attribute)
+            appends.append(attribute)
+        return appends
+
+
+def _empty_set(node: cst.CSTNode) -> cst.CSTNode:
+    return cst.Call(func=cst.Name("set"))
+
+
+def _to_add(node: cst.CSTNode) -> cst.CSTNode:
+    assert isinstance(node, cst.Attribute)
+    return node.with_changes(attr=cst.Name("add"))
