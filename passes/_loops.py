@@ -398,3 +398,29 @@ def rewrite_function(
 
 def call_method(receiver: str, method: str, args: Sequence[cst.Arg]) -> cst.Call:
     return cst.Call(func=cst.Attribute(cst.Name(receiver), cst.Name(method)), args=args)
+
+
+def is_list_typed(
+    transformer: OptimizationPass, facts: FunctionFacts, expr: cst.BaseExpression
+) -> bool:
+    """`expr` provably evaluates to a list (a display, a list comprehension, a
+    `list(...)`/`sorted(...)` builtin call, a parameter annotated `list[...]` or a loop
+    variable over a parameter annotated as an iterable of `list[...]`)."""
+    if isinstance(expr, cst.List | cst.ListComp):
+        return True
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
+        return expr.func.value in {"list", "sorted"} and facts.is_builtin(
+            expr.func, expr.func.value
+        )
+    if not isinstance(expr, cst.Name) or not names_in_function_scope(transformer, facts, expr):
+        return False
+    binding = facts.single_binding(expr.value)
+    if isinstance(binding, cst.Param):
+        return param_generic(facts, expr.value)[0] in LIST_GENERICS
+    if isinstance(binding, cst.Name):
+        loop = facts.parent(binding)
+        if isinstance(loop, cst.For) and loop.target is binding and isinstance(loop.iter, cst.Name):
+            generic, args = param_generic(facts, loop.iter.value)
+            if generic in ITERABLE_GENERICS - {"dict", "Dict", "Mapping"} and len(args) == 1:
+                return generic_of(args[0])[0] in LIST_GENERICS
+    return False

@@ -1,0 +1,273 @@
+"""OPT102: `lst = lst + [x]` in a loop becomes `lst.append(x)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+import libcst.matchers as m
+
+from passes._loops import (
+    FunctionPass,
+    binding_nodes,
+    enclosing_loops,
+    inside,
+    is_builtin_len_of,
+    is_list_typed,
+    membership_target,
+    method_call,
+    references,
+)
+from passes._support import FunctionFacts
+from passes.base import Example
+
+SAFE_METHODS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "index", "count", "clear", "sort", "reverse",
+     "copy"}
+)  # fmt: skip
+
+Replacements = dict[int, Callable[[cst.CSTNode], cst.CSTNode]]
+
+
+class ListConcatInLoop(FunctionPass):
+    """What it does:
+        Rewrites list growth by concatenation inside a loop, `lst = lst + [x]`,
+        `lst = lst + other` and `lst += [x]`, into in-place `lst.append(x)` /
+        `lst.extend(other)`.
+
+    Why it is faster:
+        `lst + other` copies the whole list built so far on every iteration, so the
+        loop is quadratic. `append`/`extend` grow the list in place in amortised
+        O(1) per element.
+
+    Fix safety:
+        `lst = lst + other` makes a new list each time while `extend` mutates the
+        one list, so the pass proves nothing else can hold the old object:
+        - `lst` is a private local (no global/nonlocal, no closure), first bound by
+          a list display `lst = [...]` whose statement is directly in a block;
+        - its only other bindings are the concatenations, all later in that same
+          block and at least one inside a loop;
+        - from the display to the last statement holding a concatenation, every
+          other use of `lst` cannot keep a reference or iterate it: `len(lst)`,
+          `v in lst`, `lst[i]`, truth tests and direct list-method calls such as
+          `lst.append(v)`; so no alias, no iterator over it (a `for v in lst` would
+          otherwise never end) and no bound method can observe the mutation. After
+          that point, and whenever the block runs again (a fresh display), uses are
+          free;
+        - the added operand never mentions `lst` and is provably a list (display,
+          list comprehension, `list(...)`/`sorted(...)`, or a name annotated
+          `list[...]`), so `lst + other` could not raise where `extend` accepts any
+          iterable.
+    """
+
+    code = "OPT102"
+    name = "list-concat-in-loop"
+    summary = "Grow a list in place with append/extend instead of `lst = lst + [...]` in a loop."
+    triggers = ("+ [", "+= [", " + ")
+
+    EXAMPLES = (
+        Example(
+            before='''\
+def squares(nums: list[int]) -> list[int]:
+    result = []
+    for n in nums:
+        result = result + [n * n]
+    return result
+''',
+            after='''\
+def squares(nums: list[int]) -> list[int]:
+    result = []
+    for n in nums:
+        result.append(n * n)
+    return result
+''',
+        ),
+        Example(
+            before='''\
+def flatten(rows: list[list[int]]) -> list[int]:
+    flat = [0]
+    for row in rows:
+        if len(flat) < 50:
+            flat = flat + row
+        flat += [len(row)]
+    return flat
+''',
+            after='''\
+def flatten(rows: list[list[int]]) -> list[int]:
+    flat = [0]
+    for row in rows:
+        if len(flat) < 50:
+            flat.extend(row)
+        flat.append(len(row))
+    return flat
+''',
+        ),
+    )
+    NON_EXAMPLES = (
+        # Each snapshot must keep the old list object; append would change them all.
+        '''\
+def history(nums: list[int]) -> list[list[int]]:
+    acc = []
+    snaps = []
+    for n in nums:
+        snaps.append(acc)
+        acc = acc + [n]
+    return snaps
+''',
+        # The loop iterates the list it grows: in place, it would see the new items.
+        '''\
+def doubled(nums: list[int]) -> list[int]:
+    acc = [1, 2]
+    for v in acc:
+        acc = acc + [v]
+        if len(acc) > 10:
+            break
+    return acc
+''',
+        # `extra` is a tuple: `acc + extra` raises TypeError, `extend` would not.
+        '''\
+def padded(nums: list[int], extra: tuple[int, ...]) -> list[int]:
+    acc = []
+    for n in nums:
+        acc = acc + extra
+    return acc
+''',
+        # The list is the caller's argument: rebinding must not mutate it.
+        '''\
+def grown(nums: list[int]) -> list[int]:
+    for n in range(3):
+        nums = nums + [n]
+    return nums
+''',
+    )
+
+    def function_replacements(
+        self, facts: FunctionFacts, function: cst.FunctionDef
+    ) -> Replacements:
+        replacements: Replacements = {}
+        for assign in m.findall(
+            function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List())
+        ):
+            assert isinstance(assign, cst.Assign)
+            replacements.update(self._candidate(facts, function, assign))
+        return replacements
+
+    def _candidate(
+        self, facts: FunctionFacts, function: cst.FunctionDef, assign: cst.Assign
+    ) -> Replacements:
+        target = assign.targets[0].target
+        assert isinstance(target, cst.Name)
+        name = target.value
+        statement = facts.parent(assign)
+        block = facts.parent(statement) if statement is not None else None
+        if not (
+            isinstance(statement, cst.SimpleStatementLine)
+            and len(statement.body) == 1
+            and isinstance(block, cst.IndentedBlock)
+        ):
+            return {}
+        bindings = binding_nodes(facts, name)
+        if bindings is None or not any(b is target for b in bindings):
+            return {}
+        start = next(i for i, s in enumerate(block.body) if s is statement)
+        concats: list[cst.Assign | cst.AugAssign] = []
+        for binding in bindings:
+            if binding is target:
+                continue
+            concat = self._concat_of(facts, binding, name)
+            if concat is None:
+                return {}
+            concats.append(concat)
+        later = block.body[start + 1 :]
+        positions = [
+            next((i for i, s in enumerate(later) if inside(facts, c, s)), None) for c in concats
+        ]
+        if not concats or any(p is None for p in positions):
+            return {}
+        if not any(inside_loop_of_block(facts, c, block) for c in concats):
+            return {}
+        window = later[: max(p for p in positions if p is not None) + 1]
+        pieces = {id(node) for c in concats for node in _concat_names(c)}
+        for piece in window:
+            for reference in references(piece, name):
+                if id(reference) not in pieces and not _harmless_use(facts, reference):
+                    return {}
+        return {id(c): _rewrite for c in concats if _rewritable(c)}
+
+    def _concat_of(
+        self, facts: FunctionFacts, binding: cst.CSTNode, name: str
+    ) -> cst.Assign | cst.AugAssign | None:
+        holder = facts.parent(binding)
+        if isinstance(holder, cst.AugAssign) and holder.target is binding:
+            if isinstance(holder.operator, cst.AddAssign) and isinstance(holder.value, cst.List):
+                return holder if not references(holder.value, name) else None
+            return None
+        assign = facts.parent(holder) if isinstance(holder, cst.AssignTarget) else None
+        if not (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and m.matches(
+                assign.value, m.BinaryOperation(left=m.Name(name), operator=m.Add())
+            )
+        ):
+            return None
+        value = assign.value
+        assert isinstance(value, cst.BinaryOperation)
+        if references(value.right, name) or not is_list_typed(self, facts, value.right):
+            return None
+        return assign
+
+
+def inside_loop_of_block(facts: FunctionFacts, node: cst.CSTNode, block: cst.CSTNode) -> bool:
+    return any(inside(facts, loop, block) for loop in enclosing_loops(facts, node))
+
+
+def _concat_names(concat: cst.Assign | cst.AugAssign) -> list[cst.CSTNode]:
+    if isinstance(concat, cst.AugAssign):
+        return [concat.target]
+    assert isinstance(concat.value, cst.BinaryOperation)
+    return [concat.targets[0].target, concat.value.left]
+
+
+def _harmless_use(facts: FunctionFacts, reference: cst.Name) -> bool:
+    """A use that can neither keep a reference to the list nor iterate it."""
+    if is_builtin_len_of(facts, reference) or membership_target(facts, reference) is not None:
+        return True
+    call = method_call(facts, reference)
+    if call is not None:
+        return call[0] in SAFE_METHODS
+    parent = facts.parent(reference)
+    if isinstance(parent, cst.Subscript) and parent.value is reference:
+        return True
+    if isinstance(parent, cst.If | cst.While) and parent.test is reference:
+        return True
+    return isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not)
+
+
+def _rewritable(concat: cst.Assign | cst.AugAssign) -> bool:
+    if isinstance(concat, cst.Assign):
+        return True
+    assert isinstance(concat.value, cst.List)
+    return len(concat.value.elements) == 1 and isinstance(concat.value.elements[0], cst.Element)
+
+
+def _rewrite(node: cst.CSTNode) -> cst.CSTNode:
+    if isinstance(node, cst.AugAssign):
+        receiver, added = node.target, node.value
+    else:
+        assert isinstance(node, cst.Assign) and isinstance(node.value, cst.BinaryOperation)
+        receiver, added = node.targets[0].target, node.value.right
+    method, argument = "extend", added
+    if (
+        isinstance(added, cst.List)
+        and len(added.elements) == 1
+        and isinstance(added.elements[0], cst.Element)
+        and not added.lpar
+    ):
+        method, argument = "append", added.elements[0].value
+    assert isinstance(receiver, cst.Name)
+    call = cst.Call(
+        func=cst.Attribute(cst.Name(receiver.value), cst.Name(method)),
+        args=[cst.Arg(argument)],
+    )
+    return cst.Expr(call, semicolon=node.semicolon)
