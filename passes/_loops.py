@@ -13,10 +13,12 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.metadata import Assignment, GlobalScope, Scope, ScopeProvider
 
-from passes._support import FunctionFacts, name_references
+from passes._support import STR_METHODS_RETURNING_STR, FunctionFacts, name_references
 from passes.base import OptimizationPass
 
 Loop = cst.For | cst.While
+# Callbacks keyed by id() of an original node; a statement may become a FlattenSentinel.
+Replacements = dict[int, Callable[[cst.CSTNode], "cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]"]]
 
 BUILTIN_CONTAINERS = frozenset({"list", "tuple", "set", "frozenset", "dict", "str", "bytes"})
 LIST_GENERICS = frozenset({"list", "List"})
@@ -48,7 +50,7 @@ class FunctionPass(OptimizationPass):
 
     def function_replacements(
         self, facts: FunctionFacts, function: cst.FunctionDef
-    ) -> dict[int, Callable[[cst.CSTNode], cst.CSTNode]]:
+    ) -> Replacements:
         """Whole-function rewrites, keyed by id() of nodes of `function` (original)."""
         return {}
 
@@ -354,7 +356,7 @@ def names_in_function_scope(
         return False
     return all(
         transformer.get_metadata(ScopeProvider, name, None) is facts.scope
-        for name in m.findall(expr, m.Name())
+        for name in variable_names(expr)
     )
 
 
@@ -371,13 +373,13 @@ class ReplaceNodes(cst.CSTTransformer):
     """Replace nodes of the tree being visited, chosen by identity, via callbacks that
     receive the updated node. Run it over the ORIGINAL tree whose nodes were analysed."""
 
-    def __init__(self, replacements: dict[int, Callable[[cst.CSTNode], cst.CSTNode]]) -> None:
+    def __init__(self, replacements: Replacements) -> None:
         super().__init__()
         self.replacements = replacements
 
     def on_leave(  # type: ignore[override]
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode:
+    ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
         callback = self.replacements.get(id(original_node))
         return callback(updated_node) if callback is not None else updated_node
 
@@ -385,7 +387,7 @@ class ReplaceNodes(cst.CSTTransformer):
 def rewrite_function(
     original: cst.FunctionDef,
     updated: cst.FunctionDef,
-    replacements: dict[int, Callable[[cst.CSTNode], cst.CSTNode]],
+    replacements: Replacements,
 ) -> cst.FunctionDef:
     """Apply `replacements` (keyed on nodes of `original`) when nothing else inside the
     function has changed yet; otherwise leave it for a later round."""
@@ -424,3 +426,118 @@ def is_list_typed(
             if generic in ITERABLE_GENERICS - {"dict", "Dict", "Mapping"} and len(args) == 1:
                 return generic_of(args[0])[0] in LIST_GENERICS
     return False
+
+
+PURE_BUILTINS = frozenset(
+    {"abs", "all", "any", "bool", "chr", "divmod", "enumerate", "float", "frozenset", "int",
+     "isinstance", "len", "max", "min", "ord", "range", "repr", "reversed", "round", "set",
+     "sorted", "str", "sum", "tuple", "list", "dict", "zip", "hash"}
+)  # fmt: skip
+FRESH_CONTAINER_METHODS = frozenset({"append", "add"})
+
+
+def is_fresh_container(facts: FunctionFacts, name: str) -> bool:
+    """Every binding of the private local `name` is `name = <display or comprehension>`,
+    so it never refers to an object that came from outside the function."""
+    bindings = binding_nodes(facts, name)
+    if not bindings:
+        return False
+    for binding in bindings:
+        target = facts.parent(binding)
+        assign = facts.parent(target) if isinstance(target, cst.AssignTarget) else None
+        if not (
+            isinstance(assign, cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(
+                assign.value, cst.List | cst.Set | cst.Dict | cst.ListComp | cst.SetComp
+                | cst.DictComp
+            )
+        ):
+            return False
+    return True
+
+
+def runs_no_foreign_code(facts: FunctionFacts, node: cst.CSTNode) -> bool:
+    """Inside `node`, every call is a pure builtin or `append`/`add` on a fresh local
+    container, no other attribute is touched, and nothing is stored into an attribute
+    or an item of a non-fresh object: no code we cannot see can run and mutate
+    arguments through an alias."""
+    for call in m.findall(node, m.Call()):
+        assert isinstance(call, cst.Call)
+        func = call.func
+        if isinstance(func, cst.Name):
+            if func.value not in PURE_BUILTINS or not facts.is_builtin(func, func.value):
+                return False
+        elif not isinstance(func, cst.Attribute):
+            return False
+        elif func.attr.value in STR_METHODS_RETURNING_STR - {"format", "join"}:
+            if not _is_str(facts, func.value):
+                return False
+        elif not (
+            isinstance(func.value, cst.Name)
+            and func.attr.value in FRESH_CONTAINER_METHODS
+            and is_fresh_container(facts, func.value.value)
+        ):
+            return False
+    for attribute in m.findall(node, m.Attribute()):
+        parent = facts.parent(attribute)
+        if not (isinstance(parent, cst.Call) and parent.func is attribute):
+            return False
+    for subscript in m.findall(node, m.Subscript()):
+        assert isinstance(subscript, cst.Subscript)
+        base = subscript.value
+        if in_store_context(facts, subscript) and not (
+            isinstance(base, cst.Name) and is_fresh_container(facts, base.value)
+        ):
+            return False
+    return not m.findall(
+        node, m.Global() | m.Nonlocal() | m.Yield() | m.Await() | m.Lambda() | m.FunctionDef()
+        | m.ClassDef() | m.With() | m.Import() | m.ImportFrom()
+    )
+
+
+def _is_str(facts: FunctionFacts, expr: cst.BaseExpression) -> bool:
+    if facts.scope is None:
+        return False
+    in_scope = all(
+        facts.transformer.get_metadata(ScopeProvider, name, None) is facts.scope
+        for name in variable_names(expr)
+    )
+    return in_scope and facts.type_of(expr) == "str"
+
+
+def in_store_context(facts: FunctionFacts, node: cst.CSTNode) -> bool:
+    """`node` is (part of) an assignment, deletion or loop target."""
+    child, parent = node, facts.parent(node)
+    while isinstance(parent, cst.Element | cst.StarredElement | cst.Tuple | cst.List):
+        child, parent = parent, facts.parent(parent)
+    if isinstance(parent, cst.AssignTarget | cst.Del):
+        return True
+    if isinstance(parent, cst.AugAssign | cst.AnnAssign):
+        return parent.target is child
+    if isinstance(parent, cst.For | cst.CompFor):
+        return parent.target is child
+    return False
+
+
+class _VariableNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+
+def variable_names(node: cst.CSTNode) -> list[cst.Name]:
+    """Every Name in `node` that is a variable (not an attribute or a keyword)."""
+    collector = _VariableNames()
+    node.visit(collector)
+    return collector.found
