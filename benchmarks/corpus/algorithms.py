@@ -185,13 +185,13 @@ OPTIMIZE_INPUTS: dict[str, Callable[[int], tuple[object, ...]]] = {
 OPTIMIZE_SIZES: dict[str, tuple[int, ...]] = {
     "bfs_distance": (200, 800, 2_000),
     "round_robin": (1_000, 4_000, 10_000),
-    "count_islands": (400, 1_600, 3_600),
-    "two_sum_pairs": (200, 1_000, 2_000),
+    "count_islands": (400, 1_600, 2_500),
+    "two_sum_pairs": (200, 800, 1_500),
     "bubble_sort": (100, 500, 1_200),
-    "count_inversions": (200, 1_000, 2_000),
+    "count_inversions": (200, 800, 1_500),
     "cheapest_supplier": (1_000, 10_000, 50_000),
     "max_gap": (1_000, 10_000, 50_000),
-    "merge_intervals": (1_000, 4_000, 10_000),
+    "merge_intervals": (1_000, 4_000, 8_000),
 }
 
 CATEGORY: dict[str, str] = {

@@ -173,7 +173,7 @@ OPTIMIZE_SIZES: dict[str, tuple[int, ...]] = {
     "settings_pairs": (1_000, 10_000, 100_000),
     "positive_values": (1_000, 10_000, 100_000),
     "pairwise_deltas": (1_000, 10_000, 100_000),
-    "common_items": (500, 1_500, 3_000),
+    "common_items": (500, 1_000, 2_000),
     "chunked": (1_000, 10_000, 50_000),
     "char_counts": (1_000, 10_000, 100_000),
     "index_by_id": (1_000, 10_000, 100_000),

@@ -205,13 +205,13 @@ OPTIMIZE_INPUTS: dict[str, Callable[[int], tuple[object, ...]]] = {
 
 OPTIMIZE_SIZES: dict[str, tuple[int, ...]] = {
     "status_counts": (1_000, 10_000, 50_000),
-    "unique_client_ips": (500, 2_000, 4_000),
+    "unique_client_ips": (500, 1_500, 3_500),
     "filter_by_level": (1_000, 10_000, 100_000),
     "error_summary": (1_000, 10_000, 100_000),
     "slowest_requests": (1_000, 5_000, 20_000),
     "sessionize": (1_000, 10_000, 50_000),
     "latest_login": (1_000, 10_000, 100_000),
-    "parse_logfmt": (1_000, 5_000, 30_000),
+    "parse_logfmt": (1_000, 5_000, 20_000),
 }
 
 CATEGORY: dict[str, str] = {

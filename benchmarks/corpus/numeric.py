@@ -156,11 +156,11 @@ OPTIMIZE_SIZES: dict[str, tuple[int, ...]] = {
     "tribonacci": (15, 19, 23),
     "partition_count": (25, 35, 45),
     "histogram": (1_000, 10_000, 100_000),
-    "normalize_to_max": (200, 1_000, 3_000),
+    "normalize_to_max": (200, 1_000, 2_000),
     "squares_of_evens": (1_000, 10_000, 100_000),
     "dot_product": (1_000, 10_000, 100_000),
     "moving_average": (1_000, 5_000, 12_000),
-    "running_median": (200, 800, 2_000),
+    "running_median": (200, 800, 1_500),
 }
 
 CATEGORY: dict[str, str] = {

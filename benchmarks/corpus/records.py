@@ -221,8 +221,8 @@ OPTIMIZE_SIZES: dict[str, tuple[int, ...]] = {
     "clean_phone_numbers": (1_000, 10_000, 50_000),
     "snapshot_rows": (1_000, 10_000, 100_000),
     "revenue_by_customer": (1_000, 10_000, 100_000),
-    "attach_customer_names": (200, 1_000, 4_000),
-    "find_duplicate_ids": (200, 1_000, 3_000),
+    "attach_customer_names": (200, 1_000, 3_000),
+    "find_duplicate_ids": (200, 1_000, 2_500),
     "records_missing_fields": (1_000, 10_000, 50_000),
 }
 

@@ -245,7 +245,7 @@ OPTIMIZE_SIZES: dict[str, tuple[int, ...]] = {
     "total_amount": (1_000, 10_000, 100_000),
     "peak_reading": (1_000, 10_000, 100_000),
     "latest_event": (1_000, 10_000, 100_000),
-    "dedupe_rows": (300, 1_500, 5_000),
+    "dedupe_rows": (300, 1_500, 4_000),
     "drop_sentinels": (1_000, 10_000, 100_000),
     "clamp_in_place": (1_000, 10_000, 100_000),
     "wrap_words": (1_000, 10_000, 50_000),
