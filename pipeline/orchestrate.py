@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import libcst as cst
@@ -11,7 +14,7 @@ from passes import OptimizationPass, all_passes
 from pipeline.analyze import analyze
 from pipeline.config import Config
 from pipeline.measure import measure
-from pipeline.model import Candidate, FileReport, Outcome
+from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile
 from pipeline.parse import InputError, libcst_module, parse, read_source
 from pipeline.rewrite import splice
 from pipeline.rewrite import propose as propose_from_passes
@@ -34,32 +37,89 @@ def optimize_file(
     functions: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> FileReport:
+    times: dict[str, float] = {}
     try:
-        source = read_source(path, config.max_file_bytes)
-        parsed = parse(source)
-        facts = analyze(parsed, selected_passes(config))
+        with _timed(times, "parse"):
+            source = read_source(path, config.max_file_bytes)
+            parsed = parse(source)
+        with _timed(times, "analyze"):
+            facts = analyze(parsed, selected_passes(config))
         if functions:
             facts = tuple(f for f in facts if f.info.name in functions)
-        module = libcst_module(parsed) if any(f.applicable_passes for f in facts) else None
-        candidates = propose_from_passes(parsed, facts, selected_passes(config), module)
+        with _timed(times, "rewrite"):
+            module = libcst_module(parsed) if any(f.applicable_passes for f in facts) else None
+            candidates = propose_from_passes(parsed, facts, selected_passes(config), module)
     except InputError as error:
-        return FileReport(path, error=str(error))
-    outcomes = []
+        return FileReport(path, error=str(error), stage_times=times)
+    outcomes: list[Outcome] = []
     for candidate in candidates:
         if progress:
             progress(f"{path.name}::{candidate.function}")
-        outcomes.append(evaluate(candidate, config))
+        outcomes += evaluate_with_fallback(candidate, parsed, facts, module, config, times)
     accepted = [o.candidate for o in outcomes if o.accepted]
     new_text = apply_accepted(module, accepted) if module is not None and accepted else None
-    return FileReport(path, tuple(outcomes), source=source, new_text=new_text)
+    return FileReport(path, tuple(outcomes), source=source, new_text=new_text, stage_times=times)
 
 
-def evaluate(candidate: Candidate, config: Config) -> Outcome:
+@contextmanager
+def _timed(times: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the wall time of the block to `times[stage]`; benchmark reports show it."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
+
+
+def evaluate_with_fallback(
+    candidate: Candidate,
+    parsed: ParsedFile,
+    facts: Sequence[FunctionFacts],
+    module: cst.Module | None,
+    config: Config,
+    times: dict[str, float] | None = None,
+) -> list[Outcome]:
+    """Evaluate composed passes; if rejected, try each pass alone, keeping the fastest."""
+    first = evaluate(candidate, config, times)
+    if first.accepted or len(candidate.rules) < 2 or module is None:
+        return [first]
+    known = {p.code: p for p in selected_passes(config)}
+    own_facts = [f for f in facts if f.info.name == candidate.function]
+    singles = [
+        single
+        for code in candidate.rules
+        for single in propose_from_passes(parsed, own_facts, [known[code]], module)
+        if single.function == candidate.function
+    ]
+    outcomes = [first, *(evaluate(single, config, times) for single in singles)]
+    return _keep_best_accepted(outcomes)
+
+
+def _keep_best_accepted(outcomes: list[Outcome]) -> list[Outcome]:
+    """At most one rewrite per function may be applied: the fastest accepted one."""
+    accepted = [o for o in outcomes if o.accepted and o.timing and o.timing.headline]
+    if len(accepted) < 2:
+        return outcomes
+    best = max(accepted, key=lambda o: o.timing.headline.ratio)  # type: ignore[union-attr]
+    return [
+        o
+        if o is best or not o.accepted
+        else replace(o, accepted=False, reason="a faster variant won")
+        for o in outcomes
+    ]
+
+
+def evaluate(
+    candidate: Candidate, config: Config, times: dict[str, float] | None = None
+) -> Outcome:
     """Verify, then time; accept only an equivalent candidate that is measurably faster."""
-    verdict = verify(candidate, config)
+    times = {} if times is None else times
+    with _timed(times, "verify"):
+        verdict = verify(candidate, config)
     if not verdict.is_equivalent:
         return Outcome(candidate, verdict, None, False, _rejection(verdict.status, verdict.detail))
-    timing = measure(candidate, config, copy_args=verdict.mutates_arguments)
+    with _timed(times, "measure"):
+        timing = measure(candidate, config, copy_args=verdict.mutates_arguments)
     if timing.accepted:
         return Outcome(candidate, verdict, timing, True, "verified and faster")
     if not timing.sizes:

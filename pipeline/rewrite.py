@@ -32,6 +32,9 @@ def propose(
     module = module or libcst_module(parsed)
     codes = {code for f in wanted.values() for code in f.applicable_passes}
     rewritten, fired = apply_passes([p for p in passes if p.code in codes], module)
+    in_file_order = sorted(
+        fired.items(), key=lambda item: wanted[item[0]].info.lineno if item[0] in wanted else 0
+    )
     return tuple(
         Candidate(
             function=name,
@@ -43,7 +46,7 @@ def propose(
             module_name=parsed.module_name,
             project_root=parsed.project_root,
         )
-        for name, rules in fired.items()
+        for name, rules in in_file_order
         if name in wanted
     )
 
