@@ -12,6 +12,7 @@ import libcst as cst
 
 from passes import OptimizationPass, all_passes
 from pipeline.analyze import analyze
+from pipeline.cache import VerdictCache
 from pipeline.config import Config
 from pipeline.measure import measure
 from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile
@@ -36,6 +37,7 @@ def optimize_file(
     config: Config,
     functions: Sequence[str] = (),
     progress: Progress | None = None,
+    cache: VerdictCache | None = None,
 ) -> FileReport:
     times: dict[str, float] = {}
     try:
@@ -55,7 +57,7 @@ def optimize_file(
     for candidate in candidates:
         if progress:
             progress(f"{path.name}::{candidate.function}")
-        outcomes += evaluate_with_fallback(candidate, parsed, facts, module, config, times)
+        outcomes += evaluate_with_fallback(candidate, parsed, facts, module, config, times, cache)
     accepted = [o.candidate for o in outcomes if o.accepted]
     new_text = apply_accepted(module, accepted) if module is not None and accepted else None
     return FileReport(path, tuple(outcomes), source=source, new_text=new_text, stage_times=times)
@@ -78,9 +80,10 @@ def evaluate_with_fallback(
     module: cst.Module | None,
     config: Config,
     times: dict[str, float] | None = None,
+    cache: VerdictCache | None = None,
 ) -> list[Outcome]:
     """Evaluate composed passes; if rejected, try each pass alone, keeping the fastest."""
-    first = evaluate(candidate, config, times)
+    first = evaluate(candidate, config, times, cache)
     if first.accepted or len(candidate.rules) < 2 or module is None:
         return [first]
     known = {p.code: p for p in selected_passes(config)}
@@ -91,7 +94,7 @@ def evaluate_with_fallback(
         for single in propose_from_passes(parsed, own_facts, [known[code]], module)
         if single.function == candidate.function
     ]
-    outcomes = [first, *(evaluate(single, config, times) for single in singles)]
+    outcomes = [first, *(evaluate(single, config, times, cache) for single in singles)]
     return _keep_best_accepted(outcomes)
 
 
@@ -110,9 +113,14 @@ def _keep_best_accepted(outcomes: list[Outcome]) -> list[Outcome]:
 
 
 def evaluate(
-    candidate: Candidate, config: Config, times: dict[str, float] | None = None
+    candidate: Candidate,
+    config: Config,
+    times: dict[str, float] | None = None,
+    cache: VerdictCache | None = None,
 ) -> Outcome:
     """Verify, then time; accept only an equivalent candidate that is measurably faster."""
+    if cache is not None:  # a hit reuses the stored verdict and its timing
+        return cache.evaluate(candidate, config, lambda c, cfg: evaluate(c, cfg, times))
     times = {} if times is None else times
     with _timed(times, "verify"):
         verdict = verify(candidate, config)

@@ -1,0 +1,158 @@
+"""A content-hash cache of verdicts, so an unchanged function costs nothing twice.
+
+The key hashes everything the outcome depends on: the original module, the
+candidate module, the function and pass codes, the tool version and the code
+of the sandboxed child, the Python version, and the verify/timing/limits
+settings. The value is the verdict *with its timing*, stored as one JSON file
+per key. A hit therefore reproduces the same finding with the same numbers,
+which keeps CI review comments stable across re-runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.model import Candidate, Counterexample, Outcome, SizeTiming, Timing, Verdict
+from pipeline.sandbox import CHILD_SCRIPT
+
+CACHE_DIR_NAME = ".optimize_cache"
+CACHE_DIR_ENV = "OPTIMIZE_CACHE_DIR"
+FORMAT = 1
+
+Evaluate = Callable[[Candidate, Config], Outcome]
+
+
+class VerdictCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.hits = 0
+
+    @classmethod
+    def for_project(cls, config: Config) -> VerdictCache:
+        """$OPTIMIZE_CACHE_DIR, else `.optimize_cache/verdicts/` by pyproject.toml, else cwd."""
+        configured = os.environ.get(CACHE_DIR_ENV)
+        if configured:
+            return cls(Path(configured))
+        root = config.source.parent if config.source else Path.cwd()
+        return cls(root / CACHE_DIR_NAME / "verdicts")
+
+    def evaluate(self, candidate: Candidate, config: Config, evaluate: Evaluate) -> Outcome:
+        """The cached outcome for `candidate`, or `evaluate`'s, stored when it is stable."""
+        key = cache_key(candidate, config)
+        stored = self._load(key)
+        if stored is not None:
+            self.hits += 1
+            return outcome_from_json(candidate, stored)
+        outcome = evaluate(candidate, config)
+        if is_stable(outcome):
+            self._store(key, outcome_to_json(outcome))
+        return outcome
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def _load(self, key: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+    def _store(self, key: str, value: dict[str, Any]) -> None:
+        """Write atomically; a cache that cannot be written only costs speed."""
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# created by optimize\n*\n", encoding="utf-8")
+            descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(value, handle)
+            os.replace(temporary, path)
+        except OSError:
+            return
+
+
+def cache_key(candidate: Candidate, config: Config) -> str:
+    relevant = {
+        "format": FORMAT,
+        "tool": tool_fingerprint(),
+        "python": platform.python_version(),
+        "ci": os.environ.get("CI", "").lower() == "true",  # doubles the noise floor
+        "function": candidate.function,
+        "reference": candidate.reference_function,
+        "rules": list(candidate.rules),
+        "original": candidate.original_code,
+        "candidate": candidate.module_code,
+        "module": candidate.module_name,
+        "min_speedup": config.min_speedup,
+        "verify": dataclasses.asdict(config.verify),
+        "timing": dataclasses.asdict(config.timing),
+        "limits": dataclasses.asdict(config.limits),
+        "strategies": config.strategies.get(candidate.reference_function, {}),
+    }
+    text = json.dumps(relevant, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@cache
+def tool_fingerprint() -> str:
+    """The package version plus a hash of the child that verifies and times."""
+    try:
+        version = metadata.version("optimize")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    try:
+        child = hashlib.sha256(CHILD_SCRIPT.read_bytes()).hexdigest()[:16]
+    except OSError:
+        child = "unknown"
+    return f"{version}+{child}"
+
+
+def is_stable(outcome: Outcome) -> bool:
+    """Only decisions worth repeating: not sandbox failures or skipped timings."""
+    if outcome.verdict.detail.startswith("sandbox:"):
+        return False
+    return not outcome.verdict.is_equivalent or bool(outcome.timing and outcome.timing.sizes)
+
+
+def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
+    verdict, timing = outcome.verdict, outcome.timing
+    return {
+        "format": FORMAT,
+        "accepted": outcome.accepted,
+        "reason": outcome.reason,
+        "verdict": dataclasses.asdict(verdict),
+        "timing": dataclasses.asdict(timing) if timing else None,
+    }
+
+
+def outcome_from_json(candidate: Candidate, data: dict[str, Any]) -> Outcome:
+    raw = data["verdict"]
+    counterexample = raw.get("counterexample")
+    verdict = Verdict(
+        status=raw["status"],
+        examples=int(raw["examples"]),
+        strategy_sources=tuple(raw["strategy_sources"]),
+        detail=raw["detail"],
+        counterexample=Counterexample(**counterexample) if counterexample else None,
+        mutates_arguments=bool(raw["mutates_arguments"]),
+    )
+    timing = None
+    if data["timing"] is not None:
+        raw_timing = dict(data["timing"])
+        sizes = tuple(SizeTiming(**size) for size in raw_timing.pop("sizes"))
+        timing = Timing(sizes=sizes, **raw_timing)
+    return Outcome(candidate, verdict, timing, bool(data["accepted"]), data["reason"])
