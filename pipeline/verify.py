@@ -1,20 +1,23 @@
 """Stage 4: decide whether a candidate behaves exactly like the original.
 
-The sandboxed child generates inputs with Hypothesis (strategies built from
-type hints, configured domains and default values), calls both functions on
-private copies of each input and compares return values, exceptions, argument
-mutation, output and aliasing strictly. Only an `equivalent` verdict may be
-written into a user's file.
+The sandboxed child generates inputs with Hypothesis and calls both functions
+on private copies of each input, comparing return values, exceptions, argument
+mutation, output and aliasing strictly. Strategy sources, by precedence:
+configured domains, type hints, domains inferred from literal examples, and
+default values; doctest examples and literal call sites in the module are also
+replayed as explicit examples. Only an `equivalent` verdict may be written.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from typing import Any
 
 from pipeline.config import Config
 from pipeline.model import Candidate, Counterexample, Verdict
 from pipeline.sandbox import run_candidate
+from pipeline.seeds import inferred_domains, mine_seeds
 
 DomainSpec = Mapping[str, Any]
 
@@ -23,25 +26,52 @@ def verify(
     candidate: Candidate, config: Config, domains: Mapping[str, tuple[DomainSpec, str]] = {}
 ) -> Verdict:
     """Run the differential check; `domains` maps a parameter to (spec, source)."""
-    configured = config.strategies.get(candidate.reference_function, {})
-    all_domains = {name: {"spec": spec, "source": "config"} for name, spec in configured.items()}
-    all_domains.update({name: {"spec": spec, "source": src} for name, (spec, src) in domains.items()})
-    settings = {
-        "max_examples": config.verify.max_examples,
-        "example_timeout": config.verify.example_timeout,
-        "float_tolerance": config.verify.float_tolerance,
-        "domains": all_domains,
-    }
-    result = run_candidate(candidate, "verify", settings, config.limits)
+    result = run_candidate(candidate, "verify", verify_settings(candidate, config, domains), config.limits)
     if result.payload is None:
         return Verdict("unverifiable", 0, (), detail=f"sandbox: {result.reason}")
     return _verdict(result.payload)
 
 
+def verify_settings(
+    candidate: Candidate, config: Config, domains: Mapping[str, tuple[DomainSpec, str]] = {}
+) -> dict[str, Any]:
+    """The child's `verify` request: plain JSON data, never code."""
+    configured = config.strategies.get(candidate.reference_function, {})
+    all_domains = {name: {"spec": spec, "source": "config"} for name, spec in configured.items()}
+    all_domains.update({name: {"spec": spec, "source": src} for name, (spec, src) in domains.items()})
+    seeds = mine_seeds(candidate.original_code, candidate.reference_function)
+    parameters = parameter_names(candidate.original_code, candidate.reference_function)
+    return {
+        "max_examples": config.verify.max_examples,
+        "example_timeout": config.verify.example_timeout,
+        "float_tolerance": config.verify.float_tolerance,
+        "domains": all_domains,
+        "inferred_domains": inferred_domains(seeds, parameters),
+        "seed_examples": [seed.to_json() for seed in seeds],
+    }
+
+
+def parameter_names(module_source: str, function: str) -> list[str]:
+    """Named parameters of the module-level `function`, in call order (no *args/**kwargs)."""
+    try:
+        tree = ast.parse(module_source)
+    except SyntaxError:
+        return []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+            arguments = node.args
+            return [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+    return []
+
+
 def verify_sources(
-    original_source: str, candidate_source: str, function: str, config: Config | None = None
+    original_source: str,
+    candidate_source: str,
+    function: str,
+    config: Config | None = None,
+    original_function: str = "",
 ) -> Verdict:
-    """Check two versions of a module's `function` that live outside any project."""
+    """Check two modules' versions of a function that live outside any project."""
     candidate = Candidate(
         function=function,
         lineno=0,
@@ -51,6 +81,7 @@ def verify_sources(
         module_code=candidate_source,
         module_name="module",
         project_root=None,
+        original_function=original_function if original_function != function else "",
     )
     return verify(candidate, config or Config())
 
@@ -61,12 +92,14 @@ def _verdict(payload: Mapping[str, Any]) -> Verdict:
         return Verdict("unverifiable", 0, (), detail=str(payload.get("detail", "child error")))
     raw = payload.get("counterexample")
     counterexample = (
-        Counterexample(raw["arguments"], raw["original"], raw["candidate"]) if raw else None
+        Counterexample(str(raw["arguments"]), str(raw["original"]), str(raw["candidate"]))
+        if raw
+        else None
     )
     return Verdict(
         status=status,
         examples=int(payload.get("examples", 0)),
-        strategy_sources=tuple(payload.get("sources", ())),
+        strategy_sources=tuple(str(source) for source in payload.get("sources", ())),
         detail=str(payload.get("detail", "")),
         counterexample=counterexample,
         mutates_arguments=bool(payload.get("mutates_arguments", False)),

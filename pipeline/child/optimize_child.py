@@ -8,6 +8,7 @@ Its only imports are the standard library and Hypothesis.
 
 from __future__ import annotations
 
+import collections
 import collections.abc as _abc
 import contextlib
 import copy
@@ -150,17 +151,26 @@ class Behaviour:
     stderr: dict = dataclasses.field(default_factory=dict)
     aliases: tuple = ()
 
-    def describe(self):
+    def lines(self, show_arguments=False):
+        """What a reader needs to see of this behaviour, one fact a line."""
         if self.kind == "timeout":
-            return "timed out"
-        if self.kind == "raise":
+            lines = ["timed out"]
+        elif self.kind == "raise":
             exc_type, args = self.value
-            text = f"raises {exc_type}{_short_repr(args)}"
+            lines = [f"raises {exc_type}{_short_repr(args)}"]
         else:
-            text = f"returns {_short_repr(self.value)}"
-        if self.stdout.get("length"):
-            text += f"; prints {_short_repr(self.stdout['prefix'])}"
-        return text
+            lines = [f"returns {_short_repr(self.value)}"]
+        if show_arguments:
+            lines.append(f"arguments after the call: {_short_repr(self.arguments)}")
+        for name, stream in (("stdout", self.stdout), ("stderr", self.stderr)):
+            if stream.get("length"):
+                lines.append(f"{name}: {_short_repr(stream['prefix'])}")
+        if self.aliases:
+            lines.append("result aliases " + ", ".join(f"{arg} (at {where})" for where, arg in self.aliases))
+        return lines
+
+    def describe(self, show_arguments=False):
+        return "\n".join(self.lines(show_arguments))
 
 
 def call_and_observe(function, args, kwargs, timeout):
@@ -172,15 +182,23 @@ def call_and_observe(function, args, kwargs, timeout):
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), time_limit(timeout):
             result = function(*args, **kwargs)
             behaviour.value = _drain(result)
-            behaviour.aliases = tuple(i for i, arg in enumerate(args) if result is arg)
     except ExampleTimeout:
         behaviour.kind = "timeout"
     except BaseException as error:  # noqa: BLE001 - the user's exceptions are data here
         behaviour.kind = "raise"
-        behaviour.value = (type(error).__qualname__, error.args)
+        behaviour.value = (_exception_name(type(error)), error.args)
+    else:  # outside the try: a bug here is ours, not the user's behaviour
+        behaviour.aliases = _aliases(result, behaviour.value, args, kwargs)
     behaviour.arguments = (args, kwargs)
     behaviour.stdout, behaviour.stderr = out.summary(), err.summary()
     return behaviour
+
+
+def _exception_name(exc_type):
+    module = exc_type.__module__
+    if module in ("builtins", "__main__") or module in _MODULES_UNDER_TEST:
+        return exc_type.__qualname__
+    return f"{module}.{exc_type.__qualname__}"
 
 
 @dataclasses.dataclass
@@ -191,11 +209,13 @@ class Drained:
     items: list
     truncated: bool
 
+    def __repr__(self):
+        more = ", ..." if self.truncated else ""
+        return f"<{self.type_name} yielding {_short_repr(self.items)}{more}>"
+
 
 def _drain(result):
-    if isinstance(result, _abc.Iterator) and not isinstance(
-        result, str | bytes
-    ):
+    if isinstance(result, _abc.Iterator) and not isinstance(result, str | bytes):
         items = []
         for item in result:
             items.append(item)
@@ -205,15 +225,84 @@ def _drain(result):
     return result
 
 
+# Immutable values: their identity is an interpreter detail, never behaviour.
+_ATOMS = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range)
+_ALIAS_WALK_LIMIT = 5_000
+
+
+def _reachable(root, limit=_ALIAS_WALK_LIMIT):
+    """(path, object) for every mutable object reachable from `root`, breadth first."""
+    found, queue, seen = [], collections.deque([("", root)]), set()
+    while queue and len(seen) < limit:
+        path, value = queue.popleft()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if not isinstance(value, _ATOMS):
+            found.append((path, value))
+        queue.extend(_children(path, value))
+    return found
+
+
+def _children(path, value):
+    if isinstance(value, list | tuple):
+        return [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        return [(f"{path}[{key!r}]", item) for key, item in value.items()]
+    if isinstance(value, Drained):
+        return [(f"{path}[{i}]", item) for i, item in enumerate(value.items)]
+    if isinstance(value, (*_ATOMS, set, frozenset, type)):
+        return []
+    attributes = getattr(value, "__dict__", None)
+    if isinstance(attributes, dict):
+        return [(f"{path}.{name}", item) for name, item in attributes.items()]
+    return []
+
+
+def _aliases(result, drained, args, kwargs):
+    """Which parts of the result are the caller's own (mutable) argument objects."""
+    owners = {}
+    roots = [(f"argument {i}", arg) for i, arg in enumerate(args)]
+    roots += [(f"argument {name}", arg) for name, arg in kwargs.items()]
+    for label, arg in roots:
+        for path, value in _reachable(arg):
+            owners.setdefault(id(value), label + path)
+    if not owners:
+        return ()
+    found = []
+    for path, value in _reachable(drained):
+        if id(value) in owners:
+            found.append(("result" + path, owners[id(value)]))
+    if result is not drained and id(result) in owners:
+        found.append(("result", owners[id(result)]))
+    return tuple(found)
+
+
 # --------------------------------------------------------------------------- comparison
+
+# Names of the two loaded modules: a class defined in both compares by name.
+_MODULES_UNDER_TEST = set()
+
+
+def _same_type(a, b):
+    type_a, type_b = type(a), type(b)
+    if type_a is type_b:
+        return True
+    return (
+        type_a.__module__ in _MODULES_UNDER_TEST
+        and type_b.__module__ in _MODULES_UNDER_TEST
+        and type_a.__qualname__ == type_b.__qualname__
+    )
 
 
 def same(a, b, tolerance=0.0, depth=0):
     """Strict equality: exact types, NaN == NaN, -0.0 != 0.0, ordered dicts."""
-    if depth > 50:
-        return a == b
-    if type(a) is not type(b):
+    if a is b and not isinstance(a, float | complex):
+        return True
+    if depth > 60 or not _same_type(a, b):
         return False
+    if isinstance(a, bool | int | str | bytes | bytearray | type(None)):
+        return a == b
     if isinstance(a, float):
         return _same_float(a, b, tolerance)
     if isinstance(a, complex):
@@ -221,19 +310,63 @@ def same(a, b, tolerance=0.0, depth=0):
     if isinstance(a, list | tuple):
         return len(a) == len(b) and all(same(x, y, tolerance, depth + 1) for x, y in zip(a, b))
     if isinstance(a, dict):
-        return len(a) == len(b) and all(
-            same(ka, kb, tolerance, depth + 1) and same(va, vb, tolerance, depth + 1)
-            for (ka, va), (kb, vb) in zip(a.items(), b.items())
-        )
+        # Insertion order is observable (iteration, repr, popitem), so it must match.
+        return _same_dict(a, b, tolerance, depth)
     if isinstance(a, set | frozenset):
         return _same_set(a, b, tolerance, depth)
     if isinstance(a, Drained):
         return a.type_name == b.type_name and a.truncated == b.truncated and same(
             a.items, b.items, tolerance, depth + 1
         )
-    if dataclasses.is_dataclass(a) or (hasattr(a, "__dict__") and not isinstance(a, type)):
-        with contextlib.suppress(TypeError):
-            return same(vars(a), vars(b), tolerance, depth + 1)
+    return _same_other(a, b, tolerance, depth)
+
+
+def _same_dict(a, b, tolerance, depth):
+    if len(a) != len(b) or not same(getattr(a, "default_factory", None), getattr(b, "default_factory", None)):
+        return False
+    return all(
+        same(ka, kb, tolerance, depth + 1) and same(va, vb, tolerance, depth + 1)
+        for (ka, va), (kb, vb) in zip(a.items(), b.items())
+    )
+
+
+def _same_other(a, b, tolerance, depth):
+    import decimal
+
+    if isinstance(a, decimal.Decimal):
+        # Decimal("1.0") == Decimal("1.00") and Decimal("-0") == Decimal("0"), yet they print differently.
+        return a.as_tuple() == b.as_tuple()
+    if isinstance(a, BaseException):
+        return same(a.args, b.args, tolerance, depth + 1)
+    if _has_own_eq(type(a)):
+        return _safe_eq(a, b)
+    slots = _slot_values(a), _slot_values(b)
+    attributes = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
+    if isinstance(attributes[0], dict) and isinstance(attributes[1], dict):
+        return same(attributes[0], attributes[1], tolerance, depth + 1) and same(*slots, tolerance, depth + 1)
+    if slots[0]:
+        return same(*slots, tolerance, depth + 1)
+    return _safe_eq(a, b)
+
+
+def _has_own_eq(cls):
+    """True when equality means something more than identity for `cls`."""
+    if dataclasses.is_dataclass(cls):
+        return False  # the generated __eq__ ignores NaN/-0.0 subtleties; compare fields instead
+    return any("__eq__" in vars(klass) for klass in cls.__mro__[:-1])
+
+
+def _slot_values(value):
+    names = [name for klass in type(value).__mro__ for name in getattr(klass, "__slots__", ())]
+    if isinstance(names, str):
+        names = [names]
+    return {name: getattr(value, name, _MISSING) for name in names if name not in ("__dict__", "__weakref__")}
+
+
+_MISSING = "<unset>"
+
+
+def _safe_eq(a, b):
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001 - an __eq__ that raises means "not provably equal"
@@ -292,6 +425,51 @@ def _short_repr(value):
     return text if len(text) <= MAX_REPR else text[: MAX_REPR - 3] + "..."
 
 
+# --------------------------------------------------------------------------- seeds
+
+
+def decode_value(value):
+    """Undo the parent's tagged JSON encoding of a literal (see pipeline/seeds.py)."""
+    if isinstance(value, list):
+        return [decode_value(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    (tag, payload), = value.items()
+    if tag == "$float":
+        return float(payload)
+    if tag == "$tuple":
+        return tuple(decode_value(item) for item in payload)
+    if tag == "$set":
+        return {decode_value(item) for item in payload}
+    if tag == "$frozenset":
+        return frozenset(decode_value(item) for item in payload)
+    if tag == "$dict":
+        return {decode_value(k): decode_value(v) for k, v in payload}
+    if tag == "$bytes":
+        return bytes.fromhex(payload)
+    if tag == "$complex":
+        return complex(decode_value(payload[0]), decode_value(payload[1]))
+    if tag == "$ellipsis":
+        return ...
+    raise ValueError(f"unknown seed tag {tag!r}")
+
+
+def bind_seed(function, seed):
+    """A seed's call bound to the parameters of `function`, defaults filled in; None if it doesn't fit."""
+    try:
+        args = decode_value(seed.get("args", []))
+        kwargs = {name: decode_value(value) for name, value in seed.get("kwargs", {}).items()}
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    bound.apply_defaults()
+    parameters = inspect.signature(function).parameters
+    if any(parameters[name].kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+           for name in bound.arguments):
+        return None
+    return dict(bound.arguments)
+
+
 # --------------------------------------------------------------------------- strategies
 
 
@@ -320,6 +498,8 @@ def strategy_for_domain(spec):
             min_size=spec.get("min_size", 0),
             max_size=spec.get("max_size", 40),
         )
+    if kind == "bytes":
+        return st.binary(min_size=spec.get("min_size", 0), max_size=spec.get("max_size", 40))
     if kind in {"list", "set", "tuple"}:
         items = strategy_for_domain(spec.get("items", {"type": "int"}))
         sizes = {"min_size": spec.get("min_size", 0), "max_size": spec.get("max_size", 30)}
@@ -327,6 +507,8 @@ def strategy_for_domain(spec):
             return st.sets(items, **sizes)
         collection = st.lists(items, **sizes)
         return collection.map(tuple) if kind == "tuple" else collection
+    if kind == "fixed_tuple":
+        return st.tuples(*[strategy_for_domain(item) for item in spec.get("items", [])])
     if kind == "dict":
         return st.dictionaries(
             strategy_for_domain(spec.get("keys", {"type": "str"})),
@@ -340,10 +522,18 @@ def strategy_for_domain(spec):
     raise ValueError(f"unsupported domain type {kind!r}")
 
 
-def parameter_strategies(function, domains):
-    """One strategy per parameter, or a reason why a parameter has none."""
+_UNINFORMATIVE_HINTS = (typing.Any, object)
+
+
+def parameter_strategies(function, domains, inferred=None):
+    """One strategy per parameter, or a reason why a parameter has none.
+
+    Precedence: configured domains, type hints, domains inferred from literal
+    seeds (doctests, call sites), then the default value alone.
+    """
     from hypothesis import strategies as st
 
+    inferred = inferred or {}
     try:
         hints = typing.get_type_hints(function)
     except Exception:  # noqa: BLE001 - unresolvable annotations just mean "no hint"
@@ -352,12 +542,16 @@ def parameter_strategies(function, domains):
     for name, parameter in inspect.signature(function).parameters.items():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
+        hint = hints.get(name, _MISSING)
         if name in domains:
             strategies[name] = strategy_for_domain(domains[name]["spec"])
             sources.add(domains[name]["source"])
-        elif name in hints:
-            strategies[name] = st.from_type(hints[name])
+        elif hint is not _MISSING and not any(hint is h for h in _UNINFORMATIVE_HINTS):
+            strategies[name] = st.from_type(hint)
             sources.add("type hints")
+        elif name in inferred:
+            strategies[name] = strategy_for_domain(inferred[name]["spec"])
+            sources.add(inferred[name]["source"])
         elif parameter.default is not parameter.empty:
             strategies[name] = st.just(parameter.default)
             sources.add("default values")
@@ -366,11 +560,54 @@ def parameter_strategies(function, domains):
     return strategies, sorted(sources), missing
 
 
+def call_arguments(function, values):
+    """Split named values into a call: positional where allowed, so renamed parameters still line up."""
+    args, kwargs = [], {}
+    for name, parameter in inspect.signature(function).parameters.items():
+        if name not in values:
+            continue
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            args.append(values[name])
+        else:
+            kwargs[name] = values[name]
+    return tuple(args), kwargs
+
+
+def unify_classes(original, candidate):
+    """Let the candidate's module use the original's classes when their source is identical.
+
+    Both modules define their own copies of every class; values built from the
+    original's type hints must pass the candidate's isinstance checks, and
+    results must compare as the same type.
+    """
+    original_module = sys.modules.get(original.__module__)
+    candidate_module = sys.modules.get(candidate.__module__)
+    _MODULES_UNDER_TEST.update({original.__module__, candidate.__module__})
+    if original_module is None or candidate_module is None or original_module is candidate_module:
+        return
+    for name, value in list(vars(candidate_module).items()):
+        twin = getattr(original_module, name, None)
+        if isinstance(value, type) and isinstance(twin, type) and value is not twin:
+            if _class_source(value) is not None and _class_source(value) == _class_source(twin):
+                setattr(candidate_module, name, twin)
+
+
+def _class_source(cls):
+    try:
+        return inspect.getsource(cls)
+    except (OSError, TypeError):
+        return None
+
+
 # --------------------------------------------------------------------------- verify
 
 
 class Mismatch(AssertionError):
     pass
+
+
+class Nondeterministic(Exception):
+    """The original disagrees with itself on the same input."""
 
 
 class Verifier:
@@ -381,25 +618,29 @@ class Verifier:
         self.timeout = settings.get("example_timeout", 2.0)
         self.tolerance = settings.get("float_tolerance", 0.0)
         self.domains = settings.get("domains", {})
+        self.inferred = settings.get("inferred_domains", {})
         self.seeds = settings.get("seed_examples", [])
         self.examples = 0
         self.timeouts = 0
         self.mutates = False
         self.failure = None
+        self.nondeterministic = None
 
     def run(self):
         from hypothesis import HealthCheck, example, given, settings
         from hypothesis import strategies as st
-        from hypothesis.errors import Unsatisfiable
+        from hypothesis.errors import HypothesisException, Unsatisfiable
 
-        strategies, sources, missing = parameter_strategies(self.original, self.domains)
+        unify_classes(self.original, self.candidate)
+        strategies, sources, missing = parameter_strategies(self.original, self.domains, self.inferred)
         if missing:
             return self._unverifiable(f"no type hint or domain for parameter(s): {', '.join(missing)}")
-        if self.seeds:
-            sources = sorted({*sources, *(seed["source"] for seed in self.seeds)})
         test = given(st.fixed_dictionaries(strategies))(self._check)
-        for seed in self.seeds:
-            test = example(seed["kwargs"])(test)
+        seeds = [(bind_seed(self.original, seed), seed["source"]) for seed in self.seeds]
+        seeds = [(values, source) for values, source in seeds if values is not None and set(values) == set(strategies)]
+        for values, _ in seeds:
+            test = example(values)(test)
+        sources = sorted({*sources, *(source for _, source in seeds)})
         test = settings(
             max_examples=self.max_examples,
             derandomize=True,
@@ -411,34 +652,48 @@ class Verifier:
             test()
         except Mismatch:
             return self._result("counterexample", sources, counterexample=self.failure)
+        except Nondeterministic as error:
+            return self._unverifiable(f"the original gives different results on the same input: {error}", sources)
         except Unsatisfiable:
             return self._unverifiable("too many examples timed out or were rejected", sources)
+        except HypothesisException as error:
+            if self.failure is not None:  # e.g. a flaky failure: the difference was still seen
+                return self._result("counterexample", sources, counterexample=self.failure)
+            return self._unverifiable(f"input generation failed: {type(error).__name__}: {_first_line(error)}", sources)
         if self.examples == 0:
             return self._unverifiable("no example could be run", sources)
         if self.timeouts > self.examples:
             return self._unverifiable("too many examples timed out", sources)
         return self._result("equivalent", sources)
 
-    def _check(self, kwargs):
+    def _check(self, values):
         from hypothesis import reject
 
-        original = call_and_observe(self.original, (), kwargs, self.timeout)
+        args, kwargs = call_arguments(self.original, values)
+        original = call_and_observe(self.original, args, kwargs, self.timeout)
         if original.kind == "timeout":
             self.timeouts += 1
             reject()
-        candidate = call_and_observe(self.candidate, (), kwargs, self.timeout)
+        candidate = call_and_observe(self.candidate, args, kwargs, self.timeout)
+        if candidate.kind == "timeout":  # a loaded machine gets a second, longer chance
+            candidate = call_and_observe(self.candidate, args, kwargs, self.timeout * 3)
         self.examples += 1
-        if not same(original.arguments, ((), kwargs), self.tolerance):
-            self.mutates = True
+        mutated = not same(original.arguments, (args, kwargs), self.tolerance)
+        self.mutates |= mutated
         reason = difference(original, candidate, self.tolerance)
-        if reason is not None:
-            self.failure = {
-                "arguments": ", ".join(f"{k}={_short_repr(v)}" for k, v in kwargs.items()),
-                "original": original.describe(),
-                "candidate": candidate.describe(),
-                "reason": reason,
-            }
-            raise Mismatch(reason)
+        if reason is None:
+            return
+        again = call_and_observe(self.original, args, kwargs, self.timeout)
+        if again.kind != "timeout" and difference(original, again, self.tolerance) is not None:
+            raise Nondeterministic(_describe_call(values))
+        show_arguments = reason == "argument mutation" or mutated
+        self.failure = {
+            "arguments": _describe_call(values),
+            "original": original.describe(show_arguments),
+            "candidate": candidate.describe(show_arguments),
+            "reason": reason,
+        }
+        raise Mismatch(reason)
 
     def _unverifiable(self, detail, sources=()):
         return self._result("unverifiable", sources, detail=detail)
@@ -454,6 +709,15 @@ class Verifier:
             "counterexample": counterexample,
             "mutates_arguments": self.mutates,
         }
+
+
+def _describe_call(values):
+    return ", ".join(f"{name}={_short_repr(value)}" for name, value in values.items())
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return text[0][:MAX_REPR] if text else ""
 
 
 # --------------------------------------------------------------------------- measure
