@@ -43,6 +43,24 @@ class TimingConfig:
 
 
 @dataclass(frozen=True)
+class LLMConfig:
+    """`[tool.optimize.llm]`: any OpenAI-compatible endpoint; the key is read from the env."""
+
+    enabled: bool = True
+    model: str = "gpt-4o-mini"
+    base_url: str = ""
+    api_key_env: str = "OPENAI_API_KEY"
+    candidates: int = 3
+    temperature: float = 0.2
+    timeout: float = 60.0
+    max_retries: int = 2
+    repair_rounds: int = 1
+    max_tokens: int = 4096
+    cache: bool = True
+    cache_dir: str = ".optimize_cache/llm"
+
+
+@dataclass(frozen=True)
 class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -52,6 +70,7 @@ class Config:
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     timing: TimingConfig = field(default_factory=TimingConfig)
     limits: Limits = field(default_factory=Limits)
+    llm: LLMConfig = field(default_factory=LLMConfig)
     strategies: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     source: Path | None = None
 
@@ -65,8 +84,11 @@ def find_pyproject(start: Path) -> Path | None:
         directory = directory.parent
     for candidate in (directory, *directory.parents):
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            return pyproject
+        try:
+            if pyproject.is_file():
+                return pyproject
+        except OSError:
+            continue  # an unreadable dir has no config we could use
     return None
 
 
@@ -92,6 +114,7 @@ def _from_table(table: dict[str, Any], pyproject: Path) -> Config:
         "verify": (VerifyConfig, table.pop("verify", {})),
         "timing": (TimingConfig, table.pop("timing", {})),
         "limits": (Limits, table.pop("limits", {})),
+        "llm": (LLMConfig, table.pop("llm", {})),
     }
     strategies = table.pop("strategies", {})
     known = {f.name for f in dataclasses.fields(Config)} - {"source", *nested}
