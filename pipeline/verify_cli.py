@@ -1,0 +1,172 @@
+"""`optimize verify A.py::func B.py::other`: check any two functions for equivalence.
+
+Exit codes: 0 equivalent, 1 counterexample (printed side by side), 2 error or
+the pair cannot be verified. The first function is the reference; recursive
+calls inside it go to itself, because each file is loaded as its own module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipeline.config import Config, ConfigError, load_config
+from pipeline.model import Candidate, Verdict
+from pipeline.parse import InputError, read_source
+from pipeline.verify import verify
+
+EXIT_EQUIVALENT, EXIT_COUNTEREXAMPLE, EXIT_ERROR = 0, 1, 2
+COLUMN_WIDTH = 48
+
+
+class TargetError(ValueError):
+    """A `path::function` argument that does not name a module-level function."""
+
+
+@dataclass(frozen=True)
+class Target:
+    path: Path
+    function: str
+    text: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.path.name}::{self.function}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optimize verify",
+        description="Check that two functions behave identically on generated inputs.",
+        epilog="Exit codes: 0 equivalent, 1 counterexample found, 2 error or unverifiable.",
+    )
+    parser.add_argument("original", help="reference function, as path.py::name")
+    parser.add_argument("candidate", help="function to check against it, as path.py::name")
+    parser.add_argument("--max-examples", type=int, metavar="N", help="inputs to try")
+    parser.add_argument("--example-timeout", type=float, metavar="S", help="per-call limit")
+    parser.add_argument("--float-tolerance", type=float, metavar="X",
+                        help="relative and absolute float tolerance (default: exact)")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    try:
+        original, candidate = parse_target(args.original), parse_target(args.candidate)
+        config = _config(args, original.path)
+    except (TargetError, InputError, ConfigError) as error:
+        print(f"optimize verify: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    verdict = verify_targets(original, candidate, config)
+    if args.json:
+        print(json.dumps(_as_json(verdict), ensure_ascii=False))
+    else:
+        print(render(verdict, original, candidate))
+    return {"equivalent": EXIT_EQUIVALENT, "counterexample": EXIT_COUNTEREXAMPLE}.get(
+        verdict.status, EXIT_ERROR
+    )
+
+
+def parse_target(text: str) -> Target:
+    path_text, separator, function = text.rpartition("::")
+    if not separator or not path_text or not function.isidentifier():
+        raise TargetError(f"{text!r}: expected path.py::function_name")
+    path = Path(path_text)
+    if not path.is_file():
+        raise TargetError(f"{path}: no such file")
+    source = read_source(path, 5_000_000)
+    try:
+        tree = ast.parse(source.text, filename=str(path))
+    except SyntaxError as error:
+        raise TargetError(f"{path}:{error.lineno}: syntax error: {error.msg}") from error
+    if not any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function
+        for node in tree.body
+    ):
+        raise TargetError(f"{path}: no module-level function named {function!r}")
+    return Target(path, function, source.text)
+
+
+def _config(args: argparse.Namespace, start: Path) -> Config:
+    config = load_config(start)
+    changes = {
+        "max_examples": args.max_examples,
+        "example_timeout": args.example_timeout,
+        "float_tolerance": args.float_tolerance,
+    }
+    changes = {key: value for key, value in changes.items() if value is not None}
+    if any(value <= 0 for key, value in changes.items() if key != "float_tolerance"):
+        raise ConfigError("--max-examples and --example-timeout must be positive")
+    return replace(config, verify=replace(config.verify, **changes))
+
+
+def verify_targets(original: Target, candidate: Target, config: Config) -> Verdict:
+    """The pipeline's own verify stage, on two files' functions."""
+    pair = Candidate(
+        function=candidate.function,
+        lineno=0,
+        rules=(),
+        origin="pass",
+        original_code=original.text,
+        module_code=candidate.text,
+        module_name=original.path.stem if original.path.stem.isidentifier() else "module",
+        project_root=original.path.resolve().parent,
+        original_function=original.function,
+    )
+    return verify(pair, config)
+
+
+def render(verdict: Verdict, original: Target, candidate: Target) -> str:
+    sources = ", ".join(verdict.strategy_sources) or "none"
+    if verdict.status == "equivalent":
+        return f"equivalent: {verdict.examples} examples agreed (inputs from: {sources})"
+    if verdict.status == "unverifiable" or verdict.counterexample is None:
+        return f"unverifiable: {verdict.detail or 'no verdict'} (inputs from: {sources})"
+    example = verdict.counterexample
+    lines = [
+        f"counterexample: {verdict.detail} (after {verdict.examples} examples)",
+        f"input: {example.arguments}",
+        "",
+        side_by_side(
+            (original.label, example.original), (candidate.label, example.candidate)
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def side_by_side(left: tuple[str, str], right: tuple[str, str]) -> str:
+    """Two titled blocks of text as columns, wrapped to fit a terminal."""
+    columns = [[title, "-" * min(COLUMN_WIDTH, len(title))] + _wrap(body) for title, body in (left, right)]
+    height = max(len(column) for column in columns)
+    rows = []
+    for index in range(height):
+        cells = [column[index] if index < len(column) else "" for column in columns]
+        rows.append(f"{cells[0]:<{COLUMN_WIDTH}} | {cells[1]}".rstrip())
+    return "\n".join(rows)
+
+
+def _wrap(body: str) -> list[str]:
+    wrapped: list[str] = []
+    for line in body.splitlines() or [""]:
+        wrapped += textwrap.wrap(line, COLUMN_WIDTH, subsequent_indent="  ") or [""]
+    return wrapped
+
+
+def _as_json(verdict: Verdict) -> dict[str, object]:
+    example = verdict.counterexample
+    return {
+        "status": verdict.status,
+        "examples": verdict.examples,
+        "strategy_sources": list(verdict.strategy_sources),
+        "detail": verdict.detail,
+        "counterexample": None
+        if example is None
+        else {"input": example.arguments, "original": example.original, "candidate": example.candidate},
+    }
