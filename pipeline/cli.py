@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from passes import by_code
-from pipeline import report
+from pipeline import changes, report, review
+from pipeline.cache import VerdictCache
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.discover import discover
 from pipeline.model import FileReport
@@ -47,16 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--explain", metavar="CODE", help="print the documentation of a pass")
     parser.add_argument("-v", "--verbose", action="store_true", help="also show rejected candidates")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--staged", action="store_true",
+                        help="only functions touched by staged changes (pre-commit)")  # fmt: skip
+    parser.add_argument("--no-cache", action="store_true",
+                        help="re-verify and re-time, ignoring cached verdicts")  # fmt: skip
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["verify"]:  # `optimize verify A.py::f B.py::g`; `./verify` is a path
-        from pipeline import verify_cli
-
-        return verify_cli.main(arguments[1:])
-    args = build_parser().parse_args(argv)
+    if arguments[:1] == ["review"]:
+        return review.main(arguments[1:])
+    args = build_parser().parse_args(arguments)
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False)
     if args.list_passes:
@@ -100,11 +103,19 @@ def _codes(text: str | None) -> tuple[str, ...] | None:
 
 def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -> int:
     files, walk_errors = discover(args.paths, config.exclude)
+    scope: dict[Path, tuple[str, ...]] = {}
+    if args.staged:  # the pre-commit hook: only functions the commit changes
+        try:
+            scope = changes.staged_functions(files)
+        except changes.GitError as error:
+            err.print(f"optimize: error: --staged: {error}", markup=False)
+            return EXIT_ERROR
+        files = list(scope)
     for message in walk_errors:
         err.print(f"optimize: error: {message}", markup=False)
     if best_isolation() == "none" and not args.quiet:
         err.print(f"optimize: warning: {ISOLATION_WARNING}")
-    reports = _optimize_all(files, config, args, err)
+    reports = _optimize_all(files, config, args, err, scope)
     failed = bool(walk_errors)
     for file_report in reports:
         if file_report.error:
@@ -120,8 +131,13 @@ def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -
 
 
 def _optimize_all(
-    files: list[Path], config: Config, args: argparse.Namespace, err: Console
+    files: list[Path],
+    config: Config,
+    args: argparse.Namespace,
+    err: Console,
+    scope: dict[Path, tuple[str, ...]] | None = None,
 ) -> list[FileReport]:
+    cache = None if args.no_cache else VerdictCache.for_project(config)
     show = err.is_terminal and not args.quiet and not args.json
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
                   transient=True, disable=not show) as progress:  # fmt: skip
@@ -133,8 +149,9 @@ def _optimize_all(
                 optimize_file(
                     path,
                     config,
-                    functions=args.function,
+                    functions=args.function or (scope or {}).get(path, ()),
                     progress=lambda what: progress.update(task, description=f"checking {what}"),
+                    cache=cache,
                 )
             )
             progress.advance(task)

@@ -1,0 +1,122 @@
+"""Accepted rewrites as review findings: where they are, what they change, how fast.
+
+The review outputs (GitHub annotations, SARIF, Markdown) all render the same
+`Finding`s, in the same order, so they agree with each other.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.model import FileReport, Outcome, SizeTiming
+from pipeline.report import candidate_diff, speedup_text
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Lines [first, last_exclusive) of the original (1-based) become `text`."""
+
+    first: int
+    last_exclusive: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str  # repository-relative, forward slashes
+    outcome: Outcome
+
+    @property
+    def function(self) -> str:
+        return self.outcome.candidate.function
+
+    @property
+    def rule(self) -> str:
+        """The pass code (first, when passes composed), or `LLM` for model proposals."""
+        candidate = self.outcome.candidate
+        return "LLM" if candidate.origin == "llm" or not candidate.rules else candidate.rules[0]
+
+    @property
+    def headline(self) -> SizeTiming:
+        timing = self.outcome.timing
+        assert timing is not None and timing.headline is not None, "findings are accepted"
+        return timing.headline
+
+    @property
+    def speedup(self) -> str:
+        return speedup_text(self.outcome.timing)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """First and last line of the original function, decorators included."""
+        return function_span(self.outcome.candidate.original_code, self.function) or (
+            self.outcome.candidate.lineno,
+            self.outcome.candidate.lineno,
+        )
+
+    @property
+    def diff(self) -> str:
+        return candidate_diff(self.path, self.outcome)
+
+    @property
+    def message(self) -> str:
+        verdict = self.outcome.verdict
+        return (
+            f"{self.function} can be {self.speedup} faster at n={self.headline.size} "
+            f"({self.outcome.candidate.label or 'LLM'}); "
+            f"verified equivalent on {verdict.examples} examples"
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across re-runs of the same code, so code scanning dedupes it."""
+        candidate = self.outcome.candidate
+        text = "\0".join((self.path, self.function, self.rule, candidate.module_code))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def replacements(self) -> list[Replacement]:
+        candidate = self.outcome.candidate
+        before = candidate.original_code.splitlines(keepends=True)
+        after = candidate.module_code.splitlines(keepends=True)
+        matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+        return [
+            Replacement(i1 + 1, i2 + 1, "".join(after[j1:j2]))
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        ]
+
+
+def function_span(code: str, name: str) -> tuple[int, int] | None:
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            return first, node.end_lineno or node.lineno
+    return None
+
+
+def collect(reports: Iterable[FileReport], root: Path, limit: int | None) -> list[Finding]:
+    """Accepted rewrites, biggest speedup first (ties by place), at most `limit`."""
+    found = [
+        Finding(_relative(report.path, root), outcome)
+        for report in reports
+        for outcome in report.accepted
+        if outcome.timing is not None and outcome.timing.headline is not None
+    ]
+    found.sort(key=lambda f: (-f.headline.ratio, f.path, f.outcome.candidate.lineno))
+    return found if limit is None else found[: max(0, limit)]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
