@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipeline import changes, report, review
 from pipeline.cache import VerdictCache
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.discover import discover
+from pipeline.llm_stage import LLMStage, start_llm
 from pipeline.model import FileReport
 from pipeline.orchestrate import optimize_file, selected_passes
 from pipeline.sandbox import ISOLATION_WARNING, best_isolation
@@ -51,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--staged", action="store_true",
                         help="only functions touched by staged changes (pre-commit)")  # fmt: skip
     parser.add_argument("--no-cache", action="store_true",
-                        help="re-verify and re-time, ignoring cached verdicts")  # fmt: skip
+                        help="re-verify, re-time and re-ask the LLM, ignoring caches")  # fmt: skip
+    parser.add_argument("--llm", action=argparse.BooleanOptionalAction, default=None,
+                        help="ask an OpenAI-compatible LLM for rewrites (default: when "
+                             "OPENAI_API_KEY or OPENAI_BASE_URL is set)")  # fmt: skip
+    parser.add_argument("--model", help="LLM model name (default from [tool.optimize.llm])")
     return parser
 
 
@@ -94,6 +100,11 @@ def _config(args: argparse.Namespace) -> Config:
         select=_codes(args.select),
         ignore=_codes(args.ignore),
         min_speedup=args.min_speedup,
+        llm=dataclasses.replace(
+            config.llm,
+            model=args.model or config.llm.model,
+            cache=config.llm.cache and not args.no_cache,
+        ),
     )
 
 
@@ -142,6 +153,7 @@ def _optimize_all(
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
                   transient=True, disable=not show) as progress:  # fmt: skip
         task = progress.add_task("optimizing", total=len(files))
+        llm = _llm_stage(config, args, err)
         reports = []
         for path in files:
             progress.update(task, description=f"optimizing {path}")
@@ -152,10 +164,19 @@ def _optimize_all(
                     functions=args.function or (scope or {}).get(path, ()),
                     progress=lambda what: progress.update(task, description=f"checking {what}"),
                     cache=cache,
+                    llm=llm,
                 )
             )
             progress.advance(task)
     return reports
+
+
+def _llm_stage(config: Config, args: argparse.Namespace, err: Console) -> LLMStage | None:
+    def warn(message: str) -> None:
+        if not (args.quiet and message.startswith("note:")):
+            err.print(f"optimize: {message}", markup=False, soft_wrap=True)
+
+    return start_llm(config, args.llm, warn)
 
 
 def _write(reports: list[FileReport], err: Console) -> bool:

@@ -174,6 +174,7 @@ class FileReport:
     source: SourceFile | None = None
     new_text: str | None = None
     notes: tuple[str, ...] = field(default=())
+    llm_tokens: int = 0
 
     @property
     def original_text(self) -> str:

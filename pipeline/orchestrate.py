@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -15,11 +17,15 @@ from pipeline.analyze import analyze
 from pipeline.cache import VerdictCache
 from pipeline.config import Config
 from pipeline.measure import measure
-from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile
-from pipeline.parse import InputError, libcst_module, parse, read_source
-from pipeline.rewrite import splice
+from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile, Verdict
+from pipeline.parse import InputError, libcst_module, parse, parse_tree, read_source
+from pipeline.proposal import transplant
 from pipeline.rewrite import propose as propose_from_passes
+from pipeline.rewrite import scan, splice
 from pipeline.verify import verify
+
+if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when an endpoint is set
+    from pipeline.llm_stage import LLMStage
 
 Progress = Callable[[str], None]
 
@@ -38,6 +44,7 @@ def optimize_file(
     functions: Sequence[str] = (),
     progress: Progress | None = None,
     cache: VerdictCache | None = None,
+    llm: LLMStage | None = None,
 ) -> FileReport:
     times: dict[str, float] = {}
     try:
@@ -58,9 +65,23 @@ def optimize_file(
         if progress:
             progress(f"{path.name}::{candidate.function}")
         outcomes += evaluate_with_fallback(candidate, parsed, facts, module, config, times, cache)
+    notes: tuple[str, ...] = ()
+    tokens = 0
+    if llm is not None:  # only functions the passes did not already speed up
+        sped_up = {o.candidate.function for o in outcomes if o.accepted}
+        found = llm.optimize(
+            parsed,
+            [f for f in facts if f.info.name not in sped_up],
+            lambda c, cfg, domains: evaluate(c, cfg, times, None if domains else cache, domains),
+            progress,
+        )
+        outcomes, notes, tokens = [*outcomes, *found.outcomes], found.notes, found.tokens
     accepted = [o.candidate for o in outcomes if o.accepted]
-    new_text = apply_accepted(module, accepted) if module is not None and accepted else None
-    return FileReport(path, tuple(outcomes), source=source, new_text=new_text, stage_times=times)
+    new_text = apply_accepted(module or libcst_module(parsed), accepted) if accepted else None
+    return FileReport(
+        path, tuple(outcomes), source=source, new_text=new_text, stage_times=times,
+        notes=notes, llm_tokens=tokens,
+    )  # fmt: skip
 
 
 @contextmanager
@@ -117,13 +138,17 @@ def evaluate(
     config: Config,
     times: dict[str, float] | None = None,
     cache: VerdictCache | None = None,
+    domains: Mapping[str, tuple[Mapping[str, Any], str]] | None = None,
 ) -> Outcome:
-    """Verify, then time; accept only an equivalent candidate that is measurably faster."""
+    """Verify, then time; accept only an equivalent candidate that is measurably faster.
+
+    `domains` are input domains from outside the config (the LLM's), with their source.
+    """
     if cache is not None:  # a hit reuses the stored verdict and its timing
         return cache.evaluate(candidate, config, lambda c, cfg: evaluate(c, cfg, times))
     times = {} if times is None else times
     with _timed(times, "verify"):
-        verdict = verify(candidate, config)
+        verdict = verify(candidate, config, domains or {})
     if not verdict.is_equivalent:
         return Outcome(candidate, verdict, None, False, _rejection(verdict.status, verdict.detail))
     with _timed(times, "measure"):
@@ -146,5 +171,42 @@ def _rejection(status: str, detail: str) -> str:
 
 def apply_accepted(module: cst.Module, accepted: Sequence[Candidate]) -> str:
     for candidate in accepted:
-        module = splice(module, cst.parse_module(candidate.module_code), candidate.function)
+        if candidate.origin == "llm":  # also carries the proposal's helpers over
+            module = transplant(
+                module, candidate.original_code, candidate.module_code, candidate.function
+            )
+        else:
+            module = splice(module, cst.parse_module(candidate.module_code), candidate.function)
     return module.code
+
+
+UNVERIFIED = Verdict("unverifiable", 0, (), "not verified (--no-verify)")
+
+
+def scan_file(path: Path, config: Config) -> FileReport:
+    """Detection and transform only (`--no-verify`): every candidate is an unverified finding.
+
+    libcst parses only the functions the prefilter kept; nothing is verified,
+    timed or written.
+    """
+    times: dict[str, float] = {}
+    try:
+        with _timed(times, "parse"):
+            parsed, tree = parse_tree(read_source(path, config.max_file_bytes))
+        with _timed(times, "analyze"):
+            facts = analyze(parsed, selected_passes(config), tree)
+        with _timed(times, "rewrite"):
+            candidates = scan(parsed, tree, facts, selected_passes(config))
+    except InputError as error:
+        return FileReport(path, error=str(error), stage_times=times)
+    outcomes = tuple(Outcome(c, UNVERIFIED, None, False, UNVERIFIED.detail) for c in candidates)
+    return FileReport(path, outcomes, stage_times=times)
+
+
+def scan_files(paths: Sequence[Path], config: Config, jobs: int) -> list[FileReport]:
+    """`scan_file` over many files, in `jobs` processes; reports keep the order of `paths`."""
+    if jobs <= 1 or len(paths) < 2:
+        return [scan_file(path, config) for path in paths]
+    chunk = max(1, len(paths) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(scan_file, paths, [config] * len(paths), chunksize=chunk))

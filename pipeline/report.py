@@ -74,6 +74,8 @@ def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diff
         f"{escape(per_size)}; {timing.python}, sandbox: {timing.isolation}",
         style="dim",
     )
+    if candidate.explanation:
+        console.print(f"  model's explanation: {escape(candidate.explanation)}", style="dim")
     if diffs:
         console.print(escape(candidate_diff(str(report.path), outcome)), highlight=False)
 
@@ -83,9 +85,11 @@ def print_summary(console: Console, reports: Sequence[FileReport], wrote: bool) 
     errors = sum(1 for r in reports if r.error)
     rejected = sum(len(r.outcomes) for r in reports) - accepted
     verb = "applied" if wrote else "found"
+    tokens = sum(r.llm_tokens for r in reports)
     console.print(
         f"{accepted} verified speedup(s) {verb}, {rejected} candidate(s) rejected, "
         f"{len(reports)} file(s) checked" + (f", {errors} error(s)" if errors else "")
+        + (f", {tokens} LLM token(s) used" if tokens else "")
     )
 
 
@@ -98,6 +102,8 @@ def _file_json(report: FileReport) -> dict[str, Any]:
         "path": str(report.path),
         "error": report.error,
         "changed": report.new_text is not None,
+        "notes": list(report.notes),
+        "llm_tokens": report.llm_tokens,
         "outcomes": [_outcome_json(str(report.path), o) for o in report.outcomes],
     }
 
@@ -111,6 +117,7 @@ def _outcome_json(path: str, outcome: Outcome) -> dict[str, Any]:
         "origin": candidate.origin,
         "accepted": outcome.accepted,
         "reason": outcome.reason,
+        "explanation": candidate.explanation,
         "verdict": {
             "status": verdict.status,
             "examples": verdict.examples,

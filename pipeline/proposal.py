@@ -1,0 +1,190 @@
+"""Applying a model's proposal to a module as a libcst transform, or refusing it.
+
+The proposal replaces one FunctionDef in place. The original decorators (plus
+any the proposal adds, such as `@functools.cache`), leading comments and
+docstring are kept, helpers go just before the function, new imports go in
+through `AddImportsVisitor`, and every other byte of the file stays as it was.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from pipeline.rewrite import add_imports, new_imports
+
+if TYPE_CHECKING:  # keeps the openai SDK out of offline runs
+    from pipeline.llm import Proposal
+
+_EMPTY = cst.Module(body=[])
+_TWO_BLANK_LINES = (cst.EmptyLine(), cst.EmptyLine())
+
+
+class ProposalRejected(Exception):
+    """The proposal cannot be applied; the message says why, in one line."""
+
+
+def apply_proposal(module: cst.Module, function: str, proposal: Proposal) -> cst.Module:
+    """`module` with `function` replaced by the proposal, or ProposalRejected."""
+    code = _parse("function", proposal.function)
+    helper_code = _parse("helpers", proposal.helpers)
+    import_code = _parse("imports", "\n".join(proposal.imports))
+    if any(not _is_import(s) for s in import_code.body):
+        raise ProposalRejected("imports: only import statements are allowed there")
+    definitions = [s for s in code.body if _defined_names(s) == {function}]
+    if len(definitions) != 1 or not isinstance(definitions[0], cst.FunctionDef):
+        raise ProposalRejected(f"does not define function {function!r} exactly once")
+    replacement = definitions[0]
+    helpers = [
+        s for s in (*code.body, *helper_code.body) if s is not replacement and not _is_import(s)
+    ]
+    imports = [s for s in (*code.body, *import_code.body) if _is_import(s)]
+    original = _target(module, function)
+    _check_signature(original, replacement)
+    _check_helpers(module, function, helpers)
+    merged = _merge(original, replacement)
+    return _install(module, function, merged, helpers, cst.Module(body=imports))
+
+
+def transplant(base: cst.Module, original_code: str, module_code: str, function: str) -> cst.Module:
+    """Carry an applied proposal (function, helpers, imports) over onto `base`."""
+    before, after = cst.parse_module(original_code), cst.parse_module(module_code)
+    known = {before.code_for_node(s) for s in before.body}
+    replacement = _target(after, function)
+    helpers = [
+        s for s in after.body
+        if s is not replacement and not _is_import(s) and after.code_for_node(s) not in known
+    ]  # fmt: skip
+    return _install(base, function, replacement, helpers, after)
+
+
+def fingerprint(module: cst.Module) -> str:
+    """Identity up to formatting and comments: a hash of the normalised AST."""
+    tree = ast.parse(module.code)
+    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
+
+
+def _parse(what: str, code: str) -> cst.Module:
+    try:
+        return cst.parse_module(textwrap.dedent(code).strip("\n") + "\n" if code.strip() else "")
+    except cst.ParserSyntaxError as error:
+        line = str(error.message).splitlines()[0] if error.message else "syntax error"
+        raise ProposalRejected(
+            f"does not parse ({what}, line {error.raw_line}): {line}"
+        ) from None
+
+
+def _is_import(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+    )
+
+
+def _target(module: cst.Module, function: str) -> cst.FunctionDef:
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
+            return statement
+    raise ProposalRejected(f"module has no function {function!r}")
+
+
+def _defined_names(statement: cst.CSTNode) -> set[str]:
+    if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+        return {statement.name.value}
+    names: set[str] = set()
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            targets: Sequence[cst.BaseExpression] = ()
+            if isinstance(small, cst.Assign):
+                targets = [t.target for t in small.targets]
+            elif isinstance(small, cst.AnnAssign | cst.AugAssign):
+                targets = [small.target]
+            names.update(t.value for t in targets if isinstance(t, cst.Name))
+    return names
+
+
+def _module_names(module: cst.Module) -> set[str]:
+    names: set[str] = set()
+    for statement in module.body:
+        names |= _defined_names(statement)
+    return names
+
+
+def _check_signature(original: cst.FunctionDef, replacement: cst.FunctionDef) -> None:
+    def signature(node: cst.FunctionDef) -> str:
+        tree = ast.parse(_EMPTY.code_for_node(node.with_changes(decorators=(), leading_lines=())))
+        definition = tree.body[0]
+        assert isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef)
+        returns = ast.dump(definition.returns) if definition.returns else ""
+        return f"{type(definition).__name__}|{ast.dump(definition.args)}|{returns}"
+
+    if signature(original) != signature(replacement):
+        old, new = (_EMPTY.code_for_node(n.params) for n in (original, replacement))
+        name = original.name.value
+        raise ProposalRejected(f"changes the signature of {name}: ({old}) -> ({new})")
+
+
+def _check_helpers(module: cst.Module, function: str, helpers: Sequence[cst.CSTNode]) -> None:
+    existing = _module_names(module) | {function}
+    for helper in helpers:
+        if not isinstance(helper, cst.FunctionDef | cst.ClassDef) and not _defined_names(helper):
+            raise ProposalRejected("helpers may only define functions, classes or constants")
+        clashes = sorted(_defined_names(helper) & existing)
+        if clashes:
+            raise ProposalRejected(f"touches other functions or names: {', '.join(clashes)}")
+
+
+def _merge(original: cst.FunctionDef, replacement: cst.FunctionDef) -> cst.FunctionDef:
+    """The new body under the original's comments, decorators and docstring."""
+    kept = {_EMPTY.code_for_node(d.decorator) for d in original.decorators}
+    added = [d for d in replacement.decorators if _EMPTY.code_for_node(d.decorator) not in kept]
+    body = replacement.body
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    if statements and isinstance(body, cst.IndentedBlock):
+        if _docstring(replacement) is not None:
+            statements = statements[1:]
+        docstring = _docstring(original)
+        if docstring is not None:
+            statements = [docstring, *statements]
+        if statements:
+            body = body.with_changes(body=statements)
+    return replacement.with_changes(
+        leading_lines=original.leading_lines,
+        decorators=(*original.decorators, *added),
+        body=body,
+    )
+
+
+def _docstring(node: cst.FunctionDef) -> cst.BaseStatement | None:
+    if node.get_docstring(clean=False) is None or not isinstance(node.body, cst.IndentedBlock):
+        return None
+    return node.body.body[0]
+
+
+def _install(
+    module: cst.Module,
+    function: str,
+    replacement: cst.FunctionDef,
+    helpers: Sequence[cst.CSTNode],
+    import_source: cst.Module,
+) -> cst.Module:
+    spaced = [_with_blank_lines(h) for h in helpers]
+    body: list[cst.CSTNode] = []
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
+            body.extend([*spaced, replacement])
+        else:
+            body.append(statement)
+    rebuilt = module.with_changes(body=body)
+    return add_imports(rebuilt, new_imports(module, import_source))
+
+
+def _with_blank_lines(statement: cst.CSTNode) -> cst.CSTNode:
+    if isinstance(statement, cst.FunctionDef | cst.ClassDef | cst.SimpleStatementLine):
+        comments = [line for line in statement.leading_lines if line.comment is not None]
+        return statement.with_changes(leading_lines=(*_TWO_BLANK_LINES, *comments))
+    return statement

@@ -1,0 +1,170 @@
+"""A small OpenAI-compatible chat-completions server on 127.0.0.1, for tests.
+
+It serves `POST /v1/chat/completions` from a script: one queue of responses
+per `response_format.json_schema.name` (function_analysis, rewrite_proposals,
+rewrite_repair), so a test says what the "model" answers to each kind of
+question. It counts requests and can answer with an HTTP error, hang, send
+malformed JSON content, or send a body that is not JSON at all.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Status:
+    """Answer with this HTTP status (the SDK retries 429 and 5xx)."""
+
+    code: int
+
+
+@dataclass(frozen=True)
+class Hang:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Content:
+    """Assistant message content sent verbatim, e.g. text that is not JSON."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class BrokenBody:
+    """HTTP 200 whose body is not JSON."""
+
+
+Response = dict[str, Any] | Status | Hang | Content | BrokenBody
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "function_analysis": {
+        "intent": "computes a value",
+        "pure": True,
+        "side_effects": [],
+        "hot_spots": [],
+        "complexity": "unknown",
+        "applicable_passes": [],
+        "domains": [],
+    },
+    "rewrite_proposals": {"candidates": []},
+}
+
+
+class LLMServer:
+    def __init__(self) -> None:
+        self.script: dict[str, deque[Response]] = defaultdict(deque)
+        self.requests: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True  # a hanging answer must not block shutdown
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> LLMServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def add(self, kind: str, *responses: Response) -> None:
+        with self._lock:
+            self.script[kind].extend(responses)
+
+    def count(self, kind: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if kind is None or _kind(r) == kind)
+
+    def bodies(self, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.requests if _kind(r) == kind]
+
+    def _next(self, kind: str) -> Response:
+        with self._lock:
+            queue = self.script[kind]
+            return queue.popleft() if queue else DEFAULTS.get(kind, {})
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # keep test output clean
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with server._lock:
+                    server.requests.append(body)
+                    server.authorizations.append(self.headers.get("authorization", ""))
+                if not self.path.endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": "not found"}})
+                    return
+                self._answer(server._next(_kind(body)), body)
+
+            def _answer(self, response: Response, body: dict[str, Any]) -> None:
+                if isinstance(response, Hang):
+                    time.sleep(response.seconds)
+                    return
+                if isinstance(response, Status):
+                    error = {"error": {"message": "scripted error", "type": "test"}}
+                    self._send(response.code, error, {"retry-after-ms": "10"})
+                elif isinstance(response, BrokenBody):
+                    self._send_bytes(200, b"{not json")
+                elif isinstance(response, Content):
+                    self._send(200, _completion(body, response.text))
+                else:
+                    self._send(200, _completion(body, json.dumps(response)))
+
+            def _send(self, code: int, payload: object, headers: dict[str, str] = {}) -> None:
+                self._send_bytes(code, json.dumps(payload).encode(), headers)
+
+            def _send_bytes(self, code: int, data: bytes, headers: dict[str, str] = {}) -> None:
+                try:
+                    self.send_response(code)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout): nothing to tell it
+
+        return Handler
+
+
+def _kind(body: dict[str, Any]) -> str:
+    schema = (body.get("response_format") or {}).get("json_schema") or {}
+    return str(schema.get("name", ""))
+
+
+def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "test-model"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+    }
