@@ -5,6 +5,8 @@ A pass is one `OptimizationPass` subclass in its own module. It carries:
 - `code`, `name` and `summary`: a stable identity for reports and `--select`;
 - `triggers`: cheap substrings, one of which must appear in a function's source
   before the pass is worth a libcst parse (the scan prefilter);
+- optionally `may_match_ast`: a cheap check on the function's stdlib `ast` node
+  that narrows the prefilter further (the default keeps every function);
 - `EXAMPLES` (before/after module sources) and `NON_EXAMPLES` (sources the pass
   must leave unchanged), which the test suite expands into transform tests,
   equivalence checks and micro-benchmarks;
@@ -13,6 +15,7 @@ A pass is one `OptimizationPass` subclass in its own module. It carries:
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -44,6 +47,15 @@ class OptimizationPass(VisitorBasedCodemodCommand):
     def may_apply(cls, source: str) -> bool:
         """Cheap text check: can this pass possibly match somewhere in `source`?"""
         return any(trigger in source for trigger in cls.triggers)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Optional cheap check on a function's stdlib `ast` node, run after `may_apply`.
+
+        Return False only when the pass certainly cannot match this function: the
+        scan then skips its libcst parse. The default cannot rule anything out.
+        """
+        return True
 
     @classmethod
     def documentation(cls) -> str:
@@ -82,6 +94,11 @@ def apply_passes(
         if not changed:
             break
     return module, {name: tuple(codes) for name, codes in fired.items()}
+
+
+def first_function(source: str) -> str:
+    """The name of the first module-level function: the one an Example is about."""
+    return next(iter(module_functions(cst.parse_module(source))))
 
 
 def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:

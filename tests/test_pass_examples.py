@@ -5,7 +5,10 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from passes import OptimizationPass, all_passes, apply_pass
+from passes import Example, OptimizationPass, all_passes, apply_pass
+from passes.base import first_function
+from pipeline.config import Config, VerifyConfig
+from pipeline.verify import verify_sources
 
 POSITIVE = [
     pytest.param(pass_class, example, id=f"{pass_class.code}-{index}")
@@ -20,7 +23,9 @@ NEGATIVE = [
 
 
 @pytest.mark.parametrize(("pass_class", "example"), POSITIVE)
-def test_transform_matches_after_text(pass_class: type[OptimizationPass], example) -> None:
+def test_transform_matches_after_text(
+    pass_class: type[OptimizationPass], example: Example
+) -> None:
     assert pass_class.may_apply(example.before)
     result = apply_pass(pass_class, cst.parse_module(example.before))
     assert result.code == example.after
@@ -46,3 +51,16 @@ def test_codes_and_names_are_unique() -> None:
     passes = all_passes()
     assert len({p.code for p in passes}) == len(passes)
     assert len({p.name for p in passes}) == len(passes)
+
+
+VERIFY_CONFIG = Config(verify=VerifyConfig(max_examples=100))
+
+
+@pytest.mark.parametrize(("pass_class", "example"), POSITIVE)
+def test_example_is_equivalent_through_the_verify_stage(
+    pass_class: type[OptimizationPass], example: Example
+) -> None:
+    function = first_function(example.before)
+    verdict = verify_sources(example.before, example.after, function, VERIFY_CONFIG)
+    assert verdict.status == "equivalent", (verdict.detail, verdict.counterexample)
+    assert verdict.examples > 0
