@@ -151,7 +151,7 @@ class Behaviour:
     stderr: dict = dataclasses.field(default_factory=dict)
     aliases: tuple = ()
 
-    def lines(self, show_arguments=False):
+    def lines(self, show_arguments=False, names=()):
         """What a reader needs to see of this behaviour, one fact a line."""
         if self.kind == "timeout":
             lines = ["timed out"]
@@ -161,16 +161,22 @@ class Behaviour:
         else:
             lines = [f"returns {_short_repr(self.value)}"]
         if show_arguments:
-            lines.append(f"arguments after the call: {_short_repr(self.arguments)}")
+            lines.append(f"arguments after the call: {self._arguments_text(names)}")
         for name, stream in (("stdout", self.stdout), ("stderr", self.stderr)):
             if stream.get("length"):
                 lines.append(f"{name}: {_short_repr(stream['prefix'])}")
         if self.aliases:
-            lines.append("result aliases " + ", ".join(f"{arg} (at {where})" for where, arg in self.aliases))
+            shared = ", ".join(f"{arg} (at {where})" for where, arg in self.aliases)
+            lines.append(f"result aliases {shared}")
         return lines
 
-    def describe(self, show_arguments=False):
-        return "\n".join(self.lines(show_arguments))
+    def describe(self, show_arguments=False, names=()):
+        return "\n".join(self.lines(show_arguments, names))
+
+    def _arguments_text(self, names):
+        args, kwargs = self.arguments
+        named = [*zip(names, args, strict=False), *kwargs.items()]
+        return ", ".join(f"{name}={_short_repr(value)}" for name, value in named)
 
 
 def call_and_observe(function, args, kwargs, timeout):
@@ -610,6 +616,17 @@ class Nondeterministic(Exception):
     """The original disagrees with itself on the same input."""
 
 
+class TooManySkipped(Exception):
+    """Most inputs exhaust the original's time or stack: no honest verdict is possible."""
+
+
+# The original running out of stack or memory is a resource limit, not behaviour
+# a rewrite must keep (an iterative rewrite of a recursive function is welcome).
+RESOURCE_ERRORS = ("RecursionError", "MemoryError")
+MAX_SKIPPED = 20
+MIN_EXAMPLES = 20
+
+
 class Verifier:
     def __init__(self, original, candidate, settings):
         self.original = original
@@ -617,14 +634,15 @@ class Verifier:
         self.max_examples = settings.get("max_examples", 200)
         self.timeout = settings.get("example_timeout", 2.0)
         self.tolerance = settings.get("float_tolerance", 0.0)
+        self.shrink_seconds = settings.get("shrink_seconds", 10.0)
         self.domains = settings.get("domains", {})
         self.inferred = settings.get("inferred_domains", {})
         self.seeds = settings.get("seed_examples", [])
         self.examples = 0
-        self.timeouts = 0
+        self.skipped = 0
         self.mutates = False
         self.failure = None
-        self.nondeterministic = None
+        self.first_failure_at = None
 
     def run(self):
         from hypothesis import HealthCheck, example, given, settings
@@ -632,12 +650,15 @@ class Verifier:
         from hypothesis.errors import HypothesisException, Unsatisfiable
 
         unify_classes(self.original, self.candidate)
-        strategies, sources, missing = parameter_strategies(self.original, self.domains, self.inferred)
+        strategies, sources, missing = parameter_strategies(
+            self.original, self.domains, self.inferred
+        )
         if missing:
-            return self._unverifiable(f"no type hint or domain for parameter(s): {', '.join(missing)}")
+            names = ", ".join(missing)
+            return self._unverifiable(f"no type hint or domain for parameter(s): {names}")
         test = given(st.fixed_dictionaries(strategies))(self._check)
         seeds = [(bind_seed(self.original, seed), seed["source"]) for seed in self.seeds]
-        seeds = [(values, source) for values, source in seeds if values is not None and set(values) == set(strategies)]
+        seeds = [(v, source) for v, source in seeds if v is not None and set(v) == set(strategies)]
         for values, _ in seeds:
             test = example(values)(test)
         sources = sorted({*sources, *(source for _, source in seeds)})
@@ -646,6 +667,7 @@ class Verifier:
             derandomize=True,
             deadline=None,
             database=None,
+            report_multiple_bugs=False,
             suppress_health_check=list(HealthCheck),
         )(test)
         try:
@@ -653,26 +675,36 @@ class Verifier:
         except Mismatch:
             return self._result("counterexample", sources, counterexample=self.failure)
         except Nondeterministic as error:
-            return self._unverifiable(f"the original gives different results on the same input: {error}", sources)
-        except Unsatisfiable:
-            return self._unverifiable("too many examples timed out or were rejected", sources)
-        except HypothesisException as error:
-            if self.failure is not None:  # e.g. a flaky failure: the difference was still seen
+            detail = f"the original gives different results on the same input: {error}"
+            return self._unverifiable(detail, sources)
+        except (Unsatisfiable, TooManySkipped):
+            detail = "too many inputs exceed the original's time or stack limits"
+            return self._unverifiable(detail, sources)
+        except (HypothesisException, ExceptionGroup) as error:
+            if self.failure is not None:  # e.g. flaky under load, or shrinking was cut short
                 return self._result("counterexample", sources, counterexample=self.failure)
-            return self._unverifiable(f"input generation failed: {type(error).__name__}: {_first_line(error)}", sources)
-        if self.examples == 0:
-            return self._unverifiable("no example could be run", sources)
-        if self.timeouts > self.examples:
-            return self._unverifiable("too many examples timed out", sources)
-        return self._result("equivalent", sources)
+            detail = f"input generation failed: {type(error).__name__}: {_first_line(error)}"
+            return self._unverifiable(detail, sources)
+        if self.examples < min(MIN_EXAMPLES, self.max_examples):
+            detail = (
+                f"only {self.examples} examples could be run; {self.skipped} exceeded "
+                "the original's time or stack limits"
+            )
+            return self._unverifiable(detail, sources)
+        skipped = f"{self.skipped} inputs skipped: the original timed out or ran out of stack"
+        return self._result("equivalent", sources, detail=skipped if self.skipped else "")
 
     def _check(self, values):
         from hypothesis import reject
 
+        if self._shrinking_is_over():
+            return  # keep the smallest difference found so far; see run()
         args, kwargs = call_arguments(self.original, values)
         original = call_and_observe(self.original, args, kwargs, self.timeout)
-        if original.kind == "timeout":
-            self.timeouts += 1
+        if original.kind == "timeout" or _resource_error(original):
+            self.skipped += 1
+            if self.skipped >= MAX_SKIPPED and self.skipped > 2 * self.examples:
+                raise TooManySkipped()
             reject()
         candidate = call_and_observe(self.candidate, args, kwargs, self.timeout)
         if candidate.kind == "timeout":  # a loaded machine gets a second, longer chance
@@ -686,14 +718,26 @@ class Verifier:
         again = call_and_observe(self.original, args, kwargs, self.timeout)
         if again.kind != "timeout" and difference(original, again, self.tolerance) is not None:
             raise Nondeterministic(_describe_call(values))
+        self._record(values, original, candidate, reason, mutated)
+        raise Mismatch(reason)
+
+    def _shrinking_is_over(self):
+        """Shrinking slow failures can take minutes; past a budget, keep what we have."""
+        if self.first_failure_at is None:
+            return False
+        return time.monotonic() - self.first_failure_at > self.shrink_seconds
+
+    def _record(self, values, original, candidate, reason, mutated):
+        if self.first_failure_at is None:
+            self.first_failure_at = time.monotonic()
+        names = list(values)
         show_arguments = reason == "argument mutation" or mutated
         self.failure = {
             "arguments": _describe_call(values),
-            "original": original.describe(show_arguments),
-            "candidate": candidate.describe(show_arguments),
+            "original": original.describe(show_arguments, names),
+            "candidate": candidate.describe(show_arguments, names),
             "reason": reason,
         }
-        raise Mismatch(reason)
 
     def _unverifiable(self, detail, sources=()):
         return self._result("unverifiable", sources, detail=detail)
@@ -709,6 +753,10 @@ class Verifier:
             "counterexample": counterexample,
             "mutates_arguments": self.mutates,
         }
+
+
+def _resource_error(behaviour):
+    return behaviour.kind == "raise" and behaviour.value[0] in RESOURCE_ERRORS
 
 
 def _describe_call(values):
@@ -757,7 +805,10 @@ _WORDS = "alpha beta gamma delta omega kappa sigma theta zeta lambda".split()
 
 
 def _synthesise(hint, size, rng, top=False):
+    """A value for `hint`: top-level collections and strings get `size` items, ints the value `size`."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is None and hint in _BARE_COLLECTIONS:  # a bare `list`, `dict`, ...
+        origin = hint
     if origin in (typing.Union, types.UnionType):
         options = [a for a in args if a is not type(None)]
         return _synthesise(options[0], size, rng, top) if options else None
@@ -774,11 +825,13 @@ def _synthesise(hint, size, rng, top=False):
     if hint is bytes:
         return rng.randbytes(size if top else 8)
     inner = size if top else 10
-    if origin in (list, set, frozenset) or origin in _ABSTRACT_SEQUENCES:
+    if origin in (list, set, frozenset) or origin in _ABSTRACT_SEQUENCES or origin in _ABSTRACT_SETS:
         element = args[0] if args else int
         items = [_synthesise(element, size, rng) for _ in range(inner)]
         if any(item is _UNSUPPORTED for item in items):
             return _UNSUPPORTED
+        if origin in _ABSTRACT_SETS:
+            return set(items)
         return origin(items) if origin in (set, frozenset) else items
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
@@ -795,25 +848,26 @@ def _synthesise(hint, size, rng, top=False):
     return _UNSUPPORTED
 
 
-_ABSTRACT_SEQUENCES = (_abc.Sequence, _abc.Iterable, _abc.Collection, _abc.MutableSequence, _abc.Set)
+_ABSTRACT_SEQUENCES = (_abc.Sequence, _abc.Iterable, _abc.Collection, _abc.MutableSequence)
+_ABSTRACT_SETS = (_abc.Set, _abc.MutableSet)
+_BARE_COLLECTIONS = (list, set, frozenset, tuple, dict)
 _ABSTRACT_MAPPINGS = (_abc.Mapping, _abc.MutableMapping)
 
 
 def measure(original, candidate, settings, inputs_hook):
+    """Per size: calibrate, then interleaved samples of both functions on the same inputs."""
     sizes_out = []
-    for size in settings["sizes"]:
-        rng = random.Random(size)
-        arguments = inputs_hook(size) if inputs_hook else synthesise_arguments(original, size, rng)
-        if arguments is None:
-            return {"status": "untimeable", "detail": "no inputs could be synthesised from type hints", "sizes": []}
-        arguments = tuple(arguments)
+    for size in sorted(settings["sizes"]):
         try:
-            loops = _calibrate(original, arguments, settings)
+            arguments = _arguments_for(original, size, inputs_hook)
+            if arguments is None:
+                return {"status": "untimeable", "detail": "no inputs could be synthesised from type hints", "sizes": []}
+            loops = _calibrate(original, candidate, arguments, settings)
             if loops is None:
-                break
+                break  # larger sizes would only take longer
             samples = _interleaved_samples(original, candidate, arguments, loops, settings)
-        except ExampleTimeout:
-            break
+        except TimingOverrun as overrun:
+            return {"status": "error", "detail": f"size {size}: {overrun}", "sizes": sizes_out}
         except BaseException as error:  # noqa: BLE001 - report, never crash the runner
             detail = f"size {size}: {type(error).__name__}: {_short_repr(error.args)}"
             return {"status": "error", "detail": detail, "sizes": sizes_out}
@@ -823,30 +877,84 @@ def measure(original, candidate, settings, inputs_hook):
     return {"status": "ok", "sizes": sizes_out}
 
 
-def _calibrate(function, arguments, settings):
+def _arguments_for(function, size, inputs_hook):
+    if inputs_hook is not None:
+        with _silenced():
+            arguments = inputs_hook(size)
+        return None if arguments is None else tuple(arguments)
+    return synthesise_arguments(function, size, random.Random(size))
+
+
+def _calibrate(original, candidate, arguments, settings):
+    """Loops per sample, so that a sample of the faster function lasts about `sample_seconds`.
+
+    None when one call of either function exceeds the per-call budget. The loop
+    count is capped so that a sample of the slower function stays bounded too.
+    """
     budget = settings.get("call_budget", 1.0)
-    with time_limit(budget * 2), _silenced():
-        elapsed = _timed_calls(function, arguments, 1, settings.get("copy_args", False))
-    if elapsed > budget:
-        return None
     target = settings.get("sample_seconds", 0.05)
-    return max(1, math.ceil(target / max(elapsed, 1e-7)))
+    copy_args = settings.get("copy_args", False)
+    try:
+        original_seconds = _seconds_per_call(original, arguments, copy_args, budget, target)
+    except ExampleTimeout:
+        return None
+    if original_seconds is None:
+        return None
+    try:
+        candidate_seconds = _seconds_per_call(candidate, arguments, copy_args, budget, target)
+    except ExampleTimeout:
+        candidate_seconds = None
+    if candidate_seconds is None:  # never drop this size silently: it is where the rewrite hurts
+        raise TimingOverrun(f"one call of the candidate exceeds the {budget:g} s budget")
+    fastest = max(min(original_seconds, candidate_seconds), 1e-9)
+    slowest = max(original_seconds, candidate_seconds, 1e-9)
+    loops = max(1, math.ceil(target / fastest))
+    return max(1, min(loops, math.floor(SLOW_SAMPLE_FACTOR * target / slowest)))
+
+
+SLOW_SAMPLE_FACTOR = 20
+
+
+class TimingOverrun(Exception):
+    """Timing at one size took far longer than planned: reported, never skipped."""
+
+
+def _seconds_per_call(function, arguments, copy_args, budget, target):
+    """Like timeit's autorange: grow the loop count tenfold until a batch takes target/10."""
+    loops = 1
+    while True:
+        with time_limit(budget * 2 + 1), _silenced():
+            elapsed = _timed_calls(function, arguments, loops, copy_args)
+        if loops == 1 and elapsed > budget:
+            return None
+        if elapsed >= target / 10 or loops >= 10**7:
+            return elapsed / loops
+        loops *= 10
 
 
 def _interleaved_samples(original, candidate, arguments, loops, settings):
+    """ABBA ABBA...: each pair alternates which function goes first, so drift hits both alike."""
     copy_args = settings.get("copy_args", False)
+    pairs = settings.get("pairs", 5)
     times = {"original": [], "candidate": []}
     functions = {"original": original, "candidate": candidate}
-    with _silenced():
-        for pair in range(settings.get("pairs", 5)):
-            order = ("original", "candidate") if pair % 2 == 0 else ("candidate", "original")
-            for which in order:
-                elapsed = _timed_calls(functions[which], arguments, loops, copy_args)
-                times[which].append(elapsed / loops)
+    # Twice the worst case calibration allows; the CPU and wall limits are the backstop.
+    longest_sample = max(SLOW_SAMPLE_FACTOR * settings.get("sample_seconds", 0.05), settings.get("call_budget", 1.0))
+    allowed = 2 * pairs * 2 * longest_sample + 1
+    try:
+        with time_limit(allowed), _silenced():
+            for pair in range(pairs):
+                order = ("original", "candidate") if pair % 2 == 0 else ("candidate", "original")
+                for which in order:
+                    elapsed = _timed_calls(functions[which], arguments, loops, copy_args)
+                    times[which].append(elapsed / loops)
+    except ExampleTimeout:
+        raise TimingOverrun(f"the samples took longer than {allowed:g} s") from None
     return times
 
 
 def _timed_calls(function, arguments, loops, copy_args):
+    """Seconds for `loops` calls with the GC off; fresh argument copies when the function mutates them."""
     batches = [copy.deepcopy(arguments) for _ in range(loops)] if copy_args else None
     gc.collect()
     gc.disable()
