@@ -1,0 +1,174 @@
+"""OPT115: `out = []` plus a loop that appends every item becomes `out = list(xs)`."""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from passes._loops import (
+    SIZED_GENERICS,
+    FunctionPass,
+    assigned_value,
+    builtin_available,
+    names_in_function_scope,
+    param_generic,
+    references,
+)
+from passes._support import FunctionFacts
+from passes.base import Example
+
+CONCRETE = SIZED_GENERICS | {"str", "bytes"}
+
+
+class CopyLoopToList(FunctionPass):
+    """What it does:
+        Rewrites `out = []` immediately followed by `for x in xs: out.append(x)`
+        (nothing else in the loop) into `out = list(xs)`.
+
+    Why it is faster:
+        The loop runs a method call per element in bytecode; `list(xs)` copies in C,
+        pre-sized from the length of `xs`.
+
+    Fix safety:
+        The pass fires only when all of these are proven:
+        - `out` is a private local and the two statements are adjacent in one block;
+          `out = []` makes `append` the list method;
+        - the loop has a plain name target `x`, no `else`, and its body is exactly
+          `out.append(x)`; `x` is a private local used nowhere else in the function,
+          so the value it keeps after a loop is never read;
+        - `xs` is a parameter annotated with a concrete builtin container (`list`,
+          `tuple`, `set`, `frozenset`, `dict`, `str`, `bytes`) that the function never
+          rebinds: iterating and sizing it run no user code and cannot raise;
+        - `xs` does not mention `out`, and `list` is not shadowed.
+    """
+
+    code = "OPT115"
+    name = "copy-loop-to-list"
+    summary = "Replace a loop that appends every item to a new list with list(xs)."
+    triggers = (".append(",)
+
+    EXAMPLES = (
+        Example(
+            before='''\
+def snapshot(values: list[int]) -> list[int]:
+    copied = []
+    for value in values:
+        copied.append(value)
+    copied.sort()
+    return copied
+''',
+            after='''\
+def snapshot(values: list[int]) -> list[int]:
+    copied = list(values)
+    copied.sort()
+    return copied
+''',
+        ),
+        Example(
+            before='''\
+def keys_then_total(table: dict[str, int]) -> tuple[list[str], int]:
+    names = []
+    for key in table:
+        names.append(key)
+    return names, sum(table.values())
+''',
+            after='''\
+def keys_then_total(table: dict[str, int]) -> tuple[list[str], int]:
+    names = list(table)
+    return names, sum(table.values())
+''',
+        ),
+    )
+    NON_EXAMPLES = (
+        # The loop variable is read after the loop: list(xs) would not bind it.
+        '''\
+def last_copied(values: list[int]) -> int:
+    out = []
+    for v in values:
+        out.append(v)
+    return v + len(out)
+''',
+        # The items are transformed, so this is not a plain copy.
+        '''\
+def doubled(values: list[int]) -> list[int]:
+    out = []
+    for v in values:
+        out.append(v * 2)
+    return out
+''',
+        # Unknown iterable: a generator or user object, whose iteration may raise midway.
+        '''\
+def drained(values) -> list:
+    out = []
+    for v in values:
+        out.append(v)
+    return out
+''',
+    )
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        facts = self.facts
+        if facts is None:
+            return updated_node
+        body = list(original_node.body)
+        for index in range(len(body) - 1):
+            init, loop = body[index], body[index + 1]
+            if not (
+                updated_node.body[index].deep_equals(init)
+                and updated_node.body[index + 1].deep_equals(loop)
+            ):
+                continue
+            source = self._copied(facts, init, loop)
+            if source is None:
+                continue
+            assert isinstance(init, cst.SimpleStatementLine)
+            assign = init.body[0]
+            assert isinstance(assign, cst.Assign)
+            value = cst.Call(func=cst.Name("list"), args=[cst.Arg(source)])
+            new_init = init.with_changes(body=[assign.with_changes(value=value)])
+            new_body = [*updated_node.body[:index], new_init, *updated_node.body[index + 2 :]]
+            return updated_node.with_changes(body=new_body)
+        return updated_node
+
+    def _copied(
+        self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
+    ) -> cst.BaseExpression | None:
+        if not isinstance(loop, cst.For) or loop.orelse is not None or loop.asynchronous:
+            return None
+        if not isinstance(loop.target, cst.Name) or not isinstance(loop.iter, cst.Name):
+            return None
+        item, source = loop.target.value, loop.iter
+        if not m.matches(
+            init,
+            m.SimpleStatementLine(
+                body=[m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List([]))]
+            ),
+        ):
+            return None
+        out = init.body[0].targets[0].target.value  # type: ignore[attr-defined]
+        assert assigned_value(init, out) is not None
+        append = m.SimpleStatementLine(
+            body=[
+                m.Expr(
+                    m.Call(
+                        func=m.Attribute(value=m.Name(out), attr=m.Name("append")),
+                        args=[m.Arg(value=m.Name(item), keyword=None, star="")],
+                    )
+                )
+            ]
+        )
+        if not m.matches(loop.body, m.IndentedBlock(body=[append])):
+            return None
+        if not (facts.is_private_local(out) and facts.is_private_local(item)):
+            return None
+        if len(references(facts.function, item)) != 2 or item == out or source.value == out:
+            return None
+        if not names_in_function_scope(self, facts, source):
+            return None
+        if param_generic(facts, source.value)[0] not in CONCRETE:
+            return None
+        if not builtin_available(facts, self.module, "list"):
+            return None
+        return source
