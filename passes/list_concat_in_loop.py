@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 import libcst.matchers as m
 
 from passes._loops import (
     FunctionPass,
+    Replacements,
     binding_nodes,
     enclosing_loops,
     inside,
@@ -25,8 +24,6 @@ SAFE_METHODS = frozenset(
     {"append", "extend", "insert", "pop", "remove", "index", "count", "clear", "sort", "reverse",
      "copy"}
 )  # fmt: skip
-
-Replacements = dict[int, Callable[[cst.CSTNode], cst.CSTNode]]
 
 
 class ListConcatInLoop(FunctionPass):

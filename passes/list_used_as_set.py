@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 import libcst.matchers as m
 
 from passes._loops import (
     FunctionPass,
+    Replacements,
     binding_nodes,
     builtin_available,
     membership_target,
@@ -143,10 +142,10 @@ def shadow(items: list[int], set: int) -> int:
 
     def function_replacements(
         self, facts: FunctionFacts, function: cst.FunctionDef
-    ) -> dict[int, Callable[[cst.CSTNode], cst.CSTNode]]:
+    ) -> Replacements:
         if not builtin_available(facts, self.module, "set"):
             return {}
-        replacements: dict[int, Callable[[cst.CSTNode], cst.CSTNode]] = {}
+        replacements: Replacements = {}
         for assign in m.findall(
             function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List([]))
         ):
