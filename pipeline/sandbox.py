@@ -12,17 +12,22 @@ the child is ever unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,6 +97,16 @@ def run_child(request: dict[str, Any], sources: dict[str, str], limits: Limits) 
 
     Each `{scratch}` in the request's strings is replaced by the scratch dir's path.
     """
+    return _run_in_scratch(request, sources, limits, _unicode_tables())
+
+
+def _run_in_scratch(
+    request: dict[str, Any],
+    sources: dict[str, str],
+    limits: Limits,
+    unicode_tables: Path | None,
+    harvest: Callable[[Path], None] | None = None,
+) -> ChildResult:
     isolation = best_isolation()
     scratch = Path(tempfile.mkdtemp(prefix="optimize-"))
     try:
@@ -99,14 +114,58 @@ def run_child(request: dict[str, Any], sources: dict[str, str], limits: Limits) 
             target = scratch / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
+        if unicode_tables is not None:
+            shutil.copytree(unicode_tables, scratch / ".hypothesis" / UNICODE_TABLES)
         request_text = json.dumps(request).replace("{scratch}", str(scratch))
         (scratch / "request.json").write_text(request_text, encoding="utf-8")
         _hand_over(scratch, isolation)
         command = _command(isolation, scratch, request) + _python_command(scratch)
         returncode, timed_out = _run(command, scratch, limits)
-        return _collect(scratch, returncode, timed_out, isolation, limits)
+        result = _collect(scratch, returncode, timed_out, isolation, limits)
+        if harvest is not None and result.ok:
+            harvest(scratch)
+        return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- hypothesis tables
+
+UNICODE_TABLES = "unicode_data"
+
+
+@cache
+def _unicode_tables() -> Path | None:
+    """Hypothesis's Unicode tables, built once by a child that runs none of the user's code.
+
+    Each child starts with an empty Hypothesis dir; without these tables every
+    verification of a `str` parameter spends seconds of CPU rebuilding them.
+    """
+    try:
+        root = _cache_dir() / f"hypothesis-{metadata.version('hypothesis')}"
+        tables = root / UNICODE_TABLES
+        if tables.is_dir():
+            return tables
+        root.mkdir(parents=True, exist_ok=True)
+    except (OSError, metadata.PackageNotFoundError):
+        return None
+
+    def keep_tables(scratch: Path) -> None:
+        built = scratch / ".hypothesis" / UNICODE_TABLES
+        staging = Path(tempfile.mkdtemp(dir=root))
+        shutil.copytree(built, staging / UNICODE_TABLES)
+        with contextlib.suppress(OSError):  # another process may have won the race
+            (staging / UNICODE_TABLES).rename(tables)
+        shutil.rmtree(staging, ignore_errors=True)
+
+    with contextlib.suppress(OSError):
+        _run_in_scratch({"mode": "prepare"}, {}, Limits(), None, keep_tables)
+    return tables if tables.is_dir() else None
+
+
+def _cache_dir() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "optimize"
 
 
 def _python_command(scratch: Path) -> list[str]:
@@ -128,29 +187,89 @@ def child_environment(scratch: Path) -> dict[str, str]:
 
 
 def _run(command: list[str], scratch: Path, limits: Limits) -> tuple[int, bool]:
-    with (scratch / "stdout.txt").open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=scratch,
-            env=child_environment(scratch),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=lambda: _apply_limits(limits),
-        )
-        try:
-            return process.wait(timeout=limits.wall_seconds), False
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            return process.wait(), True
+    """Run `command` to completion or the wall-clock limit; leave none of its processes behind."""
+    info_read, info_write = os.pipe()
+    if command and command[0] == "bwrap":
+        command = [command[0], "--info-fd", str(info_write), *command[1:]]
+    try:
+        with (scratch / "stdout.txt").open("wb") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=scratch,
+                env=child_environment(scratch),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=(info_write,),
+                preexec_fn=lambda: _apply_limits(limits),
+            )
+        os.close(info_write)
+        info_write = -1
+        timed_out = not _exits_within(process.pid, limits.wall_seconds)
+        if timed_out:
+            _kill_namespace(_sandbox_init_pid(info_read))
+        # The child is a zombie now (not yet reaped), so its group id cannot be reused:
+        # sweep up whatever it forked (levels 2 and 3 have no PID namespace to do it).
+        _kill_group(process)
+        return process.wait(), timed_out
+    finally:
+        os.close(info_read)
+        if info_write >= 0:
+            os.close(info_write)
+
+
+def _exits_within(pid: int, seconds: float) -> bool:
+    """Wait for `pid` to exit without reaping it; False when `seconds` run out first."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return _polled_exit(pid, seconds)
+    try:
+        readable, _, _ = select.select([pidfd], [], [], seconds)
+        return bool(readable)
+    finally:
+        os.close(pidfd)
+
+
+def _polled_exit(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _sandbox_init_pid(info_read: int) -> int | None:
+    """The PID (as we see it) of PID 1 in bubblewrap's namespace, from its --info-fd."""
+    os.set_blocking(info_read, False)
+    try:
+        info = json.loads(os.read(info_read, 4096).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    pid = info.get("child-pid") if isinstance(info, dict) else None
+    return pid if isinstance(pid, int) and pid > 0 else None
+
+
+def _kill_namespace(init_pid: int | None) -> None:
+    """SIGKILL PID 1 of the sandbox's namespace and wait until the kernel has killed the rest.
+
+    When a namespace's PID 1 dies, the kernel kills every other process in it and
+    only then lets PID 1 exit, so its exit means nothing of the candidate is left.
+    """
+    if init_pid is None:
+        return
+    try:
+        os.kill(init_pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    _exits_within(init_pid, 10.0)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _apply_limits(limits: Limits) -> None:
@@ -164,10 +283,9 @@ def _apply_limits(limits: Limits) -> None:
         (resource.RLIMIT_CORE, (0, 0)),
     ]
     for kind, value in settings:
-        try:
+        # A lower hard limit already in force is at least as strict.
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(kind, value)
-        except (ValueError, OSError):
-            pass  # a lower hard limit already in force is at least as strict
 
 
 def _collect(

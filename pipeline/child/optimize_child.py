@@ -42,7 +42,7 @@ def main() -> None:
     signal.signal(signal.SIGXCPU, _on_cpu_limit)
     result_path = os.path.join(os.path.dirname(request_path), "result.json")
     try:
-        result = _dispatch(request)
+        result = _prepare_hypothesis() if request["mode"] == "prepare" else _dispatch(request)
     except UserCodeError as error:
         result = {"status": "error", "detail": str(error)}
     with open(result_path + ".tmp", "w", encoding="utf-8") as handle:
@@ -52,6 +52,16 @@ def main() -> None:
 
 def _on_cpu_limit(signum, frame):
     os._exit(CPU_LIMIT_EXIT)
+
+
+def _prepare_hypothesis():
+    """Make Hypothesis build its Unicode tables (no user code runs), for the parent to reuse."""
+    from hypothesis import find, settings
+    from hypothesis import strategies as st
+
+    for text in (st.text(), st.text(st.characters(codec="utf-8")), st.from_type(str)):
+        find(text, lambda value: True, settings=settings(database=None))
+    return {"status": "ok"}
 
 
 class UserCodeError(Exception):
