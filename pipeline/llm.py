@@ -29,8 +29,7 @@ if TYPE_CHECKING:  # the SDK takes seconds to import: offline runs never load it
 PROMPT_VERSION = "v1"
 MODEL_DOMAIN_SOURCE = "domain suggested by the model"
 OFFLINE_NOTE = (
-    "note: LLM stage off: no API key or base_url configured "
-    "(set OPENAI_API_KEY or OPENAI_BASE_URL)"
+    "note: LLM stage off: no API key or base_url configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
 )
 # A key is needed by the SDK even when the server (Ollama, vLLM) ignores it.
 KEYLESS_PLACEHOLDER = "not-needed"
@@ -176,8 +175,10 @@ def valid_domain(spec: object, depth: int = 0) -> bool:
         return keys <= _SCALAR_KEYS["str"] and sizes_ok and alphabet_ok
     if kind in ("list", "set", "tuple"):
         sizes_ok = all(_small_size(spec.get(k, 0)) for k in ("min_size", "max_size"))
-        return keys <= {"items", "min_size", "max_size"} and sizes_ok and (
-            "items" not in spec or valid_domain(spec["items"], depth + 1)
+        return (
+            keys <= {"items", "min_size", "max_size"}
+            and sizes_ok
+            and ("items" not in spec or valid_domain(spec["items"], depth + 1))
         )
     if kind == "dict":
         return keys <= {"keys", "values", "max_size"} and all(
@@ -185,13 +186,19 @@ def valid_domain(spec: object, depth: int = 0) -> bool:
         )
     if kind == "one_of":
         options = spec.get("options")
-        return keys == {"options"} and isinstance(options, list) and bool(options) and all(
-            valid_domain(o, depth + 1) for o in options
+        return (
+            keys == {"options"}
+            and isinstance(options, list)
+            and bool(options)
+            and all(valid_domain(o, depth + 1) for o in options)
         )
     if kind == "sampled_from":
         values = spec.get("values")
-        return keys == {"values"} and isinstance(values, list) and bool(values) and all(
-            v is None or isinstance(v, str | int | float | bool) for v in values
+        return (
+            keys == {"values"}
+            and isinstance(values, list)
+            and bool(values)
+            and all(v is None or isinstance(v, str | int | float | bool) for v in values)
         )
     return False
 
@@ -216,6 +223,7 @@ class LLMClient:
         self.tokens_used = 0
         self.dropped = 0
         import openai
+
         # The SDK's own retry (exponential backoff, honours Retry-After) covers 408/409/429/5xx
         # and timeouts; we add nothing on top.
         self._client = openai.OpenAI(

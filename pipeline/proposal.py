@@ -74,9 +74,7 @@ def _parse(what: str, code: str) -> cst.Module:
         return cst.parse_module(textwrap.dedent(code).strip("\n") + "\n" if code.strip() else "")
     except cst.ParserSyntaxError as error:
         line = str(error.message).splitlines()[0] if error.message else "syntax error"
-        raise ProposalRejected(
-            f"does not parse ({what}, line {error.raw_line}): {line}"
-        ) from None
+        raise ProposalRejected(f"does not parse ({what}, line {error.raw_line}): {line}") from None
 
 
 def _is_import(statement: cst.CSTNode) -> bool:

@@ -13,8 +13,10 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import MappingProxyType
 from typing import Any
 
 
@@ -130,10 +132,14 @@ class LLMServer:
                 else:
                     self._send(200, _completion(body, json.dumps(response)))
 
-            def _send(self, code: int, payload: object, headers: dict[str, str] = {}) -> None:
+            def _send(
+                self, code: int, payload: object, headers: Mapping[str, str] = MappingProxyType({})
+            ) -> None:
                 self._send_bytes(code, json.dumps(payload).encode(), headers)
 
-            def _send_bytes(self, code: int, data: bytes, headers: dict[str, str] = {}) -> None:
+            def _send_bytes(
+                self, code: int, data: bytes, headers: Mapping[str, str] = MappingProxyType({})
+            ) -> None:
                 try:
                     self.send_response(code)
                     self.send_header("content-type", "application/json")

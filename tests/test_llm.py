@@ -22,7 +22,7 @@ FAKE_KEY = "sk-test-Zq8xSECRETkey4711"
 
 PYPROJECT = """\
 [tool.optimize.timing]
-sizes = [200, 1000]
+sizes = [100, 400]
 sample_seconds = 0.005
 pairs = 3
 workers = 1
@@ -32,7 +32,7 @@ max_examples = 50
 
 [tool.optimize.llm]
 model = "test-model"
-candidates = 3
+candidates = {candidates}
 timeout = {timeout}
 max_retries = {retries}
 repair_rounds = 1
@@ -57,14 +57,14 @@ def other(values: list[int]) -> int:
     return math.prod(values[:3])
 '''
 
-HELPER = '''\
+HELPER = """\
 def _first_most_common(counts):
     best, best_count = None, 0
     for value, count in counts.items():
         if count > best_count:
             best, best_count = value, count
     return best
-'''
+"""
 CORRECT = {
     "function": (
         "def most_frequent(values: list[int]) -> int | None:\n"
@@ -108,8 +108,11 @@ def server() -> Iterator[LLMServer]:
         yield running
 
 
-def project(tmp_path: Path, source: str, timeout: float = 10, retries: int = 2) -> Path:
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT.format(timeout=timeout, retries=retries))
+def project(
+    tmp_path: Path, source: str, timeout: float = 10, retries: int = 2, candidates: int = 3
+) -> Path:
+    settings = PYPROJECT.format(timeout=timeout, retries=retries, candidates=candidates)
+    (tmp_path / "pyproject.toml").write_text(settings)
     target = tmp_path / "work.py"
     target.write_text(source)
     return target
@@ -155,12 +158,14 @@ def test_correct_rewrite_with_import_and_helper_is_verified_timed_and_written(
     tmp_path: Path, server: LLMServer
 ) -> None:
     target = project(tmp_path, MOST_FREQUENT)
-    server.add("function_analysis", analysis())
-    server.add("rewrite_proposals", proposals(CORRECT))
+    # A 429 and a 503 first: the SDK retries both (Retry-After of 10 ms).
+    server.add("function_analysis", Status(429), analysis())
+    server.add("rewrite_proposals", Status(503), proposals(CORRECT))
 
     done = optimize(target, server, "--write", "--function", "most_frequent")
 
     assert done.returncode == 0, done.stderr
+    assert server.count("function_analysis") == 2 and server.count("rewrite_proposals") == 2
     text = target.read_text()
     assert "from collections import Counter" in text
     assert text.index("def _first_most_common") < text.index("def most_frequent")
@@ -200,71 +205,6 @@ def test_wrong_rewrite_is_rejected_with_counterexample_then_repaired(
     assert found["llm_tokens"] == 3 * 120
 
 
-def test_slower_rewrite_is_rejected_as_slower(tmp_path: Path, server: LLMServer) -> None:
-    target = project(tmp_path, "def total(values: list[int]) -> int:\n    return sum(values)\n")
-    slower = {
-        "function": (
-            "def total(values: list[int]) -> int:\n"
-            "    return functools.reduce(lambda a, b: a + b, values, 0)\n"
-        ),
-        "helpers": "",
-        "imports": ["import functools"],
-        "explanation": "reduce",
-    }
-    server.add("rewrite_proposals", proposals(slower))
-
-    (outcome,) = llm_outcomes(report(optimize(target, server, "--json")))
-
-    assert outcome["verdict"]["status"] == "equivalent"
-    assert not outcome["accepted"]
-    assert outcome["reason"].startswith("slower at n=")
-
-
-def test_bad_proposals_are_each_rejected_with_a_reason(tmp_path: Path, server: LLMServer) -> None:
-    target = project(tmp_path, MOST_FREQUENT)
-    unparsable = {**CORRECT, "function": "def most_frequent(values: list[int]) -> int | None\n"}
-    signature = {**CORRECT, "function": CORRECT["function"].replace("values: list[int]", "values")}
-    other = {**CORRECT, "helpers": HELPER + "\n\ndef other(values):\n    return 0\n"}
-    server.add("function_analysis", analysis())
-    server.add("rewrite_proposals", proposals(unparsable, signature, other))
-    original = target.read_text()
-
-    found = report(optimize(target, server, "--json", "--write", "--function", "most_frequent"))
-
-    reasons = [o["reason"] for o in llm_outcomes(found)]
-    assert reasons[0].startswith("proposal rejected: does not parse (function, line 1)")
-    assert reasons[1].startswith("proposal rejected: changes the signature of most_frequent")
-    assert reasons[2] == "proposal rejected: touches other functions or names: other"
-    assert target.read_text() == original
-
-
-def test_duplicate_proposals_are_not_tried_twice(tmp_path: Path, server: LLMServer) -> None:
-    target = project(tmp_path, MOST_FREQUENT)
-    reformatted = {**WRONG, "function": WRONG["function"].replace("    return", "    # same\n    return")}
-    server.add("function_analysis", analysis())
-    server.add("rewrite_proposals", proposals(WRONG, reformatted))
-    server.add("rewrite_repair", WRONG)  # a "repair" that changes nothing is a duplicate too
-
-    first, second, repair = llm_outcomes(
-        report(optimize(target, server, "--json", "--function", "most_frequent"))
-    )
-
-    assert first["verdict"]["status"] == "counterexample"
-    assert second["reason"].startswith("proposal rejected: duplicate of a candidate already tried")
-    assert repair["reason"].startswith("proposal rejected: duplicate")
-
-
-def test_429_then_success_works(tmp_path: Path, server: LLMServer) -> None:
-    target = project(tmp_path, MOST_FREQUENT)
-    server.add("function_analysis", Status(429), analysis())
-    server.add("rewrite_proposals", Status(503), proposals(CORRECT))
-
-    found = report(optimize(target, server, "--json", "--function", "most_frequent"))
-
-    assert server.count("function_analysis") == 2 and server.count("rewrite_proposals") == 2
-    assert [o["accepted"] for o in llm_outcomes(found)] == [True]
-
-
 def test_hung_server_times_out_and_the_run_continues_offline(
     tmp_path: Path, server: LLMServer
 ) -> None:
@@ -274,20 +214,12 @@ def test_hung_server_times_out_and_the_run_continues_offline(
     done = optimize(target, server, "--json", "--function", "most_frequent")
 
     assert done.returncode == 0
-    assert "LLM endpoint unavailable (test-model: timed out); continuing offline" in done.stderr
+    assert (
+        done.stderr.count("LLM endpoint unavailable (test-model: timed out); continuing offline")
+        == 1
+    )
     assert server.count() == 2  # the first try and the SDK's one retry
     assert llm_outcomes(report(done)) == []
-
-
-def test_unreachable_server_warns_once_and_keeps_the_exit_code(tmp_path: Path) -> None:
-    target = project(tmp_path, MOST_FREQUENT, retries=0)
-    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": FAKE_KEY}
-
-    done = optimize(target, None, env=env)
-
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.count("LLM endpoint unavailable") == 1
-    assert_key_nowhere(tmp_path, done)
 
 
 def test_malformed_json_is_asked_again_once_then_dropped(tmp_path: Path, server: LLMServer) -> None:
@@ -325,55 +257,11 @@ def test_cache_hit_makes_no_request_and_no_cache_bypasses_it(
     assert_key_nowhere(tmp_path, first, second)
 
 
-def test_untyped_function_becomes_verifiable_through_model_domains(
-    tmp_path: Path, server: LLMServer
-) -> None:
-    source = (
-        "def count_distinct(xs):\n"
-        "    seen = []\n"
-        "    for x in xs:\n"
-        "        if x not in seen:\n"
-        "            seen = seen + [x]\n"
-        "    return len(seen)\n"
-    )
-    target = project(tmp_path, source)
-    domain = {"type": "list", "items": {"type": "int", "min": 0}, "max_size": 20}
-    server.add("function_analysis", analysis(domains=[{"parameter": "xs", "domain": domain}]))
-    rewrite = {
-        "function": "def count_distinct(xs):\n    return len(set(xs))\n",
-        "helpers": "",
-        "imports": [],
-        "explanation": "a set counts distinct values in O(n)",
-    }
-    server.add("rewrite_proposals", proposals(rewrite))
-
-    (outcome,) = llm_outcomes(report(optimize(target, server, "--json")))
-
-    assert outcome["verdict"]["status"] == "equivalent"
-    assert "domain suggested by the model" in outcome["verdict"]["strategy_sources"]
-
-
-def test_impure_functions_are_declined_before_anything_is_sent(
-    tmp_path: Path, server: LLMServer
-) -> None:
-    target = project(tmp_path, "def shout(word: str) -> None:\n    print(word.upper())\n")
-    found = report(optimize(target, server, "--json"))
-    assert server.count() == 0
-    assert found["notes"] == ["shout: declined, static analysis says impure (calls print())"]
-
-    target.write_text("def double(x: int) -> int:\n    return x * 2\n")
-    server.add("function_analysis", analysis(pure=False, side_effects=["writes a log"]))
-    found = report(optimize(target, server, "--json"))
-    assert server.count("rewrite_proposals") == 0
-    assert found["notes"] == ["double: declined, the model says impure (writes a log)"]
-
-
 def test_without_key_or_base_url_the_run_is_offline_with_a_note(tmp_path: Path) -> None:
     target = project(tmp_path, "def double(x: int) -> int:\n    return x * 2\n")
     done = optimize(target, None)
     assert done.returncode == 0
     assert "note: LLM stage off: no API key or base_url configured" in done.stderr
-    assert "LLM stage off" not in optimize(target, None, "--no-llm").stderr
 
 
 def test_excluded_files_are_not_sent(tmp_path: Path, server: LLMServer) -> None:
@@ -383,3 +271,94 @@ def test_excluded_files_are_not_sent(tmp_path: Path, server: LLMServer) -> None:
     done = optimize(target, server, "--json")
     assert done.returncode == 0, done.stderr
     assert server.count() == 0
+
+
+def test_bad_and_duplicate_proposals_are_each_rejected_with_a_reason(
+    tmp_path: Path, server: LLMServer
+) -> None:
+    target = project(tmp_path, MOST_FREQUENT, candidates=5)
+    unparsable = {**CORRECT, "function": "def most_frequent(values: list[int]) -> int | None\n"}
+    signature = {**CORRECT, "function": CORRECT["function"].replace("values: list[int]", "values")}
+    other = {**CORRECT, "helpers": HELPER + "\n\ndef other(values):\n    return 0\n"}
+    reformatted = {
+        **WRONG,
+        "function": WRONG["function"].replace("    return", "    # same\n    return"),
+    }
+    server.add("function_analysis", analysis())
+    server.add("rewrite_proposals", proposals(unparsable, signature, other, WRONG, reformatted))
+    server.add("rewrite_repair", WRONG)  # a "repair" that changes nothing is a duplicate too
+
+    found = report(optimize(target, server, "--json", "--function", "most_frequent"))
+
+    reasons = [o["reason"] for o in llm_outcomes(found)]
+    assert reasons[0].startswith("proposal rejected: does not parse (function, line 1)")
+    assert reasons[1].startswith("proposal rejected: changes the signature of most_frequent")
+    assert reasons[2] == "proposal rejected: touches other functions or names: other"
+    assert reasons[3].startswith("behaviour differs")
+    assert reasons[4].startswith("proposal rejected: duplicate of a candidate already tried")
+    assert reasons[5].startswith("proposal rejected: duplicate of a candidate already tried")
+    assert not found["changed"]
+
+
+def test_slower_rewrite_is_rejected_and_untyped_function_verified_by_model_domains(
+    tmp_path: Path, server: LLMServer
+) -> None:
+    source = (
+        "import functools\n\n\n"
+        "def total(values: list[int]) -> int:\n"
+        "    return sum(values)\n\n\n"
+        "def count_distinct(xs):\n"
+        "    seen = []\n"
+        "    for x in xs:\n"
+        "        if x not in seen:\n"
+        "            seen = seen + [x]\n"
+        "    return len(seen)\n"
+    )
+    target = project(tmp_path, source)
+    slower = {
+        "function": (
+            "def total(values: list[int]) -> int:\n"
+            "    return functools.reduce(lambda a, b: a + b, values, 0)\n"
+        ),
+        "helpers": "",
+        "imports": [],
+        "explanation": "reduce",
+    }
+    domain = {"type": "list", "items": {"type": "int", "min": 0}, "max_size": 20}
+    distinct = {
+        "function": "def count_distinct(xs):\n    return len(set(xs))\n",
+        "helpers": "",
+        "imports": [],
+        "explanation": "a set counts distinct values in O(n)",
+    }
+    server.add("function_analysis", analysis())  # total
+    server.add("function_analysis", analysis(domains=[{"parameter": "xs", "domain": domain}]))
+    server.add("rewrite_proposals", proposals(slower), proposals(distinct))
+
+    total, count_distinct = llm_outcomes(report(optimize(target, server, "--json")))
+
+    assert total["verdict"]["status"] == "equivalent"
+    assert not total["accepted"]
+    assert total["reason"].startswith("slower at n=")
+    assert count_distinct["verdict"]["status"] == "equivalent"
+    assert "domain suggested by the model" in count_distinct["verdict"]["strategy_sources"]
+
+
+def test_impure_functions_are_declined(tmp_path: Path, server: LLMServer) -> None:
+    source = (
+        "def shout(word: str) -> None:\n"
+        "    print(word.upper())\n\n\n"
+        "def double(x: int) -> int:\n"
+        "    return x * 2\n"
+    )
+    target = project(tmp_path, source)
+    server.add("function_analysis", analysis(pure=False, side_effects=["writes a log"]))
+
+    found = report(optimize(target, server, "--json"))
+
+    assert found["notes"] == [
+        "shout: declined, static analysis says impure (calls print())",
+        "double: declined, the model says impure (writes a log)",
+    ]
+    assert server.count("function_analysis") == 1  # shout was never sent
+    assert server.count("rewrite_proposals") == 0
