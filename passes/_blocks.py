@@ -536,3 +536,70 @@ def group_runs(
             runs.append((start, end))
         start = end
     return runs
+
+
+# --- list(filter(lambda ...)) / list(map(lambda ...)) ------------------------
+
+
+@dataclass(frozen=True)
+class LambdaCall:
+    """`list(<inner>(lambda v: body, iterable))` split into its parts."""
+
+    param: str
+    body: cst.BaseExpression
+    iterable: cst.BaseExpression
+
+
+def list_of_lambda_call(
+    facts: FunctionFacts, original: cst.Call, updated: cst.Call, inner: str
+) -> LambdaCall | None:
+    """Match `list(inner(lambda v: body, iterable))` on the original node and return
+    the parts of the updated node, or None when any precondition fails:
+    builtin `list` and `inner`, a lambda with exactly one plain positional
+    parameter and no default, a body that would not change meaning in a
+    comprehension scope, and an iterable that does not mention the parameter.
+    """
+    shape = m.Call(
+        func=m.Name("list"),
+        args=[
+            m.Arg(
+                keyword=None,
+                star="",
+                value=m.Call(
+                    func=m.Name(inner),
+                    args=[
+                        m.Arg(keyword=None, star="", value=m.Lambda()),
+                        m.Arg(keyword=None, star=""),
+                    ],
+                ),
+            )
+        ],
+    )
+    if not m.matches(original, shape) or not m.matches(updated, shape):
+        return None
+    inner_call = original.args[0].value
+    assert isinstance(inner_call, cst.Call) and isinstance(original.func, cst.Name)
+    if not (facts.is_builtin(original.func, "list") and facts.is_builtin(inner_call.func, inner)):
+        return None
+    function = inner_call.args[0].value
+    assert isinstance(function, cst.Lambda)
+    params = function.params
+    if (
+        len(params.params) != 1
+        or params.posonly_params
+        or params.kwonly_params
+        or not isinstance(params.star_arg, cst.MaybeSentinel)
+        or params.star_kwarg is not None
+        or params.params[0].default is not None
+    ):
+        return None
+    param = params.params[0].name.value
+    if has_scope_hazard(function.body) or has_comment(inner_call):
+        return None
+    if name_references(inner_call.args[1].value, param):
+        return None
+    updated_inner = updated.args[0].value
+    assert isinstance(updated_inner, cst.Call)
+    updated_lambda = updated_inner.args[0].value
+    assert isinstance(updated_lambda, cst.Lambda)
+    return LambdaCall(param, updated_lambda.body, updated_inner.args[1].value)
