@@ -25,9 +25,10 @@ NONDETERMINISTIC_MODULES = frozenset({"random", "time", "datetime", "os", "sys",
 
 
 def analyze(
-    parsed: ParsedFile, passes: Sequence[type[OptimizationPass]]
+    parsed: ParsedFile, passes: Sequence[type[OptimizationPass]], tree: ast.Module | None = None
 ) -> tuple[FunctionFacts, ...]:
-    tree = ast.parse(parsed.source.text)
+    """Facts per module-level function; pass `tree` when the parse stage already built it."""
+    tree = tree or ast.parse(parsed.source.text)
     nodes = {
         node.name: node
         for node in tree.body
@@ -44,8 +45,12 @@ def _facts(
     return FunctionFacts(
         info=info,
         impurities=tuple(sorted(set(impurities(node, info.params)))),
-        loop_count=sum(isinstance(n, ast.For | ast.While | ast.comprehension) for n in ast.walk(node)),
-        applicable_passes=tuple(p.code for p in passes if p.may_apply(info.source)),
+        loop_count=sum(
+            isinstance(n, ast.For | ast.While | ast.comprehension) for n in ast.walk(node)
+        ),
+        applicable_passes=tuple(
+            p.code for p in passes if p.may_apply(info.source) and p.may_match_ast(node)
+        ),
     )
 
 
@@ -58,7 +63,9 @@ def impurities(node: ast.AST, params: Sequence[str]) -> list[str]:
         elif isinstance(child, ast.Call):
             found.extend(_call_impurity(child, params))
         elif isinstance(child, ast.Assign | ast.AugAssign | ast.Delete):
-            targets = child.targets if isinstance(child, ast.Assign | ast.Delete) else [child.target]
+            targets = (
+                child.targets if isinstance(child, ast.Assign | ast.Delete) else [child.target]
+            )
             found.extend(
                 f"mutates argument {_root_name(t)}"
                 for t in targets

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from pipeline.config import Config, ConfigError, load_config
 from pipeline.discover import discover
 from pipeline.llm_stage import LLMStage, start_llm
 from pipeline.model import FileReport
-from pipeline.orchestrate import optimize_file, selected_passes
+from pipeline.orchestrate import optimize_file, scan_files, selected_passes
 from pipeline.sandbox import ISOLATION_WARNING, best_isolation
 from pipeline.writeback import WriteRefused, write_atomically
 
@@ -58,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ask an OpenAI-compatible LLM for rewrites (default: when "
                              "OPENAI_API_KEY or OPENAI_BASE_URL is set)")  # fmt: skip
     parser.add_argument("--model", help="LLM model name (default from [tool.optimize.llm])")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="detect and transform only: report unverified candidates, "
+                             "never write (a fast scan)")  # fmt: skip
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="processes for the --no-verify scan (default: CPU count)")  # fmt: skip
     return parser
 
 
@@ -113,6 +119,9 @@ def _codes(text: str | None) -> tuple[str, ...] | None:
 
 
 def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -> int:
+    if args.no_verify and args.write:
+        err.print("optimize: error: --write refuses unverified code; drop --no-verify")
+        return EXIT_ERROR
     files, walk_errors = discover(args.paths, config.exclude)
     scope: dict[Path, tuple[str, ...]] = {}
     if args.staged:  # the pre-commit hook: only functions the commit changes
@@ -126,7 +135,10 @@ def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -
         err.print(f"optimize: error: {message}", markup=False)
     if best_isolation() == "none" and not args.quiet:
         err.print(f"optimize: warning: {ISOLATION_WARNING}")
-    reports = _optimize_all(files, config, args, err, scope)
+    if args.no_verify:
+        reports = scan_files(files, config, max(1, args.jobs))
+    else:
+        reports = _optimize_all(files, config, args, err, scope)
     failed = bool(walk_errors)
     for file_report in reports:
         if file_report.error:
@@ -134,11 +146,22 @@ def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -
             failed = True
     if args.write:
         failed |= not _write(reports, err)
-    _print(args, out, reports)
+    if args.no_verify and not (args.json or args.quiet):
+        _print_unverified(out, reports)
+    else:
+        _print(args, out, reports)
     if failed:
         return EXIT_ERROR
-    found = any(r.accepted for r in reports)
+    found = any(r.outcomes if args.no_verify else r.accepted for r in reports)
     return EXIT_FOUND if args.check and found else EXIT_OK
+
+
+def _print_unverified(out: Console, reports: list[FileReport]) -> None:
+    found = [(r.path, o.candidate) for r in reports for o in r.outcomes]
+    for path, candidate in found:
+        out.print(f"{path}:{candidate.lineno} {candidate.function}: {candidate.label} "
+                  "(unverified)", markup=False)  # fmt: skip
+    out.print(f"{len(found)} unverified candidate(s) in {len(reports)} file(s)", markup=False)
 
 
 def _optimize_all(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -16,11 +17,11 @@ from pipeline.analyze import analyze
 from pipeline.cache import VerdictCache
 from pipeline.config import Config
 from pipeline.measure import measure
-from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile
-from pipeline.parse import InputError, libcst_module, parse, read_source
+from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile, Verdict
+from pipeline.parse import InputError, libcst_module, parse, parse_tree, read_source
 from pipeline.proposal import transplant
 from pipeline.rewrite import propose as propose_from_passes
-from pipeline.rewrite import splice
+from pipeline.rewrite import scan, splice
 from pipeline.verify import verify
 
 if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when an endpoint is set
@@ -177,3 +178,35 @@ def apply_accepted(module: cst.Module, accepted: Sequence[Candidate]) -> str:
         else:
             module = splice(module, cst.parse_module(candidate.module_code), candidate.function)
     return module.code
+
+
+UNVERIFIED = Verdict("unverifiable", 0, (), "not verified (--no-verify)")
+
+
+def scan_file(path: Path, config: Config) -> FileReport:
+    """Detection and transform only (`--no-verify`): every candidate is an unverified finding.
+
+    libcst parses only the functions the prefilter kept; nothing is verified,
+    timed or written.
+    """
+    times: dict[str, float] = {}
+    try:
+        with _timed(times, "parse"):
+            parsed, tree = parse_tree(read_source(path, config.max_file_bytes))
+        with _timed(times, "analyze"):
+            facts = analyze(parsed, selected_passes(config), tree)
+        with _timed(times, "rewrite"):
+            candidates = scan(parsed, tree, facts, selected_passes(config))
+    except InputError as error:
+        return FileReport(path, error=str(error), stage_times=times)
+    outcomes = tuple(Outcome(c, UNVERIFIED, None, False, UNVERIFIED.detail) for c in candidates)
+    return FileReport(path, outcomes, stage_times=times)
+
+
+def scan_files(paths: Sequence[Path], config: Config, jobs: int) -> list[FileReport]:
+    """`scan_file` over many files, in `jobs` processes; reports keep the order of `paths`."""
+    if jobs <= 1 or len(paths) < 2:
+        return [scan_file(path, config) for path in paths]
+    chunk = max(1, len(paths) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(scan_file, paths, [config] * len(paths), chunksize=chunk))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import errno
 import io
+import re
 import tokenize
 from pathlib import Path
 
@@ -53,11 +54,25 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise InputError(f"{path}: cannot read: {error.strerror}") from error
 
 
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def physical_lines(text: str) -> list[str]:
+    """Lines as Python numbers them, ends kept: unlike `str.splitlines`, a form
+    feed or U+2028 inside a line does not start a new one."""
+    return _PHYSICAL_LINE.findall(text)
+
+
 def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def parse(source: SourceFile) -> ParsedFile:
+    return parse_tree(source)[0]
+
+
+def parse_tree(source: SourceFile) -> tuple[ParsedFile, ast.Module]:
+    """The parsed file and its stdlib `ast` tree, so later stages need not parse again."""
     try:
         tree = ast.parse(source.text, filename=str(source.path))
     except SyntaxError as error:
@@ -65,14 +80,14 @@ def parse(source: SourceFile) -> ParsedFile:
         raise InputError(f"{source.path}:{where}: syntax error: {error.msg}") from error
     except ValueError as error:
         raise InputError(f"{source.path}: cannot parse: {_first_line(error)}") from error
-    lines = source.text.splitlines(keepends=True)
+    lines = physical_lines(source.text)
     functions = tuple(
         _function_info(node, lines)
         for node in tree.body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     )
     module_name, project_root = module_location(source.path)
-    return ParsedFile(source, functions, module_name, project_root)
+    return ParsedFile(source, functions, module_name, project_root), tree
 
 
 def libcst_module(parsed: ParsedFile) -> cst.Module:
@@ -80,7 +95,8 @@ def libcst_module(parsed: ParsedFile) -> cst.Module:
     try:
         return cst.parse_module(parsed.source.text)
     except cst.ParserSyntaxError as error:
-        raise InputError(f"{parsed.source.path}: libcst cannot parse this file: {error.message}")
+        message = f"{parsed.source.path}: libcst cannot parse this file: {error.message}"
+        raise InputError(message) from error
 
 
 def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> FunctionInfo:
@@ -100,9 +116,7 @@ def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str
         params=tuple(a.arg for a in every),
         annotated_params=tuple(a.arg for a in every if a.annotation is not None),
         is_async=isinstance(node, ast.AsyncFunctionDef),
-        is_generator=any(
-            isinstance(n, ast.Yield | ast.YieldFrom) for n in _walk_own_body(node)
-        ),
+        is_generator=any(isinstance(n, ast.Yield | ast.YieldFrom) for n in _walk_own_body(node)),
         decorators=tuple(ast.unparse(d) for d in node.decorator_list),
     )
 
@@ -114,7 +128,9 @@ def _walk_own_body(node: ast.AST) -> list[ast.AST]:
     while stack:
         child = stack.pop()
         found.append(child)
-        if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+        if not isinstance(
+            child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
+        ):
             stack.extend(ast.iter_child_nodes(child))
     return found
 

@@ -7,17 +7,19 @@ original module with only that function replaced, plus any imports it needs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import ast
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
+from libcst.codemod import CodemodContext, SkipFile
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
+from libcst.metadata import MetadataWrapper
 
-from passes import OptimizationPass, apply_passes
+from passes import OptimizationPass
 from passes.base import module_functions
 from pipeline.model import Candidate, FunctionFacts, ParsedFile
-from pipeline.parse import libcst_module
+from pipeline.parse import libcst_module, physical_lines
 
 
 def propose(
@@ -31,7 +33,7 @@ def propose(
         return ()
     module = module or libcst_module(parsed)
     codes = {code for f in wanted.values() for code in f.applicable_passes}
-    rewritten, fired = apply_passes([p for p in passes if p.code in codes], module)
+    rewritten, fired = run_passes([p for p in passes if p.code in codes], module)
     in_file_order = sorted(
         fired.items(), key=lambda item: wanted[item[0]].info.lineno if item[0] in wanted else 0
     )
@@ -49,6 +51,56 @@ def propose(
         for name, rules in in_file_order
         if name in wanted
     )
+
+
+def run_passes(
+    pass_classes: Sequence[type[OptimizationPass]], module: cst.Module, max_rounds: int = 4
+) -> tuple[cst.Module, dict[str, tuple[str, ...]]]:
+    """`passes.apply_passes`, computing libcst metadata once per distinct module.
+
+    `apply_passes` lets every pass build its own metadata (scopes, qualified
+    names, parents), which costs more than the pass itself; here passes that see
+    the same module share one resolved `MetadataWrapper`. Same rounds, same order,
+    same result.
+    """
+    fired: dict[str, list[str]] = {}
+    wrapper = MetadataWrapper(module)
+    code = module.code
+    for _ in range(max_rounds):
+        changed = False
+        for pass_class in pass_classes:
+            if not pass_class.may_apply(code):
+                continue
+            before = wrapper.module
+            updated = _apply_with_metadata(pass_class, wrapper)
+            if updated.deep_equals(before):  # libcst rebuilds the tree even when nothing changed
+                continue
+            for name in _changed_functions(before, updated):
+                codes = fired.setdefault(name, [])
+                if pass_class.code not in codes:
+                    codes.append(pass_class.code)
+                changed = True
+            wrapper, code = MetadataWrapper(updated), updated.code
+        if not changed:
+            break
+    return wrapper.module, {name: tuple(codes) for name, codes in fired.items()}
+
+
+def _apply_with_metadata(
+    pass_class: type[OptimizationPass], wrapper: MetadataWrapper
+) -> cst.Module:
+    """What `Codemod.transform_module` does, but on an already resolved wrapper."""
+    command = pass_class(CodemodContext(wrapper=wrapper))
+    with command.resolve(wrapper):
+        try:
+            return command.transform_module_impl(wrapper.module)
+        except SkipFile:
+            return wrapper.module
+
+
+def _changed_functions(before: cst.Module, after: cst.Module) -> list[str]:
+    old, new = module_functions(before), module_functions(after)
+    return [name for name, node in new.items() if name in old and not node.deep_equals(old[name])]
 
 
 def splice(base: cst.Module, donor: cst.Module, function: str) -> cst.Module:
@@ -106,3 +158,119 @@ def add_imports(module: cst.Module, specs: Collection[ImportSpec]) -> cst.Module
     for module_name, obj, alias in specs:
         AddImportsVisitor.add_needed_import(context, module_name, obj, alias)
     return AddImportsVisitor(context).transform_module(module)
+
+
+# The scan path: libcst parses only the functions the prefilter kept, each inside a
+# small stand-in for its module, instead of the whole file (libcst costs ~10x `ast`).
+
+
+def scan(
+    parsed: ParsedFile,
+    tree: ast.Module,
+    facts: Sequence[FunctionFacts],
+    passes: Sequence[type[OptimizationPass]],
+) -> tuple[Candidate, ...]:
+    """The candidates `propose` would find, from a per-function libcst parse.
+
+    Each rewritten function is spliced back into the original text by line range,
+    so `module_code` is for reporting only: verification and writing go through
+    `propose`, which keeps the imports a pass adds.
+    """
+    wanted = [f for f in facts if f.applicable_passes]
+    if not wanted:
+        return ()
+    codes = {code for f in wanted for code in f.applicable_passes}
+    chosen = [p for p in passes if p.code in codes]
+    context = module_context(tree, parsed.source.text)
+    lines = physical_lines(parsed.source.text)
+    found: list[Candidate] = []
+    for fact in wanted:
+        info = fact.info
+        rewritten, rules = _scan_function(context, info.source, info.name, chosen)
+        if not rules:
+            continue
+        first = info.end_lineno - len(physical_lines(info.source)) + 1  # the first decorator
+        module_code = "".join([*lines[: first - 1], rewritten, *lines[info.end_lineno :]])
+        found.append(
+            Candidate(
+                function=info.name,
+                lineno=info.lineno,
+                rules=rules,
+                origin="pass",
+                original_code=parsed.source.text,
+                module_code=module_code,
+                module_name=parsed.module_name,
+                project_root=parsed.project_root,
+            )
+        )
+    return tuple(found)
+
+
+def _scan_function(
+    context: str, function_source: str, name: str, passes: Sequence[type[OptimizationPass]]
+) -> tuple[str, tuple[str, ...]]:
+    """The function's rewritten text and the codes that fired, or ("", ()) if none did."""
+    if not function_source.endswith(("\n", "\r")):
+        function_source += "\n"
+    try:
+        module = cst.parse_module(context + function_source)
+    except cst.ParserSyntaxError:
+        return "", ()  # libcst cannot parse it; the whole-module path would fail too
+    rewritten, fired = run_passes(passes, module)
+    rules = fired.get(name, ())
+    if not rules:
+        return "", ()
+    return rewritten.code_for_node(module_functions(rewritten)[name]), rules
+
+
+def module_context(tree: ast.Module, text: str) -> str:
+    """A stand-in for the module around one function, for libcst's scope metadata.
+
+    Every import verbatim (so qualified names resolve as in the real module), then
+    `name = None` for every other module-level binding (so a shadowed builtin is
+    still seen as shadowed).
+    """
+    lines = physical_lines(text)
+    imports: list[str] = []
+    bound: dict[str, None] = {}
+    for node in _module_level_nodes(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            imports.append(_segment(lines, node) + "\n")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound[node.name] = None
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound[node.id] = None
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            bound[node.name] = None
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            bound[node.rest] = None
+    return "".join(imports) + "".join(f"{name} = None\n" for name in bound)
+
+
+def _module_level_nodes(tree: ast.Module) -> Iterator[ast.AST]:
+    """Nodes that run in the module's own scope: not inside functions, classes or lambdas.
+
+    Comprehension targets are skipped (they bind in their own scope) but a walrus
+    inside a comprehension still binds at module level, so its target is kept.
+    """
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.comprehension):
+            stack.extend(n for n in ast.walk(node.target) if isinstance(n, ast.NamedExpr))
+            stack.extend([node.iter, *node.ifs])
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    """The exact source text of a statement (`ast` column offsets count UTF-8 bytes)."""
+    end = node.end_lineno or node.lineno
+    chunk = [line.rstrip("\r\n") for line in lines[node.lineno - 1 : end]]
+    last = chunk[-1].encode()[: node.end_col_offset].decode()
+    chunk[-1] = last
+    chunk[0] = chunk[0].encode()[node.col_offset :].decode()
+    return "\n".join(chunk)
