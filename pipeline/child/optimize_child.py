@@ -488,6 +488,48 @@ def bind_seed(function, seed):
 
 # --------------------------------------------------------------------------- strategies
 
+# Hypothesis' own distributions rarely produce -0.0, a superscript digit or a
+# German sharp s within a few hundred examples; rewrites break exactly there.
+NASTY_FLOATS = (
+    0.0, -0.0, math.nan, math.inf, -math.inf, 0.5, -0.5, 1.5, 2.5, -2.5, 0.1,
+    2.0**53, 2.0**53 + 2, 1e308, 5e-324, -5e-324,
+)  # fmt: skip
+NASTY_INTS = (0, 1, -1, 2, -2, 2**31, 2**53 + 1, -(2**53 + 1), 2**63, 10**20 + 1)
+TRICKY_CHARACTERS = (
+    "ß", "ẞ", "ﬁ", "İ", "ı", "ς", "Σ", "ǅ", "K", "Å", "é", "e\u0301", "²", "½", "٣",
+    "৪", "\u00a0", "\u2028", "\x85", "\t", "\n", " ", "\U0001f600", "0", "7", "a", "A",
+    "-", ".",
+)  # fmt: skip
+
+
+def nasty_floats():
+    from hypothesis import strategies as st
+
+    return st.one_of(st.floats(), st.sampled_from(NASTY_FLOATS))
+
+
+def nasty_ints():
+    from hypothesis import strategies as st
+
+    return st.one_of(st.integers(), st.sampled_from(NASTY_INTS))
+
+
+def nasty_text(min_size=0, max_size=None):
+    from hypothesis import strategies as st
+
+    tricky = st.lists(st.sampled_from(TRICKY_CHARACTERS), min_size=min_size, max_size=8).map("".join)
+    return st.one_of(st.text(min_size=min_size, max_size=max_size), tricky)
+
+
+def register_nasty_values():
+    """Make st.from_type (and so every hint containing them) mix in edge values."""
+    from hypothesis import strategies as st
+
+    st.register_type_strategy(float, nasty_floats())
+    st.register_type_strategy(int, nasty_ints())
+    st.register_type_strategy(str, nasty_text())
+
+
 
 def strategy_for_domain(spec):
     """Map a whitelisted domain description (plain data, never code) to a strategy."""
@@ -495,8 +537,12 @@ def strategy_for_domain(spec):
 
     kind = spec.get("type")
     if kind == "int":
+        if "min" not in spec and "max" not in spec:
+            return nasty_ints()
         return st.integers(min_value=spec.get("min"), max_value=spec.get("max"))
     if kind == "float":
+        if "min" not in spec and "max" not in spec and len(spec) == 1:
+            return nasty_floats()
         return st.floats(
             min_value=spec.get("min"),
             max_value=spec.get("max"),
@@ -509,6 +555,8 @@ def strategy_for_domain(spec):
         return st.none()
     if kind == "str":
         alphabet = spec.get("alphabet")
+        if not alphabet and "max_size" not in spec:
+            return nasty_text(min_size=spec.get("min_size", 0))
         return st.text(
             alphabet=alphabet if alphabet else st.characters(codec="utf-8"),
             min_size=spec.get("min_size", 0),
@@ -660,6 +708,7 @@ class Verifier:
         from hypothesis.errors import HypothesisException, Unsatisfiable
 
         unify_classes(self.original, self.candidate)
+        register_nasty_values()
         strategies, sources, missing = parameter_strategies(
             self.original, self.domains, self.inferred
         )
@@ -964,7 +1013,11 @@ def _interleaved_samples(original, candidate, arguments, loops, settings):
 
 
 def _timed_calls(function, arguments, loops, copy_args):
-    """Seconds for `loops` calls with the GC off; fresh argument copies when the function mutates them."""
+    """Wall seconds for `loops` calls with the GC off; fresh argument copies when the function mutates them.
+
+    Wall time, not process CPU time: CPU time is tick-quantised (4 ms) on some
+    kernels, which is useless for samples of a few milliseconds.
+    """
     batches = [copy.deepcopy(arguments) for _ in range(loops)] if copy_args else None
     gc.collect()
     gc.disable()
