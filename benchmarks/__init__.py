@@ -1,0 +1,1 @@
+"""Benchmarks for `optimize`: the corpus, the harness (`python -m benchmarks`) and its reports."""
