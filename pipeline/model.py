@@ -175,6 +175,8 @@ class FileReport:
     new_text: str | None = None
     notes: tuple[str, ...] = field(default=())
     llm_tokens: int = 0
+    # Seconds spent per stage (parse, analyze, rewrite, verify, measure), for benchmark reports.
+    stage_times: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def original_text(self) -> str:
