@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from passes import by_code
-from pipeline import changes, report, review
+from pipeline import changes, html_report, report, review
 from pipeline.cache import VerdictCache
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.discover import discover
@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "never write (a fast scan)")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="processes for the --no-verify scan (default: CPU count)")  # fmt: skip
+    parser.add_argument("--report", type=Path, metavar="FILE",
+                        help="also write a self-contained HTML report to FILE")  # fmt: skip
     return parser
 
 
@@ -150,6 +152,7 @@ def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -
         _print_unverified(out, reports)
     else:
         _print(args, out, reports)
+    failed |= not _write_html_report(args.report, reports, err)
     if failed:
         return EXIT_ERROR
     found = any(r.outcomes if args.no_verify else r.accepted for r in reports)
@@ -213,6 +216,18 @@ def _write(reports: list[FileReport], err: Console) -> bool:
             err.print(f"optimize: error: {error}", markup=False)
             ok = False
     return ok
+
+
+def _write_html_report(target: Path | None, reports: list[FileReport], err: Console) -> bool:
+    if target is None:
+        return True
+    page = html_report.page_from_file_reports(reports)
+    try:
+        target.write_text(html_report.render(page), encoding="utf-8")
+    except OSError as error:
+        err.print(f"optimize: error: --report: {error}", markup=False)
+        return False
+    return True
 
 
 def _print(args: argparse.Namespace, out: Console, reports: list[FileReport]) -> None:
