@@ -603,3 +603,59 @@ def list_of_lambda_call(
     updated_lambda = updated_inner.args[0].value
     assert isinstance(updated_lambda, cst.Lambda)
     return LambdaCall(param, updated_lambda.body, updated_inner.args[1].value)
+
+
+# --- passes that merge runs of `a or b or c` operands -------------------------
+
+
+class ChainPass(FunctionPass):
+    """Merges maximal runs of ≥2 adjacent operands of an `or`/`and` chain.
+
+    Subclasses give `operand_key` (on ORIGINAL operands, with facts; operands
+    with equal non-None keys may be merged) and `merge` (on the UPDATED
+    operands of one run; None declines). Only the top of a chain is handled,
+    so `a or b or c` is seen once as three operands.
+    """
+
+    chain_operators: tuple[type[cst.BaseBooleanOp], ...] = (cst.Or,)
+
+    def operand_key(
+        self, facts: FunctionFacts, operand: cst.BaseExpression, operator: cst.BaseBooleanOp
+    ) -> str | None:
+        raise NotImplementedError
+
+    def merge(
+        self, operands: Sequence[cst.BaseExpression], operator: cst.BaseBooleanOp
+    ) -> cst.BaseExpression | None:
+        raise NotImplementedError
+
+    def leave_BooleanOperation(
+        self, original_node: cst.BooleanOperation, updated_node: cst.BooleanOperation
+    ) -> cst.BaseExpression:
+        operator_type = type(original_node.operator)
+        if operator_type not in self.chain_operators:
+            return updated_node
+        facts = self.facts_for(original_node)
+        if facts is None or not is_chain_top(facts.parent(original_node), original_node):
+            return updated_node
+        originals = flatten_chain(original_node, operator_type)
+        updateds = flatten_chain(updated_node, operator_type)
+        if len(originals) != len(updateds):
+            return updated_node
+        operator = original_node.operator
+        runs = group_runs(originals, lambda op: self.operand_key(facts, op, operator))
+        if not runs:
+            return updated_node
+        operands: list[cst.BaseExpression] = []
+        position = 0
+        for start, end in runs:
+            merged = self.merge(updateds[start:end], operator)
+            if merged is None:
+                continue
+            operands.extend(updateds[position:start])
+            operands.append(merged)
+            position = end
+        if position == 0:
+            return updated_node
+        operands.extend(updateds[position:])
+        return rebuild_chain(operands, updated_node.operator, updated_node)
