@@ -31,6 +31,8 @@ class VerifyConfig:
     max_examples: int = 200
     example_timeout: float = 2.0
     float_tolerance: float = 0.0
+    run_project_tests: bool = True
+    project_tests_timeout: float = 120.0
 
 
 @dataclass(frozen=True)

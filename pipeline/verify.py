@@ -11,11 +11,13 @@ replayed as explicit examples. Only an `equivalent` verdict may be written.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from pipeline.config import Config
 from pipeline.model import Candidate, Counterexample, Verdict
+from pipeline.project_tests import ProjectTestsResult, check_project_tests
 from pipeline.sandbox import run_candidate
 from pipeline.seeds import inferred_domains, mine_seeds
 
@@ -25,11 +27,33 @@ DomainSpec = Mapping[str, Any]
 def verify(
     candidate: Candidate, config: Config, domains: Mapping[str, tuple[DomainSpec, str]] = {}
 ) -> Verdict:
-    """Run the differential check; `domains` maps a parameter to (spec, source)."""
-    result = run_candidate(candidate, "verify", verify_settings(candidate, config, domains), config.limits)
+    """Run the differential check, then the project's own tests that import the module.
+
+    `domains` maps a parameter to (spec, source).
+    """
+    settings = verify_settings(candidate, config, domains)
+    result = run_candidate(candidate, "verify", settings, config.limits)
     if result.payload is None:
         return Verdict("unverifiable", 0, (), detail=f"sandbox: {result.reason}")
-    return _verdict(result.payload)
+    verdict = _verdict(result.payload)
+    if not verdict.is_equivalent:
+        return verdict
+    return _with_project_tests(verdict, check_project_tests(candidate, config))
+
+
+def _with_project_tests(verdict: Verdict, tests: ProjectTestsResult) -> Verdict:
+    if tests.failed:
+        broken = ", ".join(tests.failed[:3]) + (" ..." if len(tests.failed) > 3 else "")
+        return dataclasses.replace(
+            verdict,
+            status="counterexample",
+            detail=f"the project's own tests fail with the rewrite: {broken}",
+            counterexample=Counterexample(broken, "tests pass", "tests fail"),
+        )
+    if tests.ran:
+        sources = (*verdict.strategy_sources, "project tests")
+        return dataclasses.replace(verdict, strategy_sources=sources)
+    return verdict
 
 
 def verify_settings(
@@ -38,7 +62,9 @@ def verify_settings(
     """The child's `verify` request: plain JSON data, never code."""
     configured = config.strategies.get(candidate.reference_function, {})
     all_domains = {name: {"spec": spec, "source": "config"} for name, spec in configured.items()}
-    all_domains.update({name: {"spec": spec, "source": src} for name, (spec, src) in domains.items()})
+    all_domains.update(
+        {name: {"spec": spec, "source": src} for name, (spec, src) in domains.items()}
+    )
     seeds = mine_seeds(candidate.original_code, candidate.reference_function)
     parameters = parameter_names(candidate.original_code, candidate.reference_function)
     return {

@@ -104,7 +104,8 @@ def _config(args: argparse.Namespace, start: Path) -> Config:
     changes = {key: value for key, value in changes.items() if value is not None}
     if any(value <= 0 for key, value in changes.items() if key != "float_tolerance"):
         raise ConfigError("--max-examples and --example-timeout must be positive")
-    return replace(config, verify=replace(config.verify, **changes))
+    # The candidate file is a different module, so the reference's tests can't import it.
+    return replace(config, verify=replace(config.verify, run_project_tests=False, **changes))
 
 
 def verify_targets(original: Target, candidate: Target, config: Config) -> Verdict:

@@ -401,3 +401,49 @@ def test_cli_rejects_bad_targets_with_one_line(
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def _project_with_tests(root: Path) -> None:
+    (root / "pkg").mkdir()
+    (root / "tests").mkdir()
+    (root / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pkg" / "stats.py").write_text(
+        "def total(xs: list[int]) -> int:\n    t = 0\n    for x in xs:\n        t += x\n"
+        "    return t\n",
+        encoding="utf-8",
+    )
+    (root / "tests" / "test_stats.py").write_text(
+        "from pkg.stats import total\n\n\ndef test_total_of_a_tuple():\n"
+        "    assert total((1, 2)) == 3\n",
+        encoding="utf-8",
+    )
+    (root / "tests" / "test_unrelated.py").write_text(
+        "def test_always_fails():\n    assert False\n", encoding="utf-8"
+    )
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("    return sum(xs)\n", "equivalent"),
+        # Equivalent on every list[int], but the project's own test passes a tuple.
+        ("    ys = xs.copy()\n    return sum(ys)\n", "counterexample"),
+    ],
+    ids=["passes-project-tests", "breaks-a-project-test"],
+)
+def test_project_tests_touching_the_module_decide(tmp_path: Path, body: str, expected: str) -> None:
+    from pipeline.model import Candidate
+    from pipeline.verify import verify
+
+    _project_with_tests(tmp_path)
+    original = (tmp_path / "pkg" / "stats.py").read_text(encoding="utf-8")
+    rewrite = "def total(xs: list[int]) -> int:\n" + body
+    candidate = Candidate("total", 1, ("TEST",), "pass", original, rewrite, "pkg.stats", tmp_path)
+    verdict = verify(candidate, load_config(tmp_path))
+    assert verdict.status == expected, verdict.detail
+    if expected == "equivalent":
+        assert "project tests" in verdict.strategy_sources
+    else:
+        assert "tests/test_stats.py::test_total_of_a_tuple" in verdict.detail
+        assert "test_always_fails" not in verdict.detail
