@@ -1,0 +1,163 @@
+"""OPT210: `isinstance(x, A) or isinstance(x, B)` becomes `isinstance(x, (A, B))`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+import libcst.matchers as m
+
+from passes._blocks import ChainPass
+from passes._support import FunctionFacts
+from passes.base import Example
+
+BUILTIN_TYPES = frozenset(
+    {
+        "int", "float", "complex", "bool", "str", "bytes", "bytearray", "list", "tuple",
+        "dict", "set", "frozenset", "type", "object", "range", "slice", "memoryview",
+    }
+)  # fmt: skip
+
+
+class IsinstanceTuple(ChainPass):
+    """What it does:
+        Merges adjacent `isinstance(x, A) or isinstance(x, B)` tests on the same
+        name into `isinstance(x, (A, B))`, flattening existing tuples.
+
+    Why it is faster:
+        One call instead of several when the early tests fail (measured 1.3x on
+        3.11 when only the last type matches). Beware: when the FIRST type
+        matches, the tuple form is slower on 3.11 (about 0.6-0.7x), because the
+        single-type call has a fast exact-type path. Timing keeps the rewrite
+        only where it pays off.
+
+    Fix safety:
+        The pass fires only when all of these are proven:
+        - `isinstance` is the builtin, and `x` is a plain name (evaluating it once
+          instead of several times is unobservable);
+        - every class is a builtin type name (`int`, `str`, `list`, ...) that is
+          not shadowed, or a tuple of them: the original evaluates later classes
+          only when earlier tests fail, the tuple evaluates them all, which is
+          unobservable only for names that are always bound;
+        - the tests are adjacent operands of one `or` chain. `isinstance` with a
+          tuple tries the classes in order and returns True at the first match,
+          so the result is the same bool.
+    """
+
+    code = "OPT210"
+    name = "isinstance-tuple"
+    summary = "Merge or-ed isinstance calls on one name into one call with a tuple."
+    triggers = ("isinstance(",)
+
+    EXAMPLES = (
+        Example(
+            before='''\
+def is_text(value: int | str | bytes) -> bool:
+    return isinstance(value, str) or isinstance(value, bytes)
+''',
+            after='''\
+def is_text(value: int | str | bytes) -> bool:
+    return isinstance(value, (str, bytes))
+''',
+        ),
+        Example(
+            before='''\
+def numbers(items: list[int]) -> int:
+    count = 0
+    for item in items:
+        if isinstance(item, bool) or isinstance(item, (float, complex)) or item < 0:
+            count += 1
+    return count
+''',
+            after='''\
+def numbers(items: list[int]) -> int:
+    count = 0
+    for item in items:
+        if isinstance(item, (bool, float, complex)) or item < 0:
+            count += 1
+    return count
+''',
+        ),
+    )
+    NON_EXAMPLES = (
+        # `Special` may be unbound or a property-like global: the original only
+        # evaluates it when the first test fails.
+        '''\
+def check(x: int) -> bool:
+    return isinstance(x, int) or isinstance(x, Special)
+''',
+        # `isinstance` is shadowed by a parameter.
+        '''\
+def check(x: int, isinstance: object) -> bool:
+    return isinstance(x, int) or isinstance(x, str)
+''',
+        # Different subjects.
+        '''\
+def mixed(x: int, y: int) -> bool:
+    return isinstance(x, int) or isinstance(y, int)
+''',
+        # `and` chain: a different meaning.
+        '''\
+def both(x: int) -> bool:
+    return isinstance(x, int) and isinstance(x, bool)
+''',
+    )
+
+    def operand_key(
+        self, facts: FunctionFacts, operand: cst.BaseExpression, operator: cst.BaseBooleanOp
+    ) -> str | None:
+        shape = m.Call(
+            func=m.Name("isinstance"),
+            args=[
+                m.Arg(value=m.Name(lpar=[]), keyword=None, star=""),
+                m.Arg(keyword=None, star=""),
+            ],
+            lpar=[],
+        )
+        if not m.matches(operand, shape):
+            return None
+        assert isinstance(operand, cst.Call)
+        if not facts.is_builtin(operand.func, "isinstance"):
+            return None
+        classes = _classes(operand)
+        if classes is None or not all(
+            isinstance(c, cst.Name) and c.value in BUILTIN_TYPES and facts.is_builtin(c, c.value)
+            for c in classes
+        ):
+            return None
+        subject = operand.args[0].value
+        assert isinstance(subject, cst.Name)
+        return subject.value
+
+    def merge(
+        self, operands: Sequence[cst.BaseExpression], operator: cst.BaseBooleanOp
+    ) -> cst.BaseExpression | None:
+        classes: list[cst.BaseExpression] = []
+        for operand in operands:
+            found = _classes(operand) if isinstance(operand, cst.Call) else None
+            if found is None:
+                return None
+            classes.extend(found)
+        first = operands[0]
+        assert isinstance(first, cst.Call)
+        elements = [
+            cst.Element(
+                value,
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                if index < len(classes) - 1
+                else cst.MaybeSentinel.DEFAULT,
+            )
+            for index, value in enumerate(classes)
+        ]
+        return first.with_changes(args=[first.args[0], cst.Arg(cst.Tuple(elements))])
+
+
+def _classes(call: cst.Call) -> list[cst.BaseExpression] | None:
+    if len(call.args) != 2:
+        return None
+    second = call.args[1].value
+    if isinstance(second, cst.Tuple):
+        if not second.elements or not all(isinstance(e, cst.Element) for e in second.elements):
+            return None
+        return [element.value for element in second.elements]
+    return [second]
