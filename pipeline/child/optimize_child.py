@@ -706,7 +706,7 @@ class Verifier:
         self.first_failure_at = None
 
     def run(self):
-        from hypothesis import HealthCheck, example, given, settings
+        from hypothesis import HealthCheck, Phase, example, given, settings
         from hypothesis import strategies as st
         from hypothesis.errors import HypothesisException, Unsatisfiable
 
@@ -726,6 +726,8 @@ class Verifier:
         sources = sorted({*sources, *(source for _, source in seeds)})
         test = settings(
             max_examples=self.max_examples,
+            # No "explain" phase: it replays a failure dozens of times for a hint we don't show.
+            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
             derandomize=True,
             deadline=None,
             database=None,
