@@ -75,13 +75,13 @@ def weighted(values: list[int], scale: int) -> int:
 def banner(title: str, width: int) -> str:
     title = title + "!"
     width = width // 2
-    return title.center(width)
+    return title[:width]
 ''',
             after='''\
 def banner(title: str, width: int) -> str:
     title += "!"
     width //= 2
-    return title.center(width)
+    return title[:width]
 ''',
         ),
     )
