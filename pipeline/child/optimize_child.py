@@ -327,7 +327,8 @@ def same(a, b, tolerance=0.0, depth=0):
     if isinstance(a, complex):
         return _same_float(a.real, b.real, tolerance) and _same_float(a.imag, b.imag, tolerance)
     if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(same(x, y, tolerance, depth + 1) for x, y in zip(a, b))
+        pairs = zip(a, b, strict=False)  # lengths are checked first
+        return len(a) == len(b) and all(same(x, y, tolerance, depth + 1) for x, y in pairs)
     if isinstance(a, dict):
         # Insertion order is observable (iteration, repr, popitem), so it must match.
         return _same_dict(a, b, tolerance, depth)
@@ -341,11 +342,12 @@ def same(a, b, tolerance=0.0, depth=0):
 
 
 def _same_dict(a, b, tolerance, depth):
-    if len(a) != len(b) or not same(getattr(a, "default_factory", None), getattr(b, "default_factory", None)):
+    factories = getattr(a, "default_factory", None), getattr(b, "default_factory", None)
+    if len(a) != len(b) or not same(*factories):
         return False
     return all(
         same(ka, kb, tolerance, depth + 1) and same(va, vb, tolerance, depth + 1)
-        for (ka, va), (kb, vb) in zip(a.items(), b.items())
+        for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
     )
 
 
@@ -353,7 +355,8 @@ def _same_other(a, b, tolerance, depth):
     import decimal
 
     if isinstance(a, decimal.Decimal):
-        # Decimal("1.0") == Decimal("1.00") and Decimal("-0") == Decimal("0"), yet they print differently.
+        # Decimal("1.0") == Decimal("1.00") and Decimal("-0") == Decimal("0"), yet they print
+        # differently.
         return a.as_tuple() == b.as_tuple()
     if isinstance(a, BaseException):
         return same(a.args, b.args, tolerance, depth + 1)
@@ -362,7 +365,8 @@ def _same_other(a, b, tolerance, depth):
     slots = _slot_values(a), _slot_values(b)
     attributes = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     if isinstance(attributes[0], dict) and isinstance(attributes[1], dict):
-        return same(attributes[0], attributes[1], tolerance, depth + 1) and same(*slots, tolerance, depth + 1)
+        same_attributes = same(attributes[0], attributes[1], tolerance, depth + 1)
+        return same_attributes and same(*slots, tolerance, depth + 1)
     if slots[0]:
         return same(*slots, tolerance, depth + 1)
     return _safe_eq(a, b)
@@ -379,7 +383,8 @@ def _slot_values(value):
     names = [name for klass in type(value).__mro__ for name in getattr(klass, "__slots__", ())]
     if isinstance(names, str):
         names = [names]
-    return {name: getattr(value, name, _MISSING) for name in names if name not in ("__dict__", "__weakref__")}
+    names = [name for name in names if name not in ("__dict__", "__weakref__")]
+    return {name: getattr(value, name, _MISSING) for name in names}
 
 
 _MISSING = "<unset>"
@@ -474,7 +479,7 @@ def decode_value(value):
 
 
 def bind_seed(function, seed):
-    """A seed's call bound to the parameters of `function`, defaults filled in; None if it doesn't fit."""
+    """A seed's call bound to `function`'s parameters with defaults filled in, or None."""
     try:
         args = decode_value(seed.get("args", []))
         kwargs = {name: decode_value(value) for name, value in seed.get("kwargs", {}).items()}
@@ -483,8 +488,8 @@ def bind_seed(function, seed):
         return None
     bound.apply_defaults()
     parameters = inspect.signature(function).parameters
-    if any(parameters[name].kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-           for name in bound.arguments):
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    if any(parameters[name].kind in variadic for name in bound.arguments):
         return None
     return dict(bound.arguments)
 
@@ -499,8 +504,8 @@ NASTY_FLOATS = (
 )  # fmt: skip
 NASTY_INTS = (0, 1, -1, 2, -2, 2**31, 2**53 + 1, -(2**53 + 1), 2**63, 10**20 + 1)
 TRICKY_CHARACTERS = (
-    "ß", "ẞ", "ﬁ", "İ", "ı", "ς", "Σ", "ǅ", "K", "Å", "é", "e\u0301", "²", "½", "٣",
-    "৪", "\u00a0", "\u2028", "\x85", "\t", "\n", " ", "\U0001f600", "0", "7", "a", "A",
+    "ß", "ẞ", "ﬁ", "İ", "\u0131", "ς", "Σ", "ǅ", "K", "Å", "é", "e\u0301", "²", "½", "٣",
+    "\u09ea", "\u00a0", "\u2028", "\x85", "\t", "\n", " ", "\U0001f600", "0", "7", "a", "A",
     "-", ".",
 )  # fmt: skip
 
@@ -520,7 +525,8 @@ def nasty_ints():
 def nasty_text(min_size=0, max_size=None):
     from hypothesis import strategies as st
 
-    tricky = st.lists(st.sampled_from(TRICKY_CHARACTERS), min_size=min_size, max_size=8).map("".join)
+    pieces = st.lists(st.sampled_from(TRICKY_CHARACTERS), min_size=min_size, max_size=8)
+    tricky = pieces.map("".join)
     return st.one_of(st.text(min_size=min_size, max_size=max_size), tricky)
 
 
@@ -628,7 +634,7 @@ def parameter_strategies(function, domains, inferred=None):
 
 
 def call_arguments(function, values):
-    """Split named values into a call: positional where allowed, so renamed parameters still line up."""
+    """Named values as a call: positional where allowed, so renamed parameters line up."""
     args, kwargs = [], {}
     for name, parameter in inspect.signature(function).parameters.items():
         if name not in values:
@@ -654,9 +660,11 @@ def unify_classes(original, candidate):
         return
     for name, value in list(vars(candidate_module).items()):
         twin = getattr(original_module, name, None)
-        if isinstance(value, type) and isinstance(twin, type) and value is not twin:
-            if _class_source(value) is not None and _class_source(value) == _class_source(twin):
-                setattr(candidate_module, name, twin)
+        if not (isinstance(value, type) and isinstance(twin, type)) or value is twin:
+            continue
+        source = _class_source(value)
+        if source is not None and source == _class_source(twin):
+            setattr(candidate_module, name, twin)
 
 
 def _class_source(cls):
@@ -671,6 +679,10 @@ def _class_source(cls):
 
 class Mismatch(AssertionError):
     pass
+
+
+# Hypothesis may raise an ExceptionGroup (Python 3.11+) holding several failures.
+_ExceptionGroup = getattr(sys.modules["builtins"], "ExceptionGroup", Mismatch)
 
 
 class Nondeterministic(Exception):
@@ -744,7 +756,7 @@ class Verifier:
         except (Unsatisfiable, TooManySkipped):
             detail = "too many inputs exceed the original's time or stack limits"
             return self._unverifiable(detail, sources)
-        except (HypothesisException, ExceptionGroup) as error:
+        except (HypothesisException, _ExceptionGroup) as error:
             if self.failure is not None:  # e.g. flaky under load, or shrinking was cut short
                 return self._result("counterexample", sources, counterexample=self.failure)
             detail = f"input generation failed: {type(error).__name__}: {_first_line(error)}"
