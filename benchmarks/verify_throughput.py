@@ -25,7 +25,9 @@ from pipeline.config import Config, VerifyConfig, load_config  # noqa: E402
 from pipeline.verify import verify_sources  # noqa: E402
 from pipeline.verify_cli import parse_target, verify_targets  # noqa: E402
 
-LIST_FUNCTION = "def f(xs: list[int]) -> int:\n    t = 0\n    for x in xs:\n        t += x\n    return t\n"
+LIST_FUNCTION = (
+    "def f(xs: list[int]) -> int:\n    t = 0\n    for x in xs:\n        t += x\n    return t\n"
+)
 LIST_REWRITE = "def f(xs: list[int]) -> int:\n    return sum(xs)\n"
 
 
@@ -78,8 +80,9 @@ def pairs_table(max_examples: int) -> str:
             elapsed = time.perf_counter() - start
         times.append(elapsed)
         mark = "" if verdict.status == pair.expected else " (WRONG)"
+        name = pair.name.replace("|", "\\|")  # a literal | would split the table cell
         rows.append(
-            f"| {pair.name.replace('|', '\\|')} | {pair.expected} | {verdict.status}{mark} "
+            f"| {name} | {pair.expected} | {verdict.status}{mark} "
             f"| {verdict.examples} | {elapsed:.2f} |"
         )
     rows.append(f"| **median** | | | | **{statistics.median(times):.2f}** |")

@@ -148,9 +148,7 @@ def encode_value(value: Any) -> JsonValue:
 # --------------------------------------------------------------------------- inference
 
 
-def inferred_domains(
-    seeds: list[Seed], parameters: list[str]
-) -> dict[str, dict[str, Any]]:
+def inferred_domains(seeds: list[Seed], parameters: list[str]) -> dict[str, dict[str, Any]]:
     """Domains for each named parameter, from the shapes of the literal values passed to it."""
     shapes: dict[str, list[DomainSpec]] = {}
     for seed in seeds:
@@ -159,7 +157,9 @@ def inferred_domains(
             spec = domain_of(value)
             if name in parameters and spec is not None:
                 shapes.setdefault(name, []).append(spec)
-    return {name: {"spec": _merge(specs), "source": INFERRED_SOURCE} for name, specs in shapes.items()}
+    return {
+        name: {"spec": _merge(specs), "source": INFERRED_SOURCE} for name, specs in shapes.items()
+    }
 
 
 def domain_of(value: Any) -> DomainSpec | None:

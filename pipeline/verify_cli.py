@@ -135,16 +135,16 @@ def render(verdict: Verdict, original: Target, candidate: Target) -> str:
         f"counterexample: {verdict.detail} (after {verdict.examples} examples)",
         f"input: {example.arguments}",
         "",
-        side_by_side(
-            (original.label, example.original), (candidate.label, example.candidate)
-        ),
+        side_by_side((original.label, example.original), (candidate.label, example.candidate)),
     ]
     return "\n".join(lines)
 
 
 def side_by_side(left: tuple[str, str], right: tuple[str, str]) -> str:
     """Two titled blocks of text as columns, wrapped to fit a terminal."""
-    columns = [[title, "-" * min(COLUMN_WIDTH, len(title))] + _wrap(body) for title, body in (left, right)]
+    columns = [
+        [title, "-" * min(COLUMN_WIDTH, len(title)), *_wrap(body)] for title, body in (left, right)
+    ]
     height = max(len(column) for column in columns)
     rows = []
     for index in range(height):
@@ -169,5 +169,9 @@ def _as_json(verdict: Verdict) -> dict[str, object]:
         "detail": verdict.detail,
         "counterexample": None
         if example is None
-        else {"input": example.arguments, "original": example.original, "candidate": example.candidate},
+        else {
+            "input": example.arguments,
+            "original": example.original,
+            "candidate": example.candidate,
+        },
     }

@@ -24,6 +24,10 @@ max_examples = 50
 example_timeout = 0.5
 """
 
+RAISES_VALUE_ERROR = (
+    "def f(n: int) -> int:\n    if n < 0:\n        raise ValueError('negative')\n    return n\n"
+)
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -104,14 +108,14 @@ WRONG = [
     ),
     Pair(
         "exception type: ValueError became TypeError",
-        "def f(n: int) -> int:\n    if n < 0:\n        raise ValueError('negative')\n    return n\n",
+        RAISES_VALUE_ERROR,
         "def f(n: int) -> int:\n    if n < 0:\n        raise TypeError('negative')\n    return n\n",
         "counterexample",
         reason="exception type",
     ),
     Pair(
         "exception args: a reworded message",
-        "def f(n: int) -> int:\n    if n < 0:\n        raise ValueError('negative')\n    return n\n",
+        RAISES_VALUE_ERROR,
         "def f(n: int) -> int:\n    if n < 0:\n        raise ValueError(f'negative: {n}')\n"
         "    return n\n",
         "counterexample",
@@ -120,7 +124,8 @@ WRONG = [
     Pair(
         "boundary: < became <=",
         "def f(xs: list[int], limit: int) -> list[int]:\n    return [x for x in xs if x < limit]\n",
-        "def f(xs: list[int], limit: int) -> list[int]:\n    return [x for x in xs if x <= limit]\n",
+        "def f(xs: list[int], limit: int) -> list[int]:\n"
+        "    return [x for x in xs if x <= limit]\n",
         "counterexample",
     ),
     Pair(
@@ -243,7 +248,8 @@ RIGHT = [
     ),
     Pair(
         "recursive vs iterative, different names; deep inputs skipped",
-        "def fib(n: int) -> int:\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n",
+        "def fib(n: int) -> int:\n    if n < 2:\n        return n\n"
+        "    return fib(n - 1) + fib(n - 2)\n",
         "def fast_fib(n: int) -> int:\n    if n < 2:\n        return n\n    a, b = 0, 1\n"
         "    for _ in range(n):\n        a, b = b, a + b\n    return a\n",
         "equivalent",
@@ -285,7 +291,8 @@ RIGHT = [
     ),
     Pair(
         "generator vs generator",
-        "def f(n: int):\n    i = 0\n    while i < min(n, 50):\n        yield i * i\n        i += 1\n",
+        "def f(n: int):\n    i = 0\n    while i < min(n, 50):\n"
+        "        yield i * i\n        i += 1\n",
         "def f(n: int):\n    return (i * i for i in range(min(n, 50)))\n",
         "equivalent",  # a generator function and a generator expression: same type
     ),
