@@ -5,8 +5,10 @@
 clones the repository and pip-installs it with its dependencies from PyPI.
 It is pointed at a clean clone of this repository's HEAD, so other people's
 uncommitted edits in a shared work tree cannot break it (commit first to test
-your own). The install takes one to three minutes, so those tests are marked
-`slow` (`pytest -m "not slow"` skips them).
+your own). `try-repo` always installs into a fresh temporary store
+(PRE_COMMIT_HOME is not reused for it), so each of those tests pip-installs
+the hook, one to three minutes; they are marked `slow` (`pytest -m "not slow"`
+skips them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -122,13 +126,20 @@ def test_staged_outside_a_git_repository_is_a_one_line_error(tmp_path: Path) -> 
     assert "optimize: error: --staged: git rev-parse:" in done.stderr
 
 
-@pytest.fixture(scope="module")
-def hook_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A clean clone of HEAD and a PRE_COMMIT_HOME shared by the try-repo tests,
-    so the hook environment is installed once."""
-    base = tmp_path_factory.mktemp("hook-source")
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(base / "optimize")], check=True)
-    return base / "optimize", base / "pre-commit-home"
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """A temp dir outside pytest's basetemp: the try-repo tests run for minutes, and
+    other pytest sessions on a shared machine prune old basetemps meanwhile."""
+    with tempfile.TemporaryDirectory(prefix="optimize-hook-") as directory:
+        yield Path(directory)
+
+
+@pytest.fixture
+def hook_source(private_tmp: Path) -> tuple[Path, Path]:
+    """A clean clone of HEAD, and a PRE_COMMIT_HOME for pre-commit's own files."""
+    clone = private_tmp / "optimize"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    return clone, private_tmp / "pre-commit-home"
 
 
 def try_repo(repo: Path, hook: tuple[Path, Path], file: str) -> subprocess.CompletedProcess[str]:
@@ -142,9 +153,9 @@ def try_repo(repo: Path, hook: tuple[Path, Path], file: str) -> subprocess.Compl
 
 @pytest.mark.slow
 def test_pre_commit_hook_blocks_a_slow_function(
-    tmp_path: Path, hook_source: tuple[Path, Path]
+    private_tmp: Path, hook_source: tuple[Path, Path]
 ) -> None:
-    repo = new_repo(tmp_path / "repo", {"slow.py": SLOW})
+    repo = new_repo(private_tmp / "repo", {"slow.py": SLOW})
     done = try_repo(repo, hook_source, "slow.py")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "- hook id: optimize" in done.stdout
@@ -154,9 +165,9 @@ def test_pre_commit_hook_blocks_a_slow_function(
 
 @pytest.mark.slow
 def test_pre_commit_hook_passes_clean_code(
-    tmp_path: Path, hook_source: tuple[Path, Path]
+    private_tmp: Path, hook_source: tuple[Path, Path]
 ) -> None:
-    repo = new_repo(tmp_path / "repo", {"clean.py": CLEAN})
+    repo = new_repo(private_tmp / "repo", {"clean.py": CLEAN})
     done = try_repo(repo, hook_source, "clean.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "optimize (verified speedups)" in done.stdout and "Passed" in done.stdout
