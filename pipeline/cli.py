@@ -199,8 +199,11 @@ def _optimize_all(
 
 def _llm_stage(config: Config, args: argparse.Namespace, err: Console) -> LLMStage | None:
     def warn(message: str) -> None:
-        if not (args.quiet and message.startswith("note:")):
+        # The offline note is part of the human report (stdout); stderr stays for problems.
+        if not message.startswith("note:"):
             err.print(f"optimize: {message}", markup=False, soft_wrap=True)
+        elif not (args.quiet or args.json or args.diff):
+            print(f"optimize: {message}")
 
     return start_llm(config, args.llm, warn)
 

@@ -261,7 +261,8 @@ def test_without_key_or_base_url_the_run_is_offline_with_a_note(tmp_path: Path) 
     target = project(tmp_path, "def double(x: int) -> int:\n    return x * 2\n")
     done = optimize(target, None)
     assert done.returncode == 0
-    assert "note: LLM stage off: no API key or base_url configured" in done.stderr
+    assert "note: LLM stage off: no API key or base_url configured" in done.stdout
+    assert "LLM" not in done.stderr
 
 
 def test_excluded_files_are_not_sent(tmp_path: Path, server: LLMServer) -> None:
