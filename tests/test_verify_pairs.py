@@ -454,3 +454,20 @@ def test_project_tests_touching_the_module_decide(tmp_path: Path, body: str, exp
     else:
         assert "tests/test_stats.py::test_total_of_a_tuple" in verdict.detail
         assert "test_always_fails" not in verdict.detail
+
+
+def test_doctest_literals_cross_into_the_child_exactly(tmp_path: Path) -> None:
+    """A tuple holding -0.0 and a set survive the tagged JSON encoding as an explicit example."""
+    pair = Pair(
+        "doctest seed with a tuple, -0.0 and a set",
+        'def f(point, tags):\n    """\n    >>> f((1.5, -0.0), {3, 1})\n    (0.0, [1, 3])\n'
+        '    """\n    x, y = point\n    return (abs(y), sorted(tags))\n',
+        "def f(point, tags):\n    x, y = point\n    return (y if y >= 0 else -y, sorted(tags))\n",
+        "counterexample",
+    )
+    original, candidate = _write_pair(tmp_path, pair)
+    verdict = verify_targets(parse_target(original), parse_target(candidate), load_config(tmp_path))
+    assert verdict.status == "counterexample", verdict.detail
+    assert verdict.counterexample is not None
+    assert verdict.counterexample.arguments == "point=(1.5, -0.0), tags={1, 3}"
+    assert "doctest examples" in verdict.strategy_sources
