@@ -1,14 +1,17 @@
 """Stage 5: time the original against the candidate, honestly.
 
 Samples are interleaved (ABAB...) inside each of several fresh sandboxed
-workers, run one at a time, with GC disabled during each sample. The figure
+workers, run one at a time, with GC disabled during each sample. A sample is
+the timed thread's CPU time, which other load on the machine does not inflate;
+where a function waits or works off-thread (its wall/CPU ratio stands out),
+wall-clock samples are used for that size instead, and the detail says so. The figure
 reported is the ratio of medians (original / candidate, so > 1 is faster)
 with a bootstrap 95% confidence interval. A size counts as *faster* only when
 the whole interval clears the noise floor.
 
-Timing never shares cores: one measurement runs at a time in this process
-(threads) and on this machine (a lock file), even when verification runs in
-parallel.
+Timing never shares cores with itself: one measurement runs at a time in this
+process (threads) and in its process group (a lock file, for worker processes),
+even when verification runs in parallel.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +88,7 @@ def measure(candidate: Candidate, config: Config, copy_args: bool = False) -> Ti
         "call_budget": config.timing.call_budget,
         "copy_args": copy_args,
     }
-    samples: dict[int, dict[str, list[float]]] = {}
+    samples: dict[int, Pooled] = {}
     isolation = "none"
     for _ in range(max(1, config.timing.workers)):  # fresh worker processes, one at a time
         with one_measurement_at_a_time():
@@ -99,13 +103,19 @@ def measure(candidate: Candidate, config: Config, copy_args: bool = False) -> Ti
     sizes = tuple(
         _size_timing(size, samples[size], config.min_speedup, in_ci) for size in sorted(samples)
     )
-    return Timing(sizes, config.min_speedup, python_version(), isolation)
+    wall = [str(size) for size in sorted(samples) if samples[size].wall_clock]
+    detail = f"wall-clock samples at n={', '.join(wall)}" if wall else ""
+    return Timing(sizes, config.min_speedup, python_version(), isolation, detail=detail)
 
 
 @contextmanager
 def one_measurement_at_a_time() -> Iterator[None]:
-    """Hold the timing lock of this process and of this machine (released if we die)."""
-    lock_path = Path(tempfile.gettempdir()) / f"optimize-timing-{os.getuid()}.lock"
+    """Hold the timing lock of this process and of its process group (released if we die).
+
+    Worker processes of one `optimize` run share its process group; other runs on
+    the machine do not wait for it.
+    """
+    lock_path = Path(tempfile.gettempdir()) / f"optimize-timing-{os.getuid()}-{os.getpgid(0)}.lock"
     with _TIMING_LOCK, lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -114,17 +124,35 @@ def one_measurement_at_a_time() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _pool(samples: dict[int, dict[str, list[float]]], sizes: list[dict[str, Any]]) -> None:
+def _pool(samples: dict[int, Pooled], sizes: list[dict[str, Any]]) -> None:
+    """Add one worker's samples; a size that any worker timed by wall clock uses wall everywhere."""
     for entry in sizes:
-        pooled = samples.setdefault(int(entry["size"]), {"original": [], "candidate": []})
-        pooled["original"] += entry["original"]
-        pooled["candidate"] += entry["candidate"]
+        pooled = samples.setdefault(int(entry["size"]), Pooled())
+        pooled.add(entry)
 
 
-def _size_timing(
-    size: int, pooled: dict[str, list[float]], min_speedup: float, in_ci: bool
-) -> SizeTiming:
-    original, candidate = pooled["original"], pooled["candidate"]
+@dataclass
+class Pooled:
+    """One size: every worker's CPU-time and wall-clock samples, and which clock to use."""
+
+    wall_clock: bool = False
+    cpu: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
+    wall: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
+
+    def add(self, entry: dict[str, Any]) -> None:
+        wall = entry.get("wall", {"original": entry["original"], "candidate": entry["candidate"]})
+        self.wall_clock |= entry.get("clock") != "thread-cpu"
+        self.cpu[0].extend(entry["original"])
+        self.cpu[1].extend(entry["candidate"])
+        self.wall[0].extend(wall["original"])
+        self.wall[1].extend(wall["candidate"])
+
+    def chosen(self) -> tuple[list[float], list[float]]:
+        return self.wall if self.wall_clock else self.cpu
+
+
+def _size_timing(size: int, pooled: Pooled, min_speedup: float, in_ci: bool) -> SizeTiming:
+    original, candidate = pooled.chosen()
     ratio, low, high = ratio_of_medians(original, candidate, seed=size)
     original_median = statistics.median(original)
     floor = noise_floor(min_speedup, original_median, in_ci)

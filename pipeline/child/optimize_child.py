@@ -888,7 +888,7 @@ def synthesise_arguments(function, size, rng):
     """Positional arguments of roughly `size` for each parameter, from type hints."""
     try:
         hints = typing.get_type_hints(function)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     arguments = []
     for name, parameter in inspect.signature(function).parameters.items():
@@ -907,11 +907,11 @@ def synthesise_arguments(function, size, rng):
 
 
 _UNSUPPORTED = object()
-_WORDS = "alpha beta gamma delta omega kappa sigma theta zeta lambda".split()
+_WORDS = ["alpha", "beta", "gamma", "delta", "omega", "kappa", "sigma", "theta", "zeta", "lambda"]
 
 
 def _synthesise(hint, size, rng, top=False):
-    """A value for `hint`: top-level collections and strings get `size` items, ints the value `size`."""
+    """A value for `hint`: top-level collections and strings get `size` items, an int is `size`."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is None and hint in _BARE_COLLECTIONS:  # a bare `list`, `dict`, ...
         origin = hint
@@ -931,7 +931,8 @@ def _synthesise(hint, size, rng, top=False):
     if hint is bytes:
         return rng.randbytes(size if top else 8)
     inner = size if top else 10
-    if origin in (list, set, frozenset) or origin in _ABSTRACT_SEQUENCES or origin in _ABSTRACT_SETS:
+    sequence_or_set = (list, set, frozenset, *_ABSTRACT_SEQUENCES, *_ABSTRACT_SETS)
+    if origin in sequence_or_set:
         element = args[0] if args else int
         items = [_synthesise(element, size, rng) for _ in range(inner)]
         if any(item is _UNSUPPORTED for item in items):
@@ -947,7 +948,10 @@ def _synthesise(hint, size, rng, top=False):
         return _UNSUPPORTED if _UNSUPPORTED in items else items
     if origin in (dict,) or origin in _ABSTRACT_MAPPINGS:
         key_type, value_type = args if args else (str, int)
-        pairs = [(_synthesise(key_type, size, rng), _synthesise(value_type, size, rng)) for _ in range(inner)]
+        pairs = [
+            (_synthesise(key_type, size, rng), _synthesise(value_type, size, rng))
+            for _ in range(inner)
+        ]
         if any(_UNSUPPORTED in pair for pair in pairs):
             return _UNSUPPORTED
         return dict(pairs)
@@ -967,20 +971,24 @@ def measure(original, candidate, settings, inputs_hook):
         try:
             arguments = _arguments_for(original, size, inputs_hook)
             if arguments is None:
-                return {"status": "untimeable", "detail": "no inputs could be synthesised from type hints", "sizes": []}
+                return _untimeable("no inputs could be synthesised from type hints")
             loops = _calibrate(original, candidate, arguments, settings)
             if loops is None:
                 break  # larger sizes would only take longer
             samples = _interleaved_samples(original, candidate, arguments, loops, settings)
         except TimingOverrun as overrun:
             return {"status": "error", "detail": f"size {size}: {overrun}", "sizes": sizes_out}
-        except BaseException as error:  # noqa: BLE001 - report, never crash the runner
+        except BaseException as error:  # report, never crash the runner
             detail = f"size {size}: {type(error).__name__}: {_short_repr(error.args)}"
             return {"status": "error", "detail": detail, "sizes": sizes_out}
         sizes_out.append({"size": size, "loops": loops, **samples})
     if not sizes_out:
-        return {"status": "untimeable", "detail": "even the smallest size exceeds the per-call budget", "sizes": []}
+        return _untimeable("even the smallest size exceeds the per-call budget")
     return {"status": "ok", "sizes": sizes_out}
+
+
+def _untimeable(detail):
+    return {"status": "untimeable", "detail": detail, "sizes": []}
 
 
 def _arguments_for(function, size, inputs_hook):
@@ -1000,14 +1008,19 @@ def _calibrate(original, candidate, arguments, settings):
     budget = settings.get("call_budget", 1.0)
     target = settings.get("sample_seconds", 0.05)
     copy_args = settings.get("copy_args", False)
+    max_loops = _copies_affordable(arguments, target) if copy_args else 10**7
     try:
-        original_seconds = _seconds_per_call(original, arguments, copy_args, budget, target)
+        original_seconds = _seconds_per_call(
+            original, arguments, copy_args, budget, target, max_loops
+        )
     except ExampleTimeout:
         return None
     if original_seconds is None:
         return None
     try:
-        candidate_seconds = _seconds_per_call(candidate, arguments, copy_args, budget, target)
+        candidate_seconds = _seconds_per_call(
+            candidate, arguments, copy_args, budget, target, max_loops
+        )
     except ExampleTimeout:
         candidate_seconds = None
     if candidate_seconds is None:  # never drop this size silently: it is where the rewrite hurts
@@ -1015,25 +1028,43 @@ def _calibrate(original, candidate, arguments, settings):
     fastest = max(min(original_seconds, candidate_seconds), 1e-9)
     slowest = max(original_seconds, candidate_seconds, 1e-9)
     loops = max(1, math.ceil(target / fastest))
-    return max(1, min(loops, math.floor(SLOW_SAMPLE_FACTOR * target / slowest)))
+    loops = min(loops, math.floor(SLOW_SAMPLE_FACTOR * target / slowest), max_loops)
+    return max(1, loops)
 
 
 SLOW_SAMPLE_FACTOR = 20
+COPY_BYTES_PER_SAMPLE = 64 << 20
+
+
+def _copies_affordable(arguments, target):
+    """How many argument copies one sample may prepare: at most ~2 samples' time and 64 MB.
+
+    A mutating function that is much cheaper than copying its input gets
+    shorter samples rather than minutes of copying; the CI shows the extra noise.
+    """
+    start = time.perf_counter()
+    copies = _fresh_copies(arguments, 10)
+    per_copy = max((time.perf_counter() - start) / 10, 1e-9)
+    try:
+        per_copy_bytes = len(pickle.dumps(copies[0], protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # unpicklable: the time bound alone applies
+        per_copy_bytes = 1
+    return max(1, min(math.floor(2 * target / per_copy), COPY_BYTES_PER_SAMPLE // per_copy_bytes))
 
 
 class TimingOverrun(Exception):
     """Timing at one size took far longer than planned: reported, never skipped."""
 
 
-def _seconds_per_call(function, arguments, copy_args, budget, target):
+def _seconds_per_call(function, arguments, copy_args, budget, target, max_loops):
     """Like timeit's autorange: grow the loop count tenfold until a batch takes target/10."""
     loops = 1
     while True:
         with time_limit(budget * 2 + 1), _silenced():
-            elapsed = _timed_calls(function, arguments, loops, copy_args)
+            _, elapsed = _timed_calls(function, arguments, loops, copy_args)
         if loops == 1 and elapsed > budget:
             return None
-        if elapsed >= target / 10 or loops >= 10**7:
+        if elapsed >= target / 10 or loops * 10 > max_loops:
             return elapsed / loops
         loops *= 10
 
@@ -1042,21 +1073,52 @@ def _interleaved_samples(original, candidate, arguments, loops, settings):
     """ABBA ABBA...: each pair alternates which function goes first, so drift hits both alike."""
     copy_args = settings.get("copy_args", False)
     pairs = settings.get("pairs", 5)
-    times = {"original": [], "candidate": []}
+    cpu = {"original": [], "candidate": []}
+    wall = {"original": [], "candidate": []}
     functions = {"original": original, "candidate": candidate}
     # Twice the worst case calibration allows; the CPU and wall limits are the backstop.
-    longest_sample = max(SLOW_SAMPLE_FACTOR * settings.get("sample_seconds", 0.05), settings.get("call_budget", 1.0))
+    longest_sample = max(
+        SLOW_SAMPLE_FACTOR * settings.get("sample_seconds", 0.05), settings.get("call_budget", 1.0)
+    )
     allowed = 2 * pairs * 2 * longest_sample + 1
     try:
         with time_limit(allowed), _silenced():
             for pair in range(pairs):
                 order = ("original", "candidate") if pair % 2 == 0 else ("candidate", "original")
                 for which in order:
-                    elapsed = _timed_calls(functions[which], arguments, loops, copy_args)
-                    times[which].append(elapsed / loops)
+                    used = _timed_calls(functions[which], arguments, loops, copy_args)
+                    cpu[which].append(used[0] / loops)
+                    wall[which].append(used[1] / loops)
     except ExampleTimeout:
         raise TimingOverrun(f"the samples took longer than {allowed:g} s") from None
-    return times
+    clock = "thread-cpu" if _cpu_time_tells_it_all(cpu, wall) else "wall"
+    chosen = cpu if clock == "thread-cpu" else wall
+    return {**chosen, "clock": clock, "wall": wall}
+
+
+def _cpu_time_tells_it_all(cpu, wall):
+    """Whether the thread's CPU time stands for the cost of both functions.
+
+    CPU time ignores the time other processes hold the core, which on a shared
+    machine is most of the noise. It also ignores sleeping, waiting and work
+    done in other threads or processes: a function doing those has a much
+    larger wall/CPU ratio in a typical sample than the other one (both see the
+    same machine load, interleaved), and then wall time is used instead.
+    """
+    stretch = [
+        _median([w / max(c, 1e-12) for w, c in zip(wall[which], cpu[which], strict=True)])
+        for which in ("original", "candidate")
+    ]
+    return max(stretch) <= WAIT_TOLERANCE * min(stretch)
+
+
+def _median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+WAIT_TOLERANCE = 2.0
 
 
 def _fresh_copies(arguments, count):
@@ -1064,29 +1126,30 @@ def _fresh_copies(arguments, count):
     try:
         blob = pickle.dumps(arguments, protocol=pickle.HIGHEST_PROTOCOL)
         return [pickle.loads(blob) for _ in range(count)]
-    except Exception:  # noqa: BLE001 - unpicklable arguments: fall back to deepcopy
+    except Exception:  # unpicklable arguments: fall back to deepcopy
         return [copy.deepcopy(arguments) for _ in range(count)]
 
 
 def _timed_calls(function, arguments, loops, copy_args):
-    """Wall seconds for `loops` calls with the GC off; fresh argument copies when the function mutates them.
+    """(thread CPU seconds, wall seconds) for `loops` calls with the GC off.
 
-    Wall time, not process CPU time: CPU time is tick-quantised (4 ms) on some
-    kernels, which is useless for samples of a few milliseconds.
+    Fresh argument copies, made before the clocks start, when the function
+    mutates its arguments. The thread's CPU clock, not the process's: under
+    RLIMIT_CPU some kernels update process CPU time only once per tick (4 ms).
     """
     batches = _fresh_copies(arguments, loops) if copy_args else None
     gc.collect()
     gc.disable()
     try:
         if batches is None:
-            start = time.perf_counter()
+            start_cpu, start_wall = time.thread_time(), time.perf_counter()
             for _ in range(loops):
                 function(*arguments)
         else:
-            start = time.perf_counter()
+            start_cpu, start_wall = time.thread_time(), time.perf_counter()
             for batch in batches:
                 function(*batch)
-        return time.perf_counter() - start
+        return time.thread_time() - start_cpu, time.perf_counter() - start_wall
     finally:
         gc.enable()
 

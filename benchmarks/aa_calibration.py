@@ -1,0 +1,154 @@
+"""A/A calibration: time a function against an identical copy of itself, many times.
+
+    python -m benchmarks.aa_calibration [--runs 20] [--out DIR]
+
+With honest timing every run says "no change" at every size; the issue's bar
+is at least 19 of 20. Uses the default timing settings (or the ones given),
+runs one measurement at a time, and writes aa_calibration.json and
+aa_calibration.md to DIR (default benchmarks/results). Exit code 0 when the
+bar is met, 1 when not, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config, TimingConfig
+from pipeline.measure import measure, python_version
+from pipeline.model import Candidate, Timing
+from pipeline.sandbox import best_isolation
+
+RESULTS_DIR = Path(__file__).with_name("results")
+REQUIRED_FRACTION = 19 / 20
+FUNCTION = '''\
+def total(xs: list[int]) -> int:
+    result = 0
+    for x in xs:
+        result += x
+    return result
+'''
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = TimingConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.aa_calibration",
+        description="Time a function against itself; count how often the verdict is 'no change'.",
+    )
+    parser.add_argument("--runs", type=int, default=20, help="A/A measurements (default 20)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(defaults.sizes))
+    parser.add_argument("--sample-seconds", type=float, default=defaults.sample_seconds)
+    parser.add_argument("--pairs", type=int, default=defaults.pairs)
+    parser.add_argument("--workers", type=int, default=defaults.workers)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="where to write the report")
+    return parser
+
+
+def identical_candidate() -> Candidate:
+    return Candidate(
+        function="total",
+        lineno=1,
+        rules=("A/A",),
+        origin="pass",
+        original_code=FUNCTION,
+        module_code=FUNCTION,
+        module_name="aa",
+        project_root=None,
+    )
+
+
+def run_json(index: int, timing: Timing, seconds: float) -> dict[str, Any]:
+    return {
+        "run": index,
+        "seconds": round(seconds, 2),
+        "no_change": bool(timing.sizes) and all(s.decision == "no change" for s in timing.sizes),
+        "detail": timing.detail,
+        "sizes": [
+            {"size": s.size, "ratio": s.ratio, "ci95": [s.low, s.high], "decision": s.decision}
+            for s in timing.sizes
+        ],
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# A/A timing calibration",
+        "",
+        f"{report['no_change']} of {report['runs']} runs said *no change* at every size "
+        f"(bar: {report['required']}): **{'pass' if report['passed'] else 'FAIL'}**.",
+        "",
+        f"{report['python']}, sandbox: {report['isolation']}, CI={report['ci']}, "
+        f"load average {report['load_before']:.2f} → {report['load_after']:.2f}; "
+        f"settings: {report['settings']}",
+        "",
+        "| run | " + " | ".join(f"n={n}" for n in report["settings"]["sizes"]) + " |",
+        "|---|" + "---|" * len(report["settings"]["sizes"]),
+    ]
+    for run in report["results"]:
+        cells = [
+            f"{s['ratio']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] {s['decision']}"
+            for s in run["sizes"]
+        ] or [run["detail"]]
+        lines.append(f"| {run['run']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.runs < 1 or args.pairs < 1 or args.workers < 1 or args.sample_seconds <= 0:
+        print("error: --runs, --pairs, --workers, --sample-seconds must be > 0", file=sys.stderr)
+        return 2
+    timing = TimingConfig(
+        sizes=tuple(args.sizes),
+        sample_seconds=args.sample_seconds,
+        pairs=args.pairs,
+        workers=args.workers,
+    )
+    config = replace(Config(), timing=timing)
+    load_before = os.getloadavg()[0]
+    results = []
+    for index in range(1, args.runs + 1):
+        start = time.monotonic()
+        measured = measure(identical_candidate(), config)
+        results.append(run_json(index, measured, time.monotonic() - start))
+        print(f"run {index}/{args.runs}: " + ", ".join(
+            f"n={s['size']} {s['ratio']:.3f} {s['decision']}" for s in results[-1]["sizes"]
+        ) + (f" {measured.detail}" if measured.detail else ""), flush=True)  # fmt: skip
+    no_change = sum(run["no_change"] for run in results)
+    required = max(1, round(REQUIRED_FRACTION * args.runs))
+    report = {
+        "runs": args.runs,
+        "no_change": no_change,
+        "required": required,
+        "passed": no_change >= required,
+        "python": python_version(),
+        "isolation": best_isolation(),
+        "ci": os.environ.get("CI", "").lower() == "true",
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "settings": {
+            "sizes": list(timing.sizes),
+            "sample_seconds": timing.sample_seconds,
+            "pairs": timing.pairs,
+            "workers": timing.workers,
+            "min_speedup": config.min_speedup,
+        },
+        "results": results,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "aa_calibration.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+    (args.out / "aa_calibration.md").write_text(markdown(report), "utf-8")
+    print(markdown(report).splitlines()[2])
+    return 0 if report["passed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

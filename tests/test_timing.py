@@ -1,0 +1,224 @@
+"""Timing: the decision rules on fixed samples, and real measurements in the sandbox.
+
+The decision tests are deterministic. The measurement tests run real sandboxed
+workers with small settings and assert only what holds on a loaded 2-core
+machine: A/A is "no change", a 2x rewrite lands near 2, a slower rewrite is
+never accepted. Speed figures themselves live in benchmarks/aa_calibration.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+import typing
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+
+from pipeline.config import Config, TimingConfig, VerifyConfig
+from pipeline.measure import decide, measure, noise_floor, python_version, ratio_of_medians
+from pipeline.model import Candidate, SizeTiming, Timing
+from pipeline.orchestrate import evaluate
+from pipeline.sandbox import CHILD_SCRIPT, best_isolation
+
+
+def candidate(function: str, original: str, rewrite: str) -> Candidate:
+    return Candidate(
+        function=function,
+        lineno=1,
+        rules=("TEST",),
+        origin="pass",
+        original_code=original,
+        module_code=rewrite,
+        module_name="timed",
+        project_root=None,
+    )
+
+
+def timing_config(sizes: tuple[int, ...], sample_seconds: float = 0.005, pairs: int = 5) -> Config:
+    timing = TimingConfig(sizes=sizes, sample_seconds=sample_seconds, pairs=pairs, workers=1)
+    return Config(timing=timing, verify=VerifyConfig(max_examples=30))
+
+
+# --------------------------------------------------------------------------- decision rules
+
+
+def test_noise_floor_is_5_percent_larger_for_tiny_calls_and_doubled_in_ci() -> None:
+    assert noise_floor(1.05, 1e-3, in_ci=False) == pytest.approx(1.05)
+    assert noise_floor(1.05, 1e-6, in_ci=False) == pytest.approx(1.15)
+    assert noise_floor(1.05, 1e-3, in_ci=True) == pytest.approx(1.10)
+    assert noise_floor(1.05, 1e-6, in_ci=True) == pytest.approx(1.30)
+    assert noise_floor(1.25, 1e-6, in_ci=False) == pytest.approx(1.25)
+
+
+def test_decide_needs_the_whole_interval_past_the_floor() -> None:
+    assert decide(1.06, 1.30, floor=1.05) == "faster"
+    assert decide(1.04, 1.30, floor=1.05) == "no change"
+    assert decide(0.80, 0.94, floor=1.05) == "slower"
+    assert decide(0.80, 0.96, floor=1.05) == "no change"
+    assert decide(0.97, 1.03, floor=1.05) == "no change"
+
+
+def test_ratio_of_medians_of_exact_samples() -> None:
+    ratio, low, high = ratio_of_medians([2.0] * 9, [1.0] * 9)
+    assert (ratio, low, high) == (2.0, 2.0, 2.0)
+
+
+def test_ratio_of_medians_interval_covers_a_noisy_2x() -> None:
+    rng = random.Random(7)
+    original = [2e-3 * rng.lognormvariate(0, 0.05) for _ in range(20)]
+    rewrite = [1e-3 * rng.lognormvariate(0, 0.05) for _ in range(20)]
+    ratio, low, high = ratio_of_medians(original, rewrite, seed=1)
+    assert low < ratio < high
+    assert 1.85 < low < 2.0 < high < 2.15
+    assert ratio_of_medians(original, rewrite, seed=1) == (ratio, low, high)  # seeded
+
+
+def test_ratio_of_medians_of_a_against_itself_straddles_one() -> None:
+    rng = random.Random(3)
+    samples = [1e-3 * rng.lognormvariate(0, 0.1) for _ in range(20)]
+    shuffled = samples[:]
+    rng.shuffle(shuffled)
+    ratio, low, high = ratio_of_medians(samples, shuffled)
+    assert ratio == 1.0
+    assert low < 1.0 < high
+    assert decide(low, high, noise_floor(1.05, 1e-3, in_ci=False)) == "no change"
+
+
+def size(n: int, decision: typing.Literal["faster", "slower", "no change"]) -> SizeTiming:
+    ratio = {"faster": 1.5, "slower": 0.7, "no change": 1.0}[decision]
+    return SizeTiming(n, ratio, ratio - 0.1, ratio + 0.1, decision, 1e-3, 1e-3 / ratio)
+
+
+def test_accepted_only_when_faster_at_largest_size_and_never_slower() -> None:
+    def timing(*sizes: SizeTiming) -> Timing:
+        return Timing(sizes, 1.05, python_version(), "none")
+
+    assert timing(size(10, "no change"), size(1000, "faster")).accepted
+    assert not timing(size(10, "slower"), size(1000, "faster")).accepted
+    assert not timing(size(10, "faster"), size(1000, "no change")).accepted
+    assert not timing().accepted
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@pytest.fixture(scope="module")
+def child() -> Iterator[ModuleType]:
+    """The child script, loaded by path the way the sandbox runs it."""
+    spec = importlib.util.spec_from_file_location("optimize_child_under_test", CHILD_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def test_inputs_are_synthesised_for_common_hints(child: ModuleType) -> None:
+    def target(
+        items: list[int],
+        text: str,
+        table: dict[str, int],
+        tags: set[str],
+        count: int,
+        pair: tuple[int, str],
+        row: tuple[float, ...],
+        maybe: typing.Optional[list[str]],  # noqa: UP045 - the typing spelling is the point
+        bare: list,  # type: ignore[type-arg]
+        flag: bool = False,
+    ) -> None: ...
+
+    arguments = child.synthesise_arguments(target, 1000, random.Random(0))
+    assert arguments is not None
+    items, text, table, tags, count, pair, row, maybe, bare, flag = arguments
+    assert isinstance(items, list) and len(items) == 1000 and isinstance(items[0], int)
+    assert isinstance(text, str) and len(text) == 1000
+    assert isinstance(table, dict) and len(table) > 500 and isinstance(next(iter(table)), str)
+    assert isinstance(tags, set) and len(tags) > 500
+    assert count == 1000
+    assert isinstance(pair, tuple) and [type(v) for v in pair] == [int, str]
+    assert isinstance(row, tuple) and len(row) == 1000 and isinstance(row[0], float)
+    assert isinstance(maybe, list) and len(maybe) == 1000
+    assert isinstance(bare, list) and len(bare) == 1000
+    assert isinstance(flag, bool)
+
+
+def test_inputs_grow_with_the_size(child: ModuleType) -> None:
+    def target(items: list[int]) -> None: ...
+
+    small = child.synthesise_arguments(target, 10, random.Random(10))
+    large = child.synthesise_arguments(target, 100_000, random.Random(100_000))
+    assert len(small[0]) == 10 and len(large[0]) == 100_000
+
+
+POP = "def take(xs: list[int]) -> int:\n    return xs.pop()\n"
+
+
+def test_a_mutating_function_gets_a_fresh_copy_per_call() -> None:
+    config = timing_config((10, 200))
+    shared = measure(candidate("take", POP, POP), config, copy_args=False)
+    copied = measure(candidate("take", POP, POP), config, copy_args=True)
+    # Without copies the list runs dry after ten calls: the measurement fails loudly.
+    assert not shared.sizes and "IndexError" in shared.detail
+    assert [s.size for s in copied.sizes] == [10, 200]
+
+
+def test_verify_detects_the_mutation_and_timing_copies() -> None:
+    header = "def drain(xs: list[int]) -> int:\n"
+    drain = header + "    total = 0\n    while xs:\n        total += xs.pop()\n    return total\n"
+    rewrite = header + "    total = sum(xs)\n    xs.clear()\n    return total\n"
+    outcome = evaluate(candidate("drain", drain, rewrite), timing_config((10, 200)))
+    assert outcome.verdict.is_equivalent and outcome.verdict.mutates_arguments
+    assert outcome.timing is not None and [s.size for s in outcome.timing.sizes] == [10, 200]
+
+
+# --------------------------------------------------------------------------- real measurements
+
+
+LOOP = (
+    "def total(xs: list[int]) -> int:\n"
+    "    result = 0\n"
+    "    for x in xs:\n"
+    "        result += x\n"
+    "    return result\n"
+)
+
+
+def test_a_against_a_is_no_change_in_at_least_4_of_5_runs() -> None:
+    config = timing_config((300,))
+    runs = [measure(candidate("total", LOOP, LOOP), config) for _ in range(5)]
+    decisions = [run.sizes[0].decision for run in runs]
+    assert decisions.count("no change") >= 4, decisions
+
+
+TWICE = "def total(xs: list[int]) -> int:\n    s = sum(xs)\n    s = sum(xs)\n    return s\n"
+ONCE = "def total(xs: list[int]) -> int:\n    return sum(xs)\n"
+
+
+def test_a_2x_rewrite_is_reported_near_2_with_python_and_isolation() -> None:
+    timing = measure(candidate("total", TWICE, ONCE), timing_config((5000,), 0.01, pairs=7))
+    headline = timing.headline
+    assert headline is not None, timing.detail
+    assert headline.decision == "faster" and timing.accepted, headline
+    assert headline.low <= 2.5 and headline.high >= 1.6, headline  # the CI reaches roughly 2
+    assert timing.python == python_version() and timing.python.startswith(("CPython", "PyPy"))
+    assert timing.isolation == best_isolation()
+
+
+ANY_LIST = "def has_negative(xs: list[int]) -> bool:\n    return any([x < 0 for x in xs])\n"
+ANY_GENERATOR = "def has_negative(xs: list[int]) -> bool:\n    return any(x < 0 for x in xs)\n"
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the generator is slower on 3.11")
+def test_any_over_a_generator_on_an_all_false_list_is_not_accepted() -> None:
+    # All-false on 3.11: the generator is resumed once per element, the list comprehension is not.
+    timing = measure(
+        candidate("has_negative", ANY_LIST, ANY_GENERATOR), timing_config((10000,), 0.01, pairs=7)
+    )
+    headline = timing.headline
+    assert headline is not None, timing.detail
+    assert not timing.accepted
+    assert headline.ratio < 1.0, headline
