@@ -222,3 +222,15 @@ def test_any_over_a_generator_on_an_all_false_list_is_not_accepted() -> None:
     assert headline is not None, timing.detail
     assert not timing.accepted
     assert headline.ratio < 1.0, headline
+
+
+SLEEPY = "import time\n\n\n" + ONCE.replace("    return", "    time.sleep(0.002)\n    return")
+
+
+def test_a_rewrite_that_waits_is_timed_by_the_wall_clock() -> None:
+    # Thread CPU time would not see the sleep; the wall/CPU check must catch it.
+    timing = measure(candidate("total", ONCE, SLEEPY), timing_config((100,)))
+    headline = timing.headline
+    assert headline is not None, timing.detail
+    assert timing.detail == "wall-clock samples at n=100"
+    assert headline.decision == "slower" and not timing.accepted
