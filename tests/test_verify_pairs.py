@@ -21,7 +21,6 @@ from pipeline.verify_cli import parse_target, verify_targets
 PYPROJECT = """\
 [tool.optimize.verify]
 max_examples = 50
-example_timeout = 0.5
 """
 
 RAISES_VALUE_ERROR = (
@@ -39,6 +38,7 @@ class Pair:
     candidate_function: str = "f"
     reason: str = ""  # a word the verdict's detail must contain
     pyproject_extra: str = ""
+    example_timeout: float = 0.5
 
 
 WRONG = [
@@ -255,6 +255,7 @@ RIGHT = [
         "equivalent",
         function="fib",
         candidate_function="fast_fib",
+        example_timeout=0.1,  # each deep input costs one timeout before it is skipped
     ),
     Pair(
         "dataclass argument, with the class defined in both files",
@@ -326,7 +327,8 @@ ALL = WRONG + RIGHT + UNVERIFIABLE
 
 
 def _write_pair(directory: Path, pair: Pair) -> tuple[str, str]:
-    (directory / "pyproject.toml").write_text(PYPROJECT + pair.pyproject_extra, encoding="utf-8")
+    settings = f"example_timeout = {pair.example_timeout}\n{pair.pyproject_extra}"
+    (directory / "pyproject.toml").write_text(PYPROJECT + settings, encoding="utf-8")
     (directory / "original.py").write_text(pair.original, encoding="utf-8")
     (directory / "rewrite.py").write_text(pair.candidate, encoding="utf-8")
     return (
@@ -401,13 +403,21 @@ def test_cli_exits_2_when_unverifiable(tmp_path: Path) -> None:
     ],
 )
 def test_cli_rejects_bad_targets_with_one_line(
-    tmp_path: Path, arguments: list[str], message: str
+    tmp_path: Path,
+    arguments: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """In-process through `optimize`'s own entry point: no sandbox run is needed to refuse."""
+    from pipeline.cli import main
+
     _write_pair(tmp_path, RIGHT[0])
-    done = _optimize(*arguments, cwd=tmp_path)
-    assert done.returncode == 2
-    assert message in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", *arguments]) == 2
+    stderr = capsys.readouterr().err
+    assert message in stderr
+    assert len(stderr.strip().splitlines()) == 1
 
 
 def _project_with_tests(root: Path) -> None:
