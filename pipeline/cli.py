@@ -73,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["review"]:
         return review.main(arguments[1:])
+    if arguments[:1] == ["verify"]:  # `optimize verify A.py::f B.py::g`
+        from pipeline import verify_cli
+
+        return verify_cli.main(arguments[1:])
     args = build_parser().parse_args(arguments)
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False)
