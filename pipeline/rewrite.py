@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.codemod import CodemodContext, SkipFile
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
@@ -19,7 +21,7 @@ from libcst.metadata import MetadataWrapper
 from passes import OptimizationPass
 from passes.base import module_functions
 from pipeline.model import Candidate, FunctionFacts, ParsedFile
-from pipeline.parse import libcst_module, physical_lines
+from pipeline.parse import InputError, libcst_module, physical_lines
 
 
 def propose(
@@ -103,14 +105,78 @@ def _changed_functions(before: cst.Module, after: cst.Module) -> list[str]:
     return [name for name, node in new.items() if name in old and not node.deep_equals(old[name])]
 
 
-def splice(base: cst.Module, donor: cst.Module, function: str) -> cst.Module:
-    """`base` with `function` taken from `donor`, plus the imports `donor` added."""
+def splice(
+    base: cst.Module, donor: cst.Module, function: str, reference: cst.Module | None = None
+) -> cst.Module:
+    """`base` with `function` taken from `donor`, plus the helpers and imports it needs.
+
+    Helpers are module-level statements of `donor` that `reference` (default:
+    `base`) lacks and that the new function uses, directly or through another
+    helper (e.g. a memo dict, or a model's helper function); they go just
+    before the function. Passes and LLM proposals both land through here.
+    """
+    reference = reference or base
     replacement = module_functions(donor)[function]
-    body = [
-        replacement if isinstance(s, cst.FunctionDef) and s.name.value == function else s
-        for s in base.body
+    helpers = _helpers_used_by(replacement, donor, reference)
+    body: list[cst.BaseStatement] = []
+    for statement in base.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
+            body.extend([*helpers, replacement])
+        else:
+            body.append(statement)
+    return add_imports(base.with_changes(body=body), new_imports(reference, donor))
+
+
+def _helpers_used_by(
+    function: cst.FunctionDef, donor: cst.Module, reference: cst.Module
+) -> list[cst.BaseStatement]:
+    known = {reference.code_for_node(s) for s in reference.body}
+    existing = set(module_functions(reference))
+    candidates = [
+        s
+        for s in donor.body
+        if s is not function
+        and not is_import(s)
+        and donor.code_for_node(s) not in known
+        and not (isinstance(s, cst.FunctionDef) and s.name.value in existing)
     ]
-    return add_imports(base.with_changes(body=body), new_imports(base, donor))
+    used = _names_used(function)
+    chosen: list[cst.BaseStatement] = []
+    changed = True
+    while changed:
+        changed = False
+        for statement in candidates:
+            if statement not in chosen and defined_names(statement) & used:
+                chosen.append(statement)
+                used |= _names_used(statement)
+                changed = True
+    return [s for s in candidates if s in chosen]
+
+
+def _names_used(node: cst.CSTNode) -> set[str]:
+    return {n.value for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)}
+
+
+def is_import(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+    )
+
+
+def defined_names(statement: cst.CSTNode) -> set[str]:
+    """Names a module-level statement binds (functions, classes, simple assignments)."""
+    if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+        return {statement.name.value}
+    names: set[str] = set()
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            targets: Sequence[cst.BaseExpression] = ()
+            if isinstance(small, cst.Assign):
+                targets = [t.target for t in small.targets]
+            elif isinstance(small, cst.AnnAssign | cst.AugAssign):
+                targets = [small.target]
+            names.update(t.value for t in targets if isinstance(t, cst.Name))
+    return names
 
 
 ImportSpec = tuple[str, str | None, str | None]
@@ -181,12 +247,17 @@ def scan(
         return ()
     codes = {code for f in wanted for code in f.applicable_passes}
     chosen = [p for p in passes if p.code in codes]
-    context = module_context(tree, parsed.source.text)
+    context = stand_in(tree, parsed.source.text)
     lines = physical_lines(parsed.source.text)
     found: list[Candidate] = []
     for fact in wanted:
         info = fact.info
-        rewritten, rules = _scan_function(context, info.source, info.name, chosen)
+        try:
+            around = context.around(info.name, info.lineno)
+            rewritten, rules = _scan_function(around, info.source, info.name, chosen)
+        except cst.ParserSyntaxError as error:  # the whole-module path fails on this file too
+            where = f"{parsed.source.path}: libcst cannot parse this file (in {info.name})"
+            raise InputError(f"{where}: {error.message}") from error
         if not rules:
             continue
         first = info.end_lineno - len(physical_lines(info.source)) + 1  # the first decorator
@@ -212,10 +283,7 @@ def _scan_function(
     """The function's rewritten text and the codes that fired, or ("", ()) if none did."""
     if not function_source.endswith(("\n", "\r")):
         function_source += "\n"
-    try:
-        module = cst.parse_module(context + function_source)
-    except cst.ParserSyntaxError:
-        return "", ()  # libcst cannot parse it; the whole-module path would fail too
+    module = cst.parse_module(context + function_source)
     rewritten, fired = run_passes(passes, module)
     rules = fired.get(name, ())
     if not rules:
@@ -223,28 +291,42 @@ def _scan_function(
     return rewritten.code_for_node(module_functions(rewritten)[name]), rules
 
 
-def module_context(tree: ast.Module, text: str) -> str:
-    """A stand-in for the module around one function, for libcst's scope metadata.
+@dataclass(frozen=True)
+class StandIn:
+    """What libcst's scope metadata needs to know about a module, to stand in for it.
 
-    Every import verbatim (so qualified names resolve as in the real module), then
-    `name = None` for every other module-level binding (so a shadowed builtin is
+    Every import verbatim (so qualified names resolve as in the real module), and
+    every other module-level binding as `name = None` (so a shadowed builtin is
     still seen as shadowed).
     """
+
+    imports: str
+    bindings: tuple[tuple[str, int], ...]  # (name, line of its `def`, or 0 if not a def)
+
+    def around(self, function: str, lineno: int) -> str:
+        """The stand-in for one function; its own `def` is left out (the caller adds it)."""
+        stubs = dict.fromkeys(n for n, line in self.bindings if (n, line) != (function, lineno))
+        return self.imports + "".join(f"{name} = None\n" for name in stubs)
+
+
+def stand_in(tree: ast.Module, text: str) -> StandIn:
     lines = physical_lines(text)
     imports: list[str] = []
-    bound: dict[str, None] = {}
+    bindings: list[tuple[str, int]] = []
     for node in _module_level_nodes(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             imports.append(_segment(lines, node) + "\n")
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound[node.name] = None
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            bindings.append((node.name, node.lineno))
+        elif isinstance(node, ast.ClassDef):
+            bindings.append((node.name, 0))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-            bound[node.id] = None
+            bindings.append((node.id, 0))
         elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
-            bound[node.name] = None
+            bindings.append((node.name, 0))
         elif isinstance(node, ast.MatchMapping) and node.rest:
-            bound[node.rest] = None
-    return "".join(imports) + "".join(f"{name} = None\n" for name in bound)
+            bindings.append((node.rest, 0))
+    return StandIn("".join(imports), tuple(bindings))
 
 
 def _module_level_nodes(tree: ast.Module) -> Iterator[ast.AST]:

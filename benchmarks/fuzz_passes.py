@@ -1,0 +1,157 @@
+"""Fuzz every pass with generated programs: `python -m benchmarks.fuzz_passes --programs 10000`.
+
+Programs come from `hypothesmith` (the Python grammar, and libcst node trees).
+For each program and each pass the contract is:
+
+- the pass does not raise;
+- if it changes the module, the new source still compiles;
+- if it changes nothing, the source comes back byte for byte.
+
+Prints counts and, for each violation, the pass code and the program; exits 1
+when there is any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import hypothesmith
+import libcst as cst
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as fixed_seed
+from hypothesis import strategies as st
+
+from passes import OptimizationPass, all_passes, apply_pass
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    kind: str  # "crash", "does not compile", "changed bytes"
+    source: str
+    detail: str
+
+
+@dataclass
+class Tally:
+    programs: int = 0
+    libcst_cannot_parse: int = 0
+    changed: Counter[str] = field(default_factory=Counter)
+    violations: list[Violation] = field(default_factory=list)
+
+
+def programs() -> st.SearchStrategy[str]:
+    """Whole modules: from the grammar, from libcst node trees, and each pass's own
+    examples followed by a generated module (so passes also meet odd context:
+    shadowed builtins, rebindings, strange statements around a real match)."""
+    examples = sorted(
+        {e.before for p in all_passes() for e in p.EXAMPLES}
+        | {s for p in all_passes() for s in p.NON_EXAMPLES}
+    )
+    with_context = st.builds(
+        lambda example, extra: f"{example}\n{extra}",
+        st.sampled_from(examples),
+        hypothesmith.from_grammar(),
+    ).filter(_compiles)
+    return st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node(), with_context)
+
+
+def _compiles(source: str) -> bool:
+    try:
+        compile(source, "<fuzz>", "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def check_program(source: str, passes: Sequence[type[OptimizationPass]], tally: Tally) -> None:
+    tally.programs += 1
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        tally.libcst_cannot_parse += 1
+        return
+    for pass_class in passes:
+        violation = _check_pass(pass_class, module, source)
+        if violation is None:
+            continue
+        if violation.kind == "changed":  # a valid rewrite, not a violation
+            tally.changed[pass_class.code] += 1
+        else:
+            tally.violations.append(violation)
+
+
+def _check_pass(
+    pass_class: type[OptimizationPass], module: cst.Module, source: str
+) -> Violation | None:
+    """None when the pass declined cleanly; kind "changed" for a valid rewrite."""
+    try:
+        output = apply_pass(pass_class, module).code
+    except Exception:  # any exception from a pass is the finding
+        return Violation(pass_class.code, "crash", source, traceback.format_exc(limit=-3))
+    if output == source:
+        return None
+    if not _compiles(output):
+        return Violation(pass_class.code, "does not compile", source, output)
+    if module.deep_equals(cst.parse_module(output)):
+        return Violation(pass_class.code, "changed bytes", source, output)
+    return Violation(pass_class.code, "changed", source, "")
+
+
+def fuzz(count: int, passes: Sequence[type[OptimizationPass]], seed: int | None = None) -> Tally:
+    tally = Tally()
+
+    @settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        derandomize=seed is None,
+        phases=[Phase.generate],  # violations are recorded, not raised: nothing to shrink
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(programs())
+    def run(source: str) -> None:
+        check_program(source, passes, tally)
+
+    if seed is not None:
+        run = fixed_seed(seed)(run)
+    run()
+    return tally
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fuzz_passes", description=__doc__)
+    parser.add_argument("--programs", type=int, default=1000, help="programs to generate")
+    parser.add_argument("--seed", type=int, help="random seed (default: derandomized)")
+    args = parser.parse_args(argv)
+    passes = all_passes()
+    tally = fuzz(args.programs, passes, args.seed)
+    print(f"programs generated:      {tally.programs}")
+    print(f"libcst cannot parse:     {tally.libcst_cannot_parse}")
+    print(f"passes run per program:  {len(passes)}")
+    print(f"rewrites (all compile):  {sum(tally.changed.values())} {dict(tally.changed)}")
+    print(f"violations:              {len(tally.violations)}")
+    for kind, number in Counter((v.code, v.kind) for v in tally.violations).items():
+        print(f"  {kind[0]} {kind[1]}: {number}")
+    for violation in _smallest_per_pass(tally.violations):
+        print(f"\n--- {violation.code} {violation.kind}; program:\n{violation.source}")
+        print(f"--- detail:\n{violation.detail}")
+    return 1 if tally.violations else 0
+
+
+def _smallest_per_pass(violations: Sequence[Violation]) -> list[Violation]:
+    smallest: dict[tuple[str, str], Violation] = {}
+    for v in violations:
+        key = (v.code, v.kind)
+        if key not in smallest or len(v.source) < len(smallest[key].source):
+            smallest[key] = v
+    return list(smallest.values())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

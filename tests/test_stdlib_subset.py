@@ -1,0 +1,89 @@
+"""All passes over a deterministic subset of the stdlib, and the scan path's promise.
+
+The full run is `python -m benchmarks.stdlib_run`; this is its CI-sized subset.
+The scan (`--no-verify`) parses each prefiltered function alone inside a
+stand-in module; it must find exactly what the whole-module libcst path finds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.stdlib_run import run, sample, stdlib_files
+from passes import all_passes
+from pipeline.analyze import analyze
+from pipeline.config import Config
+from pipeline.model import SourceFile
+from pipeline.orchestrate import scan_file
+from pipeline.parse import parse_tree, read_source
+from pipeline.rewrite import propose, scan, stand_in
+
+SMALL_BYTES = 3_000
+Findings = set[tuple[str, tuple[str, ...]]]
+
+
+def small_stdlib_files(count: int) -> list[Path]:
+    return sample([p for p in stdlib_files() if 200 < p.stat().st_size < SMALL_BYTES], count)
+
+
+def test_stdlib_subset_has_no_crash_and_every_transform_compiles() -> None:
+    totals = run(small_stdlib_files(40), jobs=1)
+    assert totals.files == 40
+    assert totals.crashes == []
+    assert totals.does_not_compile == []
+
+
+def _findings_both_ways(source: SourceFile) -> tuple[Findings, Findings]:
+    parsed, tree = parse_tree(source)
+    facts = analyze(parsed, all_passes(), tree)
+    per_function = {(c.function, c.rules) for c in scan(parsed, tree, facts, all_passes())}
+    whole_module = {(c.function, c.rules) for c in propose(parsed, facts, all_passes())}
+    return per_function, whole_module
+
+
+@pytest.mark.parametrize("path", small_stdlib_files(4), ids=lambda p: p.name)
+def test_scan_finds_what_the_whole_module_path_finds_on_stdlib(path: Path) -> None:
+    per_function, whole_module = _findings_both_ways(read_source(path, 10**7))
+    assert per_function == whole_module
+
+
+def _example_modules() -> list[tuple[str, str]]:
+    return [(p.code, p.EXAMPLES[0].before) for p in all_passes() if p.EXAMPLES]
+
+
+@pytest.mark.parametrize(("code", "before"), _example_modules(), ids=lambda v: str(v)[:6])
+def test_scan_finds_what_the_whole_module_path_finds_on_examples(
+    code: str, before: str, tmp_path: Path
+) -> None:
+    del code  # only names the test case
+    path = tmp_path / "example.py"
+    path.write_text(before)
+    per_function, whole_module = _findings_both_ways(read_source(path, 10**7))
+    assert per_function == whole_module
+
+
+def test_stand_in_keeps_imports_and_stubs_every_other_binding(tmp_path: Path) -> None:
+    """A module-level rebinding outside the function (here of `sorted`) reaches the stand-in."""
+    path = tmp_path / "shadow.py"
+    source = (
+        "def f(xs):\n    return sorted(xs)\n\nsorted = None\n\n"
+        "try:\n    from os import (path,\n  sep)\nexcept ImportError as error:\n    pass\n"
+        "class C: pass\n[y for y in ()]\n"
+    )
+    path.write_text(source)
+    parsed, tree = parse_tree(read_source(path, 10**7))
+    around = stand_in(tree, parsed.source.text).around("f", 1)
+    assert around == ("from os import (path,\n  sep)\nsorted = None\nerror = None\nC = None\n")
+
+
+def test_scan_file_reports_unverified_and_keeps_the_file(tmp_path: Path) -> None:
+    _, before = _example_modules()[0]
+    path = tmp_path / "mod.py"
+    path.write_bytes(before.encode())
+    report = scan_file(path, Config())
+    assert report.error is None
+    assert report.outcomes and not any(o.accepted for o in report.outcomes)
+    assert all(o.verdict.status == "unverifiable" for o in report.outcomes)
+    assert path.read_bytes() == before.encode()
