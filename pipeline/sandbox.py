@@ -399,16 +399,32 @@ def _visible_paths(paths: list[Path]) -> list[str]:
 
     The private /tmp hides paths under it, and as root the sandbox user cannot
     traverse dirs such as /root: those get a tmpfs, and the needed paths are
-    bound back read-only on top.
+    bound back read-only on top. bwrap would create the mount points in between
+    with mode 0700, so they are made explicitly with 0755 first.
     """
-    covered: list[str] = []
+    covered: list[Path] = []
     if os.geteuid() == 0:
         for path in paths:
             blocked = _first_untraversable_ancestor(path)
-            if blocked is not None and str(blocked) not in covered:
-                covered.append(str(blocked))
-    mounts = [arg for directory in covered for arg in ("--tmpfs", directory)]
-    return mounts + [arg for path in paths for arg in ("--ro-bind", str(path), str(path))]
+            if blocked is not None and blocked not in covered:
+                covered.append(blocked)
+    mounts = [arg for directory in covered for arg in ("--tmpfs", str(directory))]
+    made: set[Path] = set()
+    for path in paths:
+        for directory in _dirs_between(covered, path):
+            if directory not in made:
+                made.add(directory)
+                mounts += ["--perms", "0755", "--dir", str(directory)]
+        mounts += ["--ro-bind", str(path), str(path)]
+    return mounts
+
+
+def _dirs_between(covered: list[Path], path: Path) -> list[Path]:
+    """The dirs strictly between the covering tmpfs and `path`, outermost first."""
+    for top in covered:
+        if path.is_relative_to(top) and path != top:
+            return [p for p in reversed(path.parents) if p.is_relative_to(top) and p != top]
+    return []
 
 
 def _first_untraversable_ancestor(path: Path) -> Path | None:

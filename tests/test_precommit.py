@@ -145,12 +145,8 @@ def hook_source(private_tmp: Path) -> tuple[Path, Path]:
 def try_repo(repo: Path, hook: tuple[Path, Path], file: str) -> subprocess.CompletedProcess[str]:
     source, home = hook
     env = dict(os.environ, PRE_COMMIT_HOME=str(home), OPTIMIZE_CACHE_DIR=str(repo / ".cache"))
-    # try-repo installs the hook under a mode-0700 temp dir. Run as root, bubblewrap's
-    # unprivileged sandbox user cannot reach the child script there: bwrap creates the
-    # mount points under its tmpfs with mode 0700 (reported; `--perms 0755 --dir` on
-    # each ancestor fixes it in sandbox.py). Until then the hook runs at the next level.
-    if os.geteuid() == 0:
-        env["OPTIMIZE_ISOLATION"] = "unshare"
+    # try-repo installs the hook under a mode-0700 temp dir: this also proves that the
+    # sandbox (bubblewrap, as root) can still reach the child script from there.
     return subprocess.run(
         [str(PRE_COMMIT), "try-repo", str(source), "optimize", "--verbose", "--files", file],
         cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False,
