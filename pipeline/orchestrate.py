@@ -19,7 +19,6 @@ from pipeline.config import Config
 from pipeline.measure import measure
 from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile, Verdict
 from pipeline.parse import InputError, libcst_module, parse, parse_tree, read_source
-from pipeline.proposal import transplant
 from pipeline.rewrite import propose as propose_from_passes
 from pipeline.rewrite import scan, splice
 from pipeline.verify import verify
@@ -171,12 +170,9 @@ def _rejection(status: str, detail: str) -> str:
 
 def apply_accepted(module: cst.Module, accepted: Sequence[Candidate]) -> str:
     for candidate in accepted:
-        if candidate.origin == "llm":  # also carries the proposal's helpers over
-            module = transplant(
-                module, candidate.original_code, candidate.module_code, candidate.function
-            )
-        else:
-            module = splice(module, cst.parse_module(candidate.module_code), candidate.function)
+        donor = cst.parse_module(candidate.module_code)
+        reference = cst.parse_module(candidate.original_code)
+        module = splice(module, donor, candidate.function, reference)
     return module.code
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from pipeline.rewrite import add_imports, new_imports
+from pipeline.rewrite import add_imports, defined_names, is_import, new_imports
 
 if TYPE_CHECKING:  # keeps the openai SDK out of offline runs
     from pipeline.llm import Proposal
@@ -34,33 +34,21 @@ def apply_proposal(module: cst.Module, function: str, proposal: Proposal) -> cst
     code = _parse("function", proposal.function)
     helper_code = _parse("helpers", proposal.helpers)
     import_code = _parse("imports", "\n".join(proposal.imports))
-    if any(not _is_import(s) for s in import_code.body):
+    if any(not is_import(s) for s in import_code.body):
         raise ProposalRejected("imports: only import statements are allowed there")
-    definitions = [s for s in code.body if _defined_names(s) == {function}]
+    definitions = [s for s in code.body if defined_names(s) == {function}]
     if len(definitions) != 1 or not isinstance(definitions[0], cst.FunctionDef):
         raise ProposalRejected(f"does not define function {function!r} exactly once")
     replacement = definitions[0]
     helpers = [
-        s for s in (*code.body, *helper_code.body) if s is not replacement and not _is_import(s)
+        s for s in (*code.body, *helper_code.body) if s is not replacement and not is_import(s)
     ]
-    imports = [s for s in (*code.body, *import_code.body) if _is_import(s)]
+    imports = [s for s in (*code.body, *import_code.body) if is_import(s)]
     original = _target(module, function)
     _check_signature(original, replacement)
     _check_helpers(module, function, helpers)
     merged = _merge(original, replacement)
     return _install(module, function, merged, helpers, cst.Module(body=imports))
-
-
-def transplant(base: cst.Module, original_code: str, module_code: str, function: str) -> cst.Module:
-    """Carry an applied proposal (function, helpers, imports) over onto `base`."""
-    before, after = cst.parse_module(original_code), cst.parse_module(module_code)
-    known = {before.code_for_node(s) for s in before.body}
-    replacement = _target(after, function)
-    helpers = [
-        s for s in after.body
-        if s is not replacement and not _is_import(s) and after.code_for_node(s) not in known
-    ]  # fmt: skip
-    return _install(base, function, replacement, helpers, after)
 
 
 def fingerprint(module: cst.Module) -> str:
@@ -77,12 +65,6 @@ def _parse(what: str, code: str) -> cst.Module:
         raise ProposalRejected(f"does not parse ({what}, line {error.raw_line}): {line}") from None
 
 
-def _is_import(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
-    )
-
-
 def _target(module: cst.Module, function: str) -> cst.FunctionDef:
     for statement in module.body:
         if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
@@ -90,25 +72,10 @@ def _target(module: cst.Module, function: str) -> cst.FunctionDef:
     raise ProposalRejected(f"module has no function {function!r}")
 
 
-def _defined_names(statement: cst.CSTNode) -> set[str]:
-    if isinstance(statement, cst.FunctionDef | cst.ClassDef):
-        return {statement.name.value}
-    names: set[str] = set()
-    if isinstance(statement, cst.SimpleStatementLine):
-        for small in statement.body:
-            targets: Sequence[cst.BaseExpression] = ()
-            if isinstance(small, cst.Assign):
-                targets = [t.target for t in small.targets]
-            elif isinstance(small, cst.AnnAssign | cst.AugAssign):
-                targets = [small.target]
-            names.update(t.value for t in targets if isinstance(t, cst.Name))
-    return names
-
-
 def _module_names(module: cst.Module) -> set[str]:
     names: set[str] = set()
     for statement in module.body:
-        names |= _defined_names(statement)
+        names |= defined_names(statement)
     return names
 
 
@@ -129,9 +96,9 @@ def _check_signature(original: cst.FunctionDef, replacement: cst.FunctionDef) ->
 def _check_helpers(module: cst.Module, function: str, helpers: Sequence[cst.CSTNode]) -> None:
     existing = _module_names(module) | {function}
     for helper in helpers:
-        if not isinstance(helper, cst.FunctionDef | cst.ClassDef) and not _defined_names(helper):
+        if not isinstance(helper, cst.FunctionDef | cst.ClassDef) and not defined_names(helper):
             raise ProposalRejected("helpers may only define functions, classes or constants")
-        clashes = sorted(_defined_names(helper) & existing)
+        clashes = sorted(defined_names(helper) & existing)
         if clashes:
             raise ProposalRejected(f"touches other functions or names: {', '.join(clashes)}")
 
