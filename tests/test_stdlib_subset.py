@@ -7,6 +7,8 @@ stand-in module; it must find exactly what the whole-module libcst path finds.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,24 @@ def test_scan_file_reports_unverified_and_keeps_the_file(tmp_path: Path) -> None
     assert report.outcomes and not any(o.accepted for o in report.outcomes)
     assert all(o.verdict.status == "unverifiable" for o in report.outcomes)
     assert path.read_bytes() == before.encode()
+
+
+def _optimize(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pipeline", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cli_no_verify_check_exits_1_and_write_is_refused(tmp_path: Path) -> None:
+    _, before = _example_modules()[0]
+    path = tmp_path / "mod.py"
+    path.write_bytes(before.encode())
+    found = _optimize("--check", "--no-verify", "--no-llm", "--jobs", "2", str(path))
+    assert found.returncode == 1, found.stderr
+    assert "(unverified)" in found.stdout
+    refused = _optimize("--write", "--no-verify", "--no-llm", str(path))
+    assert refused.returncode == 2
+    assert refused.stderr.strip().count("\n") == 0 and "--no-verify" in refused.stderr
+    assert path.read_bytes() == before.encode()
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    clean = _optimize("--check", "--no-verify", "--no-llm", str(tmp_path / "plain.py"))
+    assert clean.returncode == 0, clean.stderr
