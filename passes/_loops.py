@@ -13,7 +13,12 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.metadata import Assignment, GlobalScope, Scope, ScopeProvider
 
-from passes._support import STR_METHODS_RETURNING_STR, FunctionFacts, name_references
+from passes._support import (
+    STR_METHODS_RETURNING_STR,
+    FunctionFacts,
+    flow_type_of,
+    name_references,
+)
 from passes.base import OptimizationPass
 
 Loop = cst.For | cst.While
@@ -363,10 +368,11 @@ def names_in_function_scope(
 def proven_type(
     transformer: OptimizationPass, facts: FunctionFacts, expr: cst.BaseExpression
 ) -> str | None:
-    """`facts.type_of(expr)`, only trusted when no name in `expr` can be shadowed."""
+    """The type of `expr` (see `flow_type_of`), only trusted when no name in `expr` can
+    be shadowed."""
     if not names_in_function_scope(transformer, facts, expr):
         return None
-    return facts.type_of(expr)
+    return flow_type_of(facts, expr)
 
 
 class ReplaceNodes(cst.CSTTransformer):

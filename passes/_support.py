@@ -100,7 +100,8 @@ class FunctionFacts:
         assignments = list(self.scope.assignments[name])
         if len(assignments) != 1:
             return None
-        return assignments[0].node
+        node: cst.CSTNode | None = getattr(assignments[0], "node", None)
+        return node
 
     def is_builtin(self, node: cst.CSTNode, builtin: str) -> bool:
         """`node` (a Name or Call's func) provably refers to the builtin `builtin`."""
@@ -221,7 +222,8 @@ class _TypeInference:
     def _call(self, expr: cst.Call) -> str | None:
         func = expr.func
         if isinstance(func, cst.Name) and func.value in BUILTINS_RETURNING:
-            return BUILTINS_RETURNING[func.value] if self.facts.is_builtin(func, func.value) else None
+            is_builtin = self.facts.is_builtin(func, func.value)
+            return BUILTINS_RETURNING[func.value] if is_builtin else None
         if isinstance(func, cst.Attribute) and func.attr.value in STR_METHODS_RETURNING_STR:
             return "str" if self.infer(func.value) == "str" else None
         return None
@@ -286,3 +288,198 @@ def _element_of_annotation(annotation: cst.BaseExpression) -> str | None:
         return _simple_annotation(first)
     return None
 
+
+
+# --- flow-insensitive inference over every binding (opt-in, see FunctionFacts) ----------
+
+STR_LIST = "list[str]"
+STR_METHODS_RETURNING_STR_LIST = frozenset({"split", "rsplit", "splitlines"})
+_AUGMENTED_OPERATORS: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
+    cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply, cst.FloorDivideAssign: cst.FloorDivide,
+    cst.ModuloAssign: cst.Modulo,
+}  # fmt: skip
+
+
+def binary_result(left: str | None, operator: cst.BaseBinaryOp, right: str | None) -> str | None:
+    """The type of `left <operator> right` for the simple types `_TypeInference` knows."""
+    if left is None or left != right:
+        return None
+    if left == "str" and isinstance(operator, cst.Add):
+        return "str"
+    if left == "int" and isinstance(
+        operator, cst.Add | cst.Subtract | cst.Multiply | cst.FloorDivide | cst.Modulo
+    ):
+        return "int"
+    return None
+
+
+class _BindingTypeInference(_TypeInference):
+    """`_TypeInference` that also types a private local with several bindings: when
+    every binding (parameter annotation, plain or annotated assignment, augmented
+    assignment, loop target, tuple-unpacking loop target) provably stores the same
+    type, assuming the variable itself holds that type, the variable has that type
+    (induction over the order in which the bindings run; reading it unbound raises).
+    It also knows `list[str]` for `str.split(...)` results and `list[str]` params.
+    """
+
+    def __init__(self, facts: FunctionFacts) -> None:
+        super().__init__(facts)
+        self.assumed: dict[str, str | None] = {}
+
+    def _name(self, expr: cst.Name) -> str | None:
+        if expr.value in {"True", "False", "None"}:
+            return super()._name(expr)
+        facts = self.facts
+        scope = facts.transformer.get_metadata(ScopeProvider, expr, None)
+        if facts.scope is None or scope is not facts.scope:
+            return None
+        name = expr.value
+        if name in self.assumed:
+            return self.assumed[name]
+        if not facts.is_private_local(name):
+            return None
+        bindings = [getattr(a, "node", None) for a in facts.scope.assignments[name]]
+        self.assumed[name] = None
+        try:
+            candidate = next(
+                (t for t in (self._binding_type(b) for b in bindings) if t is not None), None
+            )
+            if candidate is None:
+                return None
+            self.assumed[name] = candidate
+            agreed = all(self._binding_type(b) == candidate for b in bindings)
+            return candidate if agreed else None
+        finally:
+            del self.assumed[name]
+
+    def _binding_type(self, binding: object) -> str | None:
+        if isinstance(binding, cst.Param):
+            if binding.annotation is None or binding.star:
+                return None
+            return self._annotation_type(binding.annotation.annotation)
+        if not isinstance(binding, cst.Name):
+            return None
+        holder = self.facts.parent(binding)
+        if isinstance(holder, cst.AssignTarget):
+            assign = self.facts.parent(holder)
+            return self.infer(assign.value) if isinstance(assign, cst.Assign) else None
+        if isinstance(holder, cst.AnnAssign) and holder.target is binding:
+            return self.infer(holder.value) if holder.value is not None else None
+        if isinstance(holder, cst.AugAssign) and holder.target is binding:
+            operator = _AUGMENTED_OPERATORS.get(type(holder.operator))
+            if operator is None:
+                return None
+            current = self.assumed.get(binding.value)
+            return binary_result(current, operator(), self.infer(holder.value))
+        if isinstance(holder, cst.For) and holder.target is binding:
+            return self.element(holder.iter)
+        if isinstance(holder, cst.Element):
+            return self._unpacked_type(holder)
+        return None
+
+    def _unpacked_type(self, element: cst.Element) -> str | None:
+        """`name` in `for a, name in xs:` where xs is annotated `...[tuple[A, B]]`."""
+        target = self.facts.parent(element)
+        loop = self.facts.parent(target) if isinstance(target, cst.Tuple) else None
+        if not (
+            isinstance(target, cst.Tuple) and isinstance(loop, cst.For) and loop.target is target
+        ):
+            return None
+        if not all(
+            isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in target.elements
+        ):
+            return None
+        annotation = self._element_annotation(loop.iter)
+        if not (
+            isinstance(annotation, cst.Subscript)
+            and _generic_name(annotation) in {"tuple", "Tuple"}
+        ):
+            return None
+        items = [e.slice for e in annotation.slice]
+        if len(items) != len(target.elements) or not all(isinstance(i, cst.Index) for i in items):
+            return None
+        position = next(i for i, e in enumerate(target.elements) if e is element)
+        return self._annotation_type(items[position].value)  # type: ignore[attr-defined]
+
+    def _element_annotation(self, iterable: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The element annotation `T` of an iterable whose annotation is `list[T]` etc."""
+        annotation = self._annotation_of(iterable)
+        if not (
+            isinstance(annotation, cst.Subscript)
+            and _generic_name(annotation) in SEQUENCE_GENERICS
+        ):
+            return None
+        if len(annotation.slice) != 1 or not isinstance(annotation.slice[0].slice, cst.Index):
+            return None
+        return annotation.slice[0].slice.value
+
+    def _annotation_of(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The annotation a Name provably satisfies: an unrebound annotated parameter,
+        or the single-binding loop variable over such a parameter's elements."""
+        if not isinstance(expr, cst.Name):
+            return None
+        if self.facts.transformer.get_metadata(ScopeProvider, expr, None) is not self.facts.scope:
+            return None
+        binding = self.facts.single_binding(expr.value)
+        if isinstance(binding, cst.Param):
+            if binding.annotation is None or binding.star:
+                return None
+            if not self.facts.is_private_local(expr.value):
+                return None
+            return binding.annotation.annotation
+        if isinstance(binding, cst.Name) and self.facts.is_private_local(expr.value):
+            loop = self.facts.parent(binding)
+            if isinstance(loop, cst.For) and loop.target is binding:
+                return self._element_annotation(loop.iter)
+        return None
+
+    def _annotation_type(self, annotation: cst.BaseExpression) -> str | None:
+        simple = _simple_annotation(annotation)
+        if simple is not None:
+            return simple
+        if isinstance(annotation, cst.Subscript) and _generic_name(annotation) in {"list", "List"}:
+            items = annotation.slice
+            if (
+                len(items) == 1
+                and isinstance(items[0].slice, cst.Index)
+                and _simple_annotation(items[0].slice.value) == "str"
+            ):
+                return STR_LIST
+        return None
+
+    def element(self, iterable: cst.BaseExpression) -> str | None:
+        kind = self.infer(iterable)
+        if kind in {"str", STR_LIST}:
+            return "str"
+        annotation = self._element_annotation(iterable)
+        if annotation is not None:
+            return self._annotation_type(annotation)
+        return super().element(iterable)
+
+    def _call(self, expr: cst.Call) -> str | None:
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in STR_METHODS_RETURNING_STR_LIST:
+            return STR_LIST if self.infer(func.value) == "str" else None
+        return super()._call(expr)
+
+    def _binary(self, expr: cst.BinaryOperation) -> str | None:
+        return binary_result(self.infer(expr.left), expr.operator, self.infer(expr.right))
+
+    def _subscript(self, expr: cst.Subscript) -> str | None:
+        kind = self.infer(expr.value)
+        if kind == "str":
+            return "str"
+        if kind == STR_LIST and len(expr.slice) == 1:
+            return "str" if isinstance(expr.slice[0].slice, cst.Index) else STR_LIST
+        if kind is not None:
+            return None
+        return super()._subscript(expr)
+
+
+def flow_type_of(facts: FunctionFacts, expr: cst.BaseExpression) -> str | None:
+    """Like `facts.type_of(expr)`, but also through locals bound several times, tuple-
+    unpacking loop targets and `str.split` results (see `_BindingTypeInference`).
+    Names looked up outside the function's own scope (comprehensions, lambdas) are
+    not typed. May return "list[str]" besides the simple type names."""
+    return _BindingTypeInference(facts).infer(expr)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from passes._support import FunctionFacts, name_references
+from passes._support import FunctionFacts, flow_type_of, name_references
 from passes.base import Example, OptimizationPass
 
 Loop = cst.For | cst.While
@@ -30,8 +30,10 @@ class StrConcatInLoop(OptimizationPass):
           with no use of `s` in between;
         - inside the loop, every use of `s` is the target of `s += <expr>`, and each
           `<expr>` provably evaluates to a `str` (literals, str-typed parameters,
-          loop variables over `list[str]`, str methods, `str(...)`), so the `+=`
-          can never raise or call a user-defined `__add__`;
+          loop variables over `list[str]` or unpacked from `list[tuple[str, ...]]`,
+          locals every one of whose bindings stores a str, str methods, items of
+          `str.split(...)`, `str(...)`), so the `+=` can never raise or call a
+          user-defined `__add__`;
         - the loop has no `else` clause and is not inside a `try` or `with` block
           of the function, so no exception handler can observe a half-built `s`.
     """
@@ -80,6 +82,53 @@ def csv_line(cells: list[int]) -> str:
     return line
 ''',
         ),
+        Example(
+            before='''\
+def summary(rows: list[tuple[str, int]]) -> str:
+    text = ""
+    for label, count in rows:
+        name = label.strip()
+        if not name:
+            name = "?"
+        text += name + "=" + str(count) + ";"
+    return text
+''',
+            after='''\
+def summary(rows: list[tuple[str, int]]) -> str:
+    text_parts = []
+    for label, count in rows:
+        name = label.strip()
+        if not name:
+            name = "?"
+        text_parts.append(name + "=" + str(count) + ";")
+    text = "".join(text_parts)
+    return text
+''',
+        ),
+        Example(
+            before='''\
+def grid(rows: list[list[str]]) -> str:
+    out = ""
+    for row in rows:
+        line = ""
+        for cell in row:
+            line += cell.split(":")[0] + ","
+        out += line + "\\n"
+    return out
+''',
+            after='''\
+def grid(rows: list[list[str]]) -> str:
+    out_parts = []
+    for row in rows:
+        line_parts = []
+        for cell in row:
+            line_parts.append(cell.split(":")[0] + ",")
+        line = "".join(line_parts)
+        out_parts.append(line + "\\n")
+    out = "".join(out_parts)
+    return out
+''',
+        ),
     )
     NON_EXAMPLES = (
         # The pieces are not provably str: `+=` could call a custom __add__.
@@ -122,6 +171,17 @@ def lengths(names: list[str]) -> list[int]:
         sizes.append(len(out))
     return sizes
 ''',
+        # One binding of the piece is an int: the += would raise TypeError.
+        '''\
+def labels(rows: list[tuple[str, int]]) -> str:
+    text = ""
+    for label, count in rows:
+        piece = label
+        if count > 1:
+            piece = count
+        text += piece
+    return text
+''',
     )
 
     def __init__(self, context: cst.codemod.CodemodContext) -> None:
@@ -144,7 +204,9 @@ def lengths(names: list[str]) -> list[int]:
             return updated_node
         facts = self.functions[-1]
         for index, statement in enumerate(original_node.body):
-            if not isinstance(statement, Loop) or not updated_node.body[index].deep_equals(statement):
+            # A changed loop is one whose inner accumulator this pass already rewrote;
+            # that rewrite only touched another name, so the analysis below still holds.
+            if not isinstance(statement, Loop):
                 continue
             for name in _augmented_names(statement):
                 init_index = _initialiser_index(original_node.body, index, name, facts)
@@ -206,7 +268,7 @@ def _loop_only_appends(loop: Loop, name: str, facts: FunctionFacts) -> bool:
             isinstance(statement, cst.AugAssign)
             and statement.target is reference
             and isinstance(statement.operator, cst.AddAssign)
-            and facts.type_of(statement.value) == "str"
+            and flow_type_of(facts, statement.value) == "str"
             and not name_references(statement.value, name)
         ):
             return False
