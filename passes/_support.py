@@ -353,6 +353,12 @@ class _BindingTypeInference(_TypeInference):
         finally:
             del self.assumed[name]
 
+    def infer(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.IfExp):
+            body = self.infer(expr.body)
+            return body if body is not None and body == self.infer(expr.orelse) else None
+        return super().infer(expr)
+
     def _binding_type(self, binding: object) -> str | None:
         if isinstance(binding, cst.Param):
             if binding.annotation is None or binding.star:

@@ -41,7 +41,7 @@ class ListUsedAsSet(FunctionPass):
           returned, passed, iterated, indexed, measured or aliased, so neither order
           nor duplicates can be observed;
         - every tested or appended `v` provably has a builtin hashable type (from
-          annotations or literals), so `set.add` and the set lookup cannot raise and
+          annotations, literals, or every binding of a local), so `set.add` and the set lookup cannot raise and
           equality agrees with hashing (identity is checked first by both);
         - `set` is not shadowed in the function or module.
     """
@@ -98,6 +98,34 @@ def count_repeats(words: list[str]) -> int:
     return repeats
 ''',
         ),
+        Example(
+            before='''\
+def first_seen(emails: list[str]) -> list[str]:
+    seen = []
+    kept = []
+    for email in emails:
+        key = email.strip().lower()
+        if "@" not in key:
+            key = key + "@local"
+        if key not in seen:
+            seen.append(key)
+            kept.append(email)
+    return kept
+''',
+            after='''\
+def first_seen(emails: list[str]) -> list[str]:
+    seen = set()
+    kept = []
+    for email in emails:
+        key = email.strip().lower()
+        if "@" not in key:
+            key = key + "@local"
+        if key not in seen:
+            seen.add(key)
+            kept.append(email)
+    return kept
+''',
+        ),
     )
     NON_EXAMPLES = (
         # The list is returned: its order and duplicates are observable.
@@ -137,6 +165,18 @@ def shadow(items: list[int], set: int) -> int:
         if item not in seen:
             seen.append(item)
     return set
+''',
+        # One binding of the key is a list: unhashable, set.add would raise TypeError.
+        '''\
+def first_seen(rows: list[tuple[str, list[int]]]) -> int:
+    seen = []
+    for name, scores in rows:
+        key = name
+        if not name:
+            key = scores
+        if key not in seen:
+            seen.append(key)
+    return 0
 ''',
     )
 
