@@ -236,7 +236,7 @@ def scan(
     facts: Sequence[FunctionFacts],
     passes: Sequence[type[OptimizationPass]],
 ) -> tuple[Candidate, ...]:
-    """The candidates `propose` would find, from a per-function libcst parse.
+    """The candidates `propose` would find, with libcst parsing only prefiltered functions.
 
     Each rewritten function is spliced back into the original text by line range,
     so `module_code` is for reporting only: verification and writing go through
@@ -247,21 +247,24 @@ def scan(
         return ()
     codes = {code for f in wanted for code in f.applicable_passes}
     chosen = [p for p in passes if p.code in codes]
-    context = stand_in(tree, parsed.source.text)
+    infos = [f.info for f in wanted]
+    context = stand_in(tree, parsed.source.text).around({(i.name, i.lineno) for i in infos})
+    try:  # one libcst parse for all the kept functions of the file, in a stand-in module
+        module = cst.parse_module(context + "".join(_ending_in_newline(i.source) for i in infos))
+    except cst.ParserSyntaxError as error:  # the whole-module path fails on this file too
+        where = f"{parsed.source.path}: libcst cannot parse this file"
+        raise InputError(f"{where}: {error.message}") from error
+    rewritten, fired = run_passes(chosen, module)
+    new_functions = module_functions(rewritten)
     lines = physical_lines(parsed.source.text)
     found: list[Candidate] = []
-    for fact in wanted:
-        info = fact.info
-        try:
-            around = context.around(info.name, info.lineno)
-            rewritten, rules = _scan_function(around, info.source, info.name, chosen)
-        except cst.ParserSyntaxError as error:  # the whole-module path fails on this file too
-            where = f"{parsed.source.path}: libcst cannot parse this file (in {info.name})"
-            raise InputError(f"{where}: {error.message}") from error
+    for info in infos:
+        rules = fired.get(info.name, ())
         if not rules:
             continue
+        replacement = rewritten.code_for_node(new_functions[info.name])
         first = info.end_lineno - len(physical_lines(info.source)) + 1  # the first decorator
-        module_code = "".join([*lines[: first - 1], rewritten, *lines[info.end_lineno :]])
+        module_code = "".join([*lines[: first - 1], replacement, *lines[info.end_lineno :]])
         found.append(
             Candidate(
                 function=info.name,
@@ -277,18 +280,8 @@ def scan(
     return tuple(found)
 
 
-def _scan_function(
-    context: str, function_source: str, name: str, passes: Sequence[type[OptimizationPass]]
-) -> tuple[str, tuple[str, ...]]:
-    """The function's rewritten text and the codes that fired, or ("", ()) if none did."""
-    if not function_source.endswith(("\n", "\r")):
-        function_source += "\n"
-    module = cst.parse_module(context + function_source)
-    rewritten, fired = run_passes(passes, module)
-    rules = fired.get(name, ())
-    if not rules:
-        return "", ()
-    return rewritten.code_for_node(module_functions(rewritten)[name]), rules
+def _ending_in_newline(source: str) -> str:
+    return source if source.endswith(("\n", "\r")) else source + "\n"
 
 
 @dataclass(frozen=True)
@@ -303,9 +296,10 @@ class StandIn:
     imports: str
     bindings: tuple[tuple[str, int], ...]  # (name, line of its `def`, or 0 if not a def)
 
-    def around(self, function: str, lineno: int) -> str:
-        """The stand-in for one function; its own `def` is left out (the caller adds it)."""
-        stubs = dict.fromkeys(n for n, line in self.bindings if (n, line) != (function, lineno))
+    def around(self, functions: Collection[tuple[str, int]]) -> str:
+        """The stand-in for some functions, given as (name, line of `def`); their own
+        `def`s are left out (the caller appends the real ones)."""
+        stubs = dict.fromkeys(n for n, line in self.bindings if (n, line) not in functions)
         return self.imports + "".join(f"{name} = None\n" for name in stubs)
 
 

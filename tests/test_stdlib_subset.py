@@ -76,7 +76,7 @@ def test_stand_in_keeps_imports_and_stubs_every_other_binding(tmp_path: Path) ->
     )
     path.write_text(source)
     parsed, tree = parse_tree(read_source(path, 10**7))
-    around = stand_in(tree, parsed.source.text).around("f", 1)
+    around = stand_in(tree, parsed.source.text).around({("f", 1)})
     assert around == ("from os import (path,\n  sep)\nsorted = None\nerror = None\nC = None\n")
 
 
