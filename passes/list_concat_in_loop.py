@@ -10,6 +10,7 @@ from passes._loops import (
     Replacements,
     binding_nodes,
     enclosing_loops,
+    enclosing_statement,
     inside,
     is_builtin_len_of,
     is_list_typed,
@@ -41,14 +42,20 @@ class ListConcatInLoop(FunctionPass):
         `lst = lst + other` makes a new list each time while `extend` mutates the
         one list, so the pass proves nothing else can hold the old object:
         - `lst` is a private local (no global/nonlocal, no closure), first bound by
-          a list display `lst = [...]` whose statement is directly in a block;
-        - its only other bindings are the concatenations, all later in that same
-          block and at least one inside a loop;
+          a list display `lst = [...]` (or `lst: T = [...]`) whose statement is
+          directly in a block;
+        - its only other bindings are the concatenations and fresh displays
+          `lst = [...]` not mentioning `lst`, all later in that same block, and at
+          least one concatenation is inside a loop;
         - from the display to the last statement holding a concatenation, every
           other use of `lst` cannot keep a reference or iterate it: `len(lst)`,
           `v in lst`, `lst[i]`, truth tests and direct list-method calls such as
-          `lst.append(v)`; so no alias, no iterator over it (a `for v in lst` would
-          otherwise never end) and no bound method can observe the mutation. After
+          `lst.append(v)`, truth tests (also through `and`/`or` in a test); so no
+          alias, no iterator over it (a `for v in lst` would otherwise never end)
+          and no bound method can observe the mutation. The one exception is a
+          one-statement line that may keep the list (`done.append(lst)`) directly
+          followed in its block by `lst = [...]`, outside any try/with: the kept
+          object is never grown again, in either version. After
           that point, and whenever the block runs again (a fresh display), uses are
           free;
         - the added operand never mentions `lst` and is provably a list (display,
@@ -99,6 +106,34 @@ def flatten(rows: list[list[int]]) -> list[int]:
     return flat
 ''',
         ),
+        Example(
+            before='''\
+def batches(values: list[int], size: int) -> list[list[int]]:
+    done = []
+    batch: list[int] = []
+    for v in values:
+        if batch and len(batch) >= size:
+            done.append(batch)
+            batch = []
+        batch = batch + [v]
+    if batch:
+        done.append(batch)
+    return done
+''',
+            after='''\
+def batches(values: list[int], size: int) -> list[list[int]]:
+    done = []
+    batch: list[int] = []
+    for v in values:
+        if batch and len(batch) >= size:
+            done.append(batch)
+            batch = []
+        batch.append(v)
+    if batch:
+        done.append(batch)
+    return done
+''',
+        ),
     )
     NON_EXAMPLES = (
         # Each snapshot must keep the old list object; append would change them all.
@@ -136,24 +171,44 @@ def grown(nums: list[int]) -> list[int]:
         nums = nums + [n]
     return nums
 ''',
+        # The kept list is grown again when n <= 0: the rebinding does not always follow.
+        '''\
+def groups(nums: list[int]) -> list[list[int]]:
+    out = []
+    group = []
+    for n in nums:
+        out.append(group)
+        if n > 0:
+            group = []
+        group = group + [n]
+    return out
+''',
+        # `flag and acc` keeps the list itself, not only its truth value.
+        '''\
+def pick(nums: list[int], flag: bool) -> list[int]:
+    acc: list[int] = []
+    kept: list[int] = []
+    for n in nums:
+        kept = flag and acc
+        acc = acc + [n]
+    return kept
+''',
     )
 
     def function_replacements(
         self, facts: FunctionFacts, function: cst.FunctionDef
     ) -> Replacements:
         replacements: Replacements = {}
-        for assign in m.findall(
-            function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List())
-        ):
-            assert isinstance(assign, cst.Assign)
+        for assign in m.findall(function.body, DISPLAY_ASSIGN):
+            assert isinstance(assign, cst.Assign | cst.AnnAssign)
             replacements.update(self._candidate(facts, function, assign))
         return replacements
 
     def _candidate(
-        self, facts: FunctionFacts, function: cst.FunctionDef, assign: cst.Assign
+        self, facts: FunctionFacts, function: cst.FunctionDef, assign: cst.Assign | cst.AnnAssign
     ) -> Replacements:
-        target = assign.targets[0].target
-        assert isinstance(target, cst.Name)
+        target = _display_target(assign)
+        assert target is not None
         name = target.value
         statement = facts.parent(assign)
         block = facts.parent(statement) if statement is not None else None
@@ -168,8 +223,12 @@ def grown(nums: list[int]) -> list[int]:
             return {}
         start = next(i for i, s in enumerate(block.body) if s is statement)
         concats: list[cst.Assign | cst.AugAssign] = []
+        fresh: list[cst.CSTNode] = []
         for binding in bindings:
             if binding is target:
+                continue
+            if _is_display_rebinding(facts, binding, name):
+                fresh.append(binding)
                 continue
             concat = self._concat_of(facts, binding, name)
             if concat is None:
@@ -177,7 +236,8 @@ def grown(nums: list[int]) -> list[int]:
             concats.append(concat)
         later = block.body[start + 1 :]
         positions = [
-            next((i for i, s in enumerate(later) if inside(facts, c, s)), None) for c in concats
+            next((i for i, s in enumerate(later) if inside(facts, c, s)), None)
+            for c in [*concats, *fresh]
         ]
         if not concats or any(p is None for p in positions):
             return {}
@@ -185,9 +245,12 @@ def grown(nums: list[int]) -> list[int]:
             return {}
         window = later[: max(p for p in positions if p is not None) + 1]
         pieces = {id(node) for c in concats for node in _concat_names(c)}
+        pieces.update(id(node) for node in fresh)
         for piece in window:
             for reference in references(piece, name):
-                if id(reference) not in pieces and not _harmless_use(facts, reference):
+                if id(reference) in pieces or _harmless_use(facts, reference):
+                    continue
+                if not _escapes_before_rebinding(facts, reference, name, concats):
                     return {}
         return {id(c): _rewrite for c in concats if _rewritable(c)}
 
@@ -215,6 +278,68 @@ def grown(nums: list[int]) -> list[int]:
         return assign
 
 
+DISPLAY_ASSIGN = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List()) | m.AnnAssign(
+    target=m.Name(), value=m.List()
+)
+
+
+def _display_target(statement: cst.CSTNode) -> cst.Name | None:
+    """`name` when `statement` is `name = [...]` or `name: T = [...]`."""
+    if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+        target = statement.targets[0].target
+    elif isinstance(statement, cst.AnnAssign):
+        target = statement.target
+    else:
+        return None
+    value = statement.value
+    if isinstance(target, cst.Name) and isinstance(value, cst.List):
+        return target
+    return None
+
+
+def _is_display_rebinding(facts: FunctionFacts, binding: cst.CSTNode, name: str) -> bool:
+    """`binding` is the target of `name = [...]` (or annotated), a fresh list whose
+    elements never mention `name`."""
+    holder = facts.parent(binding)
+    assign = facts.parent(holder) if isinstance(holder, cst.AssignTarget) else holder
+    return (
+        isinstance(assign, cst.Assign | cst.AnnAssign)
+        and _display_target(assign) is binding
+        and assign.value is not None
+        and not references(assign.value, name)
+    )
+
+
+def _escapes_before_rebinding(
+    facts: FunctionFacts,
+    reference: cst.Name,
+    name: str,
+    concats: list[cst.Assign | cst.AugAssign],
+) -> bool:
+    """A use that may keep the list (`done.append(lst)`) in a one-statement line that
+    the very next statement of the same block follows with `lst = [...]`: the kept
+    object is never grown again. Not inside try/with, so no handler can resume
+    between the two statements, and never the line of a concatenation."""
+    statement = enclosing_statement(facts, reference)
+    block = facts.parent(statement) if statement is not None else None
+    if not (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(block, cst.IndentedBlock)
+        and not facts.in_try_block(statement)
+        and not any(inside(facts, concat, statement) for concat in concats)
+    ):
+        return False
+    index = next(i for i, s in enumerate(block.body) if s is statement)
+    following = block.body[index + 1] if index + 1 < len(block.body) else None
+    if not isinstance(following, cst.SimpleStatementLine) or len(following.body) != 1:
+        return False
+    target = _display_target(following.body[0])
+    return target is not None and target.value == name and not references(
+        following.body[0].value, name  # type: ignore[attr-defined]
+    )
+
+
 def inside_loop_of_block(facts: FunctionFacts, node: cst.CSTNode, block: cst.CSTNode) -> bool:
     return any(inside(facts, loop, block) for loop in enclosing_loops(facts, node))
 
@@ -236,8 +361,17 @@ def _harmless_use(facts: FunctionFacts, reference: cst.Name) -> bool:
     parent = facts.parent(reference)
     if isinstance(parent, cst.Subscript) and parent.value is reference:
         return True
-    if isinstance(parent, cst.If | cst.While) and parent.test is reference:
+    return _truth_tested(facts, reference)
+
+
+def _truth_tested(facts: FunctionFacts, node: cst.CSTNode) -> bool:
+    """Only the truth value of `node` is used: an if/while/assert test or `not`,
+    possibly through `and`/`or` whose own value is only truth-tested."""
+    parent = facts.parent(node)
+    if isinstance(parent, cst.If | cst.While | cst.Assert) and parent.test is node:
         return True
+    if isinstance(parent, cst.BooleanOperation):
+        return _truth_tested(facts, parent)
     return isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not)
 
 

@@ -41,8 +41,9 @@ class ListUsedAsSet(FunctionPass):
           returned, passed, iterated, indexed, measured or aliased, so neither order
           nor duplicates can be observed;
         - every tested or appended `v` provably has a builtin hashable type (from
-          annotations, literals, or every binding of a local), so `set.add` and the set lookup cannot raise and
-          equality agrees with hashing (identity is checked first by both);
+          annotations, literals, or every binding of a local), so `set.add` and the
+          set lookup cannot raise and equality agrees with hashing (identity is
+          checked first by both);
         - `set` is not shadowed in the function or module.
     """
 
