@@ -41,6 +41,7 @@ class Violation:
 class Tally:
     programs: int = 0
     libcst_cannot_parse: int = 0
+    libcst_no_round_trip: int = 0
     changed: Counter[str] = field(default_factory=Counter)
     violations: list[Violation] = field(default_factory=list)
 
@@ -75,6 +76,9 @@ def check_program(source: str, passes: Sequence[type[OptimizationPass]], tally: 
         module = cst.parse_module(source)
     except cst.ParserSyntaxError:
         tally.libcst_cannot_parse += 1
+        return
+    if module.code != source:  # a libcst limitation (e.g. blank lines before a last
+        tally.libcst_no_round_trip += 1  # whitespace-only line), not a pass's doing
         return
     for pass_class in passes:
         violation = _check_pass(pass_class, module, source)
@@ -133,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tally = fuzz(args.programs, passes, args.seed)
     print(f"programs generated:      {tally.programs}")
     print(f"libcst cannot parse:     {tally.libcst_cannot_parse}")
+    print(f"libcst no round trip:    {tally.libcst_no_round_trip}")
     print(f"passes run per program:  {len(passes)}")
     print(f"rewrites (all compile):  {sum(tally.changed.values())} {dict(tally.changed)}")
     print(f"violations:              {len(tally.violations)}")
