@@ -10,6 +10,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import ContextAwareTransformer
 from libcst.metadata import (
+    ComprehensionScope,
     FunctionScope,
     ParentNodeProvider,
     QualifiedNameProvider,
@@ -294,11 +295,30 @@ def _element_of_annotation(annotation: cst.BaseExpression) -> str | None:
 
 STR_LIST = "list[str]"
 STR_METHODS_RETURNING_STR_LIST = frozenset({"split", "rsplit", "splitlines"})
+# Builtins that read an iterable argument without mutating it.
+READING_BUILTINS = frozenset(
+    {"len", "sorted", "min", "max", "sum", "set", "frozenset", "tuple", "list", "any", "all",
+     "enumerate", "reversed", "zip", "dict", "bool"}
+)  # fmt: skip
+READING_LIST_METHODS = frozenset({"count", "index", "copy"})
 _AUGMENTED_OPERATORS: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract,
     cst.MultiplyAssign: cst.Multiply, cst.FloorDivideAssign: cst.FloorDivide,
     cst.ModuloAssign: cst.Modulo,
 }  # fmt: skip
+_EMPTY_LIST = "list[]"
+
+
+def list_of(element: str | None) -> str | None:
+    """The flow type name of a list of `element` ("list[int]")."""
+    return f"list[{element}]" if element in HASHABLE_TYPES else None
+
+
+def list_element(kind: str | None) -> str | None:
+    """`T` for the flow type name "list[T]"."""
+    if kind is not None and kind.startswith("list[") and kind != _EMPTY_LIST:
+        return kind[len("list[") : -1]
+    return None
 
 
 def binary_result(left: str | None, operator: cst.BaseBinaryOp, right: str | None) -> str | None:
@@ -317,47 +337,187 @@ def binary_result(left: str | None, operator: cst.BaseBinaryOp, right: str | Non
 class _BindingTypeInference(_TypeInference):
     """`_TypeInference` that also types a private local with several bindings: when
     every binding (parameter annotation, plain or annotated assignment, augmented
-    assignment, loop target, tuple-unpacking loop target) provably stores the same
-    type, assuming the variable itself holds that type, the variable has that type
+    assignment, loop target, tuple-unpacking target) provably stores the same type,
+    assuming the variable itself holds that type, the variable has that type
     (induction over the order in which the bindings run; reading it unbound raises).
-    It also knows `list[str]` for `str.split(...)` results and `list[str]` params.
+
+    It also knows lists of simple types, "list[T]": `str.split(...)` results,
+    `list[T]` parameters, displays, comprehensions and `sorted`/`list` calls. A local
+    typed as a list must also never be mutated except by `x.append(v)` with `v` of
+    type `T`, nor escape: every other use only reads it (index, iterate, truth or
+    membership test, reading builtins and methods). Comprehension variables are
+    typed from their `for` clause.
     """
 
-    def __init__(self, facts: FunctionFacts) -> None:
+    def __init__(self, facts: FunctionFacts, parameters: dict[str, str] | None = None) -> None:
         super().__init__(facts)
         self.assumed: dict[str, str | None] = {}
-
-    def _name(self, expr: cst.Name) -> str | None:
-        if expr.value in {"True", "False", "None"}:
-            return super()._name(expr)
-        facts = self.facts
-        scope = facts.transformer.get_metadata(ScopeProvider, expr, None)
-        if facts.scope is None or scope is not facts.scope:
-            return None
-        name = expr.value
-        if name in self.assumed:
-            return self.assumed[name]
-        if not facts.is_private_local(name):
-            return None
-        bindings = [getattr(a, "node", None) for a in facts.scope.assignments[name]]
-        self.assumed[name] = None
-        try:
-            candidate = next(
-                (t for t in (self._binding_type(b) for b in bindings) if t is not None), None
-            )
-            if candidate is None:
-                return None
-            self.assumed[name] = candidate
-            agreed = all(self._binding_type(b) == candidate for b in bindings)
-            return candidate if agreed else None
-        finally:
-            del self.assumed[name]
+        self.parameters = parameters or {}
 
     def infer(self, expr: cst.BaseExpression) -> str | None:
         if isinstance(expr, cst.IfExp):
             body = self.infer(expr.body)
             return body if body is not None and body == self.infer(expr.orelse) else None
-        return super().infer(expr)
+        if isinstance(expr, cst.List):
+            kind = self._display(expr)
+            return None if kind == _EMPTY_LIST else kind
+        if isinstance(expr, cst.ListComp):
+            return list_of(self.infer(expr.elt))
+        kind = super().infer(expr)
+        return None if kind == _EMPTY_LIST else kind
+
+    def _display(self, expr: cst.List) -> str | None:
+        if not expr.elements:
+            return _EMPTY_LIST
+        if not all(isinstance(e, cst.Element) for e in expr.elements):
+            return None
+        kinds = {self.infer(e.value) for e in expr.elements}
+        return list_of(kinds.pop()) if len(kinds) == 1 else None
+
+    def _name(self, expr: cst.Name) -> str | None:
+        if expr.value in {"True", "False", "None"}:
+            return super()._name(expr)
+        facts = self.facts
+        name = expr.value
+        inner_scope = self._inner_binding_scope(expr)
+        if inner_scope is not facts.scope:
+            return self._inner_scope_name(inner_scope, name) if inner_scope is not None else None
+        if name in self.assumed:
+            return self.assumed[name]
+        if facts.scope is None or not self._bindings_known(name):
+            return None
+        bindings = [getattr(a, "node", None) for a in facts.scope.assignments[name]]
+        self.assumed[name] = None
+        try:
+            kinds = {self._binding_type(binding) for binding in bindings}
+            # Self-referring bindings (`s += ...`) are None until a type is assumed.
+            candidates = kinds - {_EMPTY_LIST, None}
+            if not candidates and _EMPTY_LIST in kinds:
+                candidates = {list_of(self._appended_type(name))}
+            if len(candidates) != 1 or None in candidates:
+                return None
+            candidate = candidates.pop()
+            assert candidate is not None
+            self.assumed[name] = candidate
+            if any(self._binding_type(b) not in {candidate, _EMPTY_LIST} for b in bindings):
+                return None
+            if list_element(candidate) is None and _EMPTY_LIST in kinds:
+                return None
+            if list_element(candidate) is not None and not self._reads_only(name, candidate):
+                return None
+            return candidate
+        finally:
+            del self.assumed[name]
+
+    def _inner_binding_scope(self, expr: cst.Name) -> Scope | None:
+        """The scope whose binding `expr` reads: the function's own scope, or a
+        comprehension or lambda inside it; None for anything else (unknown, nested
+        def or class, global)."""
+        scope = self.facts.transformer.get_metadata(ScopeProvider, expr, None)
+        while scope is not None and scope is not self.facts.scope:
+            if expr.value in scope.assignments:
+                return scope
+            # Reading through a comprehension or lambda reaches the function's binding.
+            node = getattr(scope, "node", None)
+            inner = isinstance(scope, ComprehensionScope) or (
+                isinstance(scope, FunctionScope) and isinstance(node, cst.Lambda)
+            )
+            if not inner or scope.parent is scope:
+                return None
+            scope = scope.parent
+        return scope
+
+    def _bindings_known(self, name: str) -> bool:
+        """Every binding of `name` is in this function's own scope: no nested scope
+        can rebind it (`nonlocal`/`global`); nested scopes may still read it."""
+        if not self.facts.is_local(name):
+            return False
+        for statement in m.findall(self.facts.function, m.Nonlocal() | m.Global()):
+            assert isinstance(statement, cst.Nonlocal | cst.Global)
+            if any(item.name.value == name for item in statement.names):
+                return False
+        return True
+
+    def _inner_scope_name(self, scope: Scope, name: str) -> str | None:
+        """A comprehension variable (typed by its `for` clause) or a lambda parameter
+        given in `parameters`."""
+        if isinstance(scope, ComprehensionScope):
+            assignments = list(scope.assignments[name])
+            node = getattr(assignments[0], "node", None) if len(assignments) == 1 else None
+            holder = self.facts.parent(node) if isinstance(node, cst.Name) else None
+            if isinstance(holder, cst.CompFor) and holder.target is node:
+                return self.element(holder.iter)
+            return None
+        lambdas = [
+            a for a in scope.assignments[name] if isinstance(getattr(a, "node", None), cst.Param)
+        ]
+        if len(lambdas) == len(scope.assignments[name]) == 1:
+            return self.parameters.get(name)
+        return None
+
+    def _appended_type(self, name: str) -> str | None:
+        """The type of the first item appended to the list local `name`."""
+        for reference in name_references(self.facts.function.body, name):
+            attribute = self.facts.parent(reference)
+            call = self.facts.parent(attribute) if attribute is not None else None
+            if (
+                isinstance(attribute, cst.Attribute)
+                and attribute.attr.value == "append"
+                and isinstance(call, cst.Call)
+                and len(call.args) == 1
+            ):
+                return self.infer(call.args[0].value)
+        return None
+
+    def _reads_only(self, name: str, kind: str) -> bool:
+        """Every use of the list local `name` reads it, or appends an item of its type."""
+        element = list_element(kind)
+        for reference in name_references(self.facts.function.body, name):
+            parent = self.facts.parent(reference)
+            if isinstance(parent, cst.AssignTarget | cst.AnnAssign | cst.For) and (
+                getattr(parent, "target", None) is reference
+            ):
+                continue
+            if not self._reading_use(reference, parent, element):
+                return False
+        return True
+
+    def _reading_use(
+        self, reference: cst.Name, parent: cst.CSTNode | None, element: str | None
+    ) -> bool:
+        if isinstance(parent, cst.Subscript) and parent.value is reference:
+            return not _stored_into(self.facts, parent)
+        if isinstance(parent, cst.For | cst.CompFor) and parent.iter is reference:
+            return True
+        if isinstance(parent, cst.If | cst.While | cst.IfExp) and parent.test is reference:
+            return True
+        if isinstance(parent, cst.BooleanOperation | cst.UnaryOperation):
+            return isinstance(self.facts.parent(parent), cst.If | cst.While | cst.IfExp)
+        if isinstance(parent, cst.ComparisonTarget) and parent.comparator is reference:
+            return isinstance(parent.operator, cst.In | cst.NotIn)
+        if isinstance(parent, cst.Arg) and not parent.keyword and not parent.star:
+            call = self.facts.parent(parent)
+            return (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Name)
+                and call.func.value in READING_BUILTINS
+                and self.facts.is_builtin(call.func, call.func.value)
+            )
+        if isinstance(parent, cst.Attribute) and parent.value is reference:
+            call = self.facts.parent(parent)
+            if not isinstance(call, cst.Call) or call.func is not parent:
+                return False
+            if parent.attr.value in READING_LIST_METHODS:
+                return True
+            return (
+                parent.attr.value == "append"
+                and isinstance(self.facts.parent(call), cst.Expr)
+                and len(call.args) == 1
+                and not call.args[0].keyword
+                and not call.args[0].star
+                and self.infer(call.args[0].value) == element
+            )
+        return False
 
     def _binding_type(self, binding: object) -> str | None:
         if isinstance(binding, cst.Param):
@@ -369,9 +529,14 @@ class _BindingTypeInference(_TypeInference):
         holder = self.facts.parent(binding)
         if isinstance(holder, cst.AssignTarget):
             assign = self.facts.parent(holder)
-            return self.infer(assign.value) if isinstance(assign, cst.Assign) else None
+            if not isinstance(assign, cst.Assign):
+                return None
+            value = assign.value
+            return _EMPTY_LIST if m.matches(value, m.List([])) else self.infer(value)
         if isinstance(holder, cst.AnnAssign) and holder.target is binding:
-            return self.infer(holder.value) if holder.value is not None else None
+            if holder.value is None:
+                return None
+            return _EMPTY_LIST if m.matches(holder.value, m.List([])) else self.infer(holder.value)
         if isinstance(holder, cst.AugAssign) and holder.target is binding:
             operator = _AUGMENTED_OPERATORS.get(type(holder.operator))
             if operator is None:
@@ -385,23 +550,27 @@ class _BindingTypeInference(_TypeInference):
         return None
 
     def _unpacked_type(self, element: cst.Element) -> str | None:
-        """`name` in `for a, name in xs:` where xs is annotated `...[tuple[A, B]]`."""
+        """`name` in `for a, name in xs:` where xs is annotated `...[tuple[A, B]]`, or
+        in `a, name = <list[T]>`."""
         target = self.facts.parent(element)
-        loop = self.facts.parent(target) if isinstance(target, cst.Tuple) else None
-        if not (
-            isinstance(target, cst.Tuple) and isinstance(loop, cst.For) and loop.target is target
-        ):
-            return None
-        if not all(
+        holder = self.facts.parent(target) if isinstance(target, cst.Tuple) else None
+        if not isinstance(target, cst.Tuple) or not all(
             isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in target.elements
         ):
             return None
-        annotation = self._element_annotation(loop.iter)
+        if isinstance(holder, cst.AssignTarget):
+            assign = self.facts.parent(holder)
+            if isinstance(assign, cst.Assign):
+                return list_element(self.infer(assign.value))
+            return None
+        if not (isinstance(holder, cst.For) and holder.target is target):
+            return None
+        annotation = self._element_annotation(holder.iter)
         if not (
             isinstance(annotation, cst.Subscript)
             and _generic_name(annotation) in {"tuple", "Tuple"}
         ):
-            return None
+            return list_element(self.element(holder.iter))
         items = [e.slice for e in annotation.slice]
         if len(items) != len(target.elements) or not all(isinstance(i, cst.Index) for i in items):
             return None
@@ -425,16 +594,16 @@ class _BindingTypeInference(_TypeInference):
         or the single-binding loop variable over such a parameter's elements."""
         if not isinstance(expr, cst.Name):
             return None
-        if self.facts.transformer.get_metadata(ScopeProvider, expr, None) is not self.facts.scope:
+        if self.facts.scope is None or self._inner_binding_scope(expr) is not self.facts.scope:
             return None
         binding = self.facts.single_binding(expr.value)
         if isinstance(binding, cst.Param):
             if binding.annotation is None or binding.star:
                 return None
-            if not self.facts.is_private_local(expr.value):
+            if not self._bindings_known(expr.value):
                 return None
             return binding.annotation.annotation
-        if isinstance(binding, cst.Name) and self.facts.is_private_local(expr.value):
+        if isinstance(binding, cst.Name) and self._bindings_known(expr.value):
             loop = self.facts.parent(binding)
             if isinstance(loop, cst.For) and loop.target is binding:
                 return self._element_annotation(loop.iter)
@@ -446,18 +615,16 @@ class _BindingTypeInference(_TypeInference):
             return simple
         if isinstance(annotation, cst.Subscript) and _generic_name(annotation) in {"list", "List"}:
             items = annotation.slice
-            if (
-                len(items) == 1
-                and isinstance(items[0].slice, cst.Index)
-                and _simple_annotation(items[0].slice.value) == "str"
-            ):
-                return STR_LIST
+            if len(items) == 1 and isinstance(items[0].slice, cst.Index):
+                return list_of(_simple_annotation(items[0].slice.value))
         return None
 
     def element(self, iterable: cst.BaseExpression) -> str | None:
         kind = self.infer(iterable)
-        if kind in {"str", STR_LIST}:
+        if kind == "str":
             return "str"
+        if list_element(kind) is not None:
+            return list_element(kind)
         annotation = self._element_annotation(iterable)
         if annotation is not None:
             return self._annotation_type(annotation)
@@ -467,6 +634,15 @@ class _BindingTypeInference(_TypeInference):
         func = expr.func
         if isinstance(func, cst.Attribute) and func.attr.value in STR_METHODS_RETURNING_STR_LIST:
             return STR_LIST if self.infer(func.value) == "str" else None
+        if (
+            isinstance(func, cst.Name)
+            and func.value in {"sorted", "list"}
+            and len(expr.args) == 1
+            and not expr.args[0].keyword
+            and not expr.args[0].star
+            and self.facts.is_builtin(func, func.value)
+        ):
+            return list_of(self.element(expr.args[0].value))
         return super()._call(expr)
 
     def _binary(self, expr: cst.BinaryOperation) -> str | None:
@@ -476,16 +652,41 @@ class _BindingTypeInference(_TypeInference):
         kind = self.infer(expr.value)
         if kind == "str":
             return "str"
-        if kind == STR_LIST and len(expr.slice) == 1:
-            return "str" if isinstance(expr.slice[0].slice, cst.Index) else STR_LIST
+        if list_element(kind) is not None and len(expr.slice) == 1:
+            return list_element(kind) if isinstance(expr.slice[0].slice, cst.Index) else kind
         if kind is not None:
             return None
+        annotation = self._annotation_of(expr.value)
+        if (
+            isinstance(annotation, cst.Subscript)
+            and _generic_name(annotation) in DICT_GENERICS
+            and len(expr.slice) == 1
+            and isinstance(expr.slice[0].slice, cst.Index)
+            and len(annotation.slice) == 2
+            and isinstance(annotation.slice[1].slice, cst.Index)
+        ):
+            return _simple_annotation(annotation.slice[1].slice.value)
         return super()._subscript(expr)
 
 
-def flow_type_of(facts: FunctionFacts, expr: cst.BaseExpression) -> str | None:
+def _stored_into(facts: FunctionFacts, node: cst.CSTNode) -> bool:
+    """`node` is (part of) an assignment, augmented assignment, deletion or loop target."""
+    child, parent = node, facts.parent(node)
+    while isinstance(parent, cst.Element | cst.StarredElement | cst.Tuple | cst.List):
+        child, parent = parent, facts.parent(parent)
+    if isinstance(parent, cst.AssignTarget | cst.Del):
+        return True
+    if isinstance(parent, cst.AugAssign | cst.AnnAssign | cst.For | cst.CompFor):
+        return getattr(parent, "target", None) is child
+    return False
+
+
+def flow_type_of(
+    facts: FunctionFacts, expr: cst.BaseExpression, parameters: dict[str, str] | None = None
+) -> str | None:
     """Like `facts.type_of(expr)`, but also through locals bound several times, tuple-
-    unpacking loop targets and `str.split` results (see `_BindingTypeInference`).
-    Names looked up outside the function's own scope (comprehensions, lambdas) are
-    not typed. May return "list[str]" besides the simple type names."""
-    return _BindingTypeInference(facts).infer(expr)
+    unpacking targets, comprehension variables, lists of simple types ("list[int]")
+    and `str.split` results (see `_BindingTypeInference`). `parameters` types the
+    parameters of a lambda around `expr`; other names of nested functions, lambdas
+    or classes are not typed."""
+    return _BindingTypeInference(facts, parameters).infer(expr)
