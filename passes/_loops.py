@@ -547,3 +547,22 @@ def variable_names(node: cst.CSTNode) -> list[cst.Name]:
     collector = _VariableNames()
     node.visit(collector)
     return collector.found
+
+
+DICT_VIEWS = frozenset({"keys", "values", "items"})
+
+
+def dict_view_owner(facts: FunctionFacts, expr: cst.BaseExpression) -> cst.Name | None:
+    """`d` when `expr` is `d.keys()`, `d.values()` or `d.items()` and `d` is a
+    parameter annotated `dict[...]` that is never rebound: a builtin view whose
+    length, truth and iteration run no user code and follow `d`'s insertion order."""
+    if not (
+        isinstance(expr, cst.Call)
+        and not expr.args
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value in DICT_VIEWS
+        and isinstance(expr.func.value, cst.Name)
+    ):
+        return None
+    owner = expr.func.value
+    return owner if param_generic(facts, owner.value)[0] in {"dict", "Dict"} else None

@@ -8,6 +8,7 @@ from passes._loops import (
     SIZED_GENERICS,
     FunctionPass,
     builtin_available,
+    dict_view_owner,
     names_in_function_scope,
     param_generic,
 )
@@ -31,7 +32,8 @@ class IdentityComprehension(FunctionPass):
           and the element is exactly that name;
         - the iterable is a parameter annotated with a concrete builtin container
           (`list`, `tuple`, `set`, `frozenset`, `dict`, `str`, `bytes`) that the
-          function never rebinds, or a `range(...)` call: `list(it)` also asks
+          function never rebinds, its `.keys()`/`.values()`/`.items()` view when
+          it is a `dict`, or a `range(...)` call: `list(it)` also asks
           for the length, which for these runs no user code, and iteration
           yields the same items in the same order;
         - `list` / `set` are not shadowed.
@@ -63,6 +65,16 @@ def letters(word: str, n: int) -> tuple[set[str], list[int]]:
     return set(word), list(range(n % 50))
 ''',
         ),
+        Example(
+            before='''\
+def names(table: dict[str, int]) -> list[str]:
+    return [name for name in table.keys()]
+''',
+            after='''\
+def names(table: dict[str, int]) -> list[str]:
+    return list(table.keys())
+''',
+        ),
     )
     NON_EXAMPLES = (
         # The element is transformed, so this is not a copy.
@@ -82,6 +94,14 @@ list = tuple
 
 def copy_shadowed(xs: list[int]) -> object:
     return [x for x in xs]
+''',
+        # A user Mapping's keys() may run code when list() asks its length.
+        '''\
+from collections.abc import Mapping
+
+
+def names(table: Mapping[str, int]) -> list[str]:
+    return [name for name in table.keys()]
 ''',
     )
 
@@ -128,6 +148,8 @@ def copy_shadowed(xs: list[int]) -> object:
             return False
         if isinstance(iterable, cst.Name):
             return param_generic(facts, iterable.value)[0] in CONCRETE
+        if dict_view_owner(facts, iterable) is not None:
+            return True
         if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name):
             return (
                 iterable.func.value == "range"

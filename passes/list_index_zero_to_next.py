@@ -9,6 +9,8 @@ from passes._loops import (
     SIZED_GENERICS,
     FunctionPass,
     builtin_available,
+    code,
+    dict_view_owner,
     in_store_context,
     names_in_function_scope,
     param_generic,
@@ -35,7 +37,8 @@ class ListIndexZeroToNext(FunctionPass):
           subscript is the literal `0`, not an assignment or deletion target;
         - `x` is a parameter, never rebound, annotated with a concrete builtin
           container, so iteration order is the container's own and truth means
-          non-empty;
+          non-empty; or `x` is `d.keys()`/`d.values()`/`d.items()` of such a `dict`
+          parameter `d`, whose truth is the view's;
         - empty input: `list(x)[0]` raises `IndexError("list index out of range")`.
           For a list, `x[0]` raises exactly that; otherwise `next` would raise
           StopIteration (and `x[0]` a "tuple"/"string" message), so the guard
@@ -68,6 +71,16 @@ def head_twice(values: list[int]) -> int:
     return values[0] * 2
 ''',
         ),
+        Example(
+            before='''\
+def first_pair(scores: dict[str, int]) -> tuple[str, int]:
+    return list(scores.items())[0]
+''',
+            after='''\
+def first_pair(scores: dict[str, int]) -> tuple[str, int]:
+    return (next(iter(scores.items())) if scores else [][0])
+''',
+        ),
     )
     NON_EXAMPLES = (
         # Unknown iterable: a generator's emptiness cannot be tested with `if x`.
@@ -85,6 +98,14 @@ def second(values: set[int]) -> int:
 def shadow(values: tuple[int, ...], list: type) -> object:
     return list(values)[0]
 ''',
+        # A Mapping may be any user class: its view's truth and iteration are unknown.
+        '''\
+from collections.abc import Mapping
+
+
+def first_value(scores: Mapping[str, int]) -> int:
+    return list(scores.values())[0]
+''',
     )
 
     def leave_Subscript(
@@ -98,24 +119,29 @@ def shadow(values: tuple[int, ...], list: type) -> object:
             return updated_node
         call = original_node.value
         if not m.matches(
-            call, m.Call(func=m.Name("list"), args=[m.Arg(value=m.Name(), keyword=None, star="")])
+            call, m.Call(func=m.Name("list"), args=[m.Arg(keyword=None, star="")])
         ):
             return updated_node
         assert isinstance(call, cst.Call)
         source = call.args[0].value
-        assert isinstance(source, cst.Name)
         if not facts.is_builtin(call.func, "list") or in_store_context(facts, original_node):
             return updated_node
         if not names_in_function_scope(self, facts, source):
             return updated_node
-        generic, _ = param_generic(facts, source.value)
-        name = source.value
+        owner = dict_view_owner(facts, source)
+        if isinstance(source, cst.Name):
+            generic, _ = param_generic(facts, source.value)
+            name = guard = source.value
+        elif owner is not None:
+            generic, name, guard = "view", code(source), owner.value
+        else:
+            return updated_node
         if generic in LISTS:
             replacement = cst.parse_expression(f"{name}[0]")
-        elif generic in OTHER_SIZED and all(
+        elif (generic in OTHER_SIZED or generic == "view") and all(
             builtin_available(facts, self.module, builtin) for builtin in ("next", "iter")
         ):
-            replacement = cst.parse_expression(f"(next(iter({name})) if {name} else [][0])")
+            replacement = cst.parse_expression(f"(next(iter({name})) if {guard} else [][0])")
         else:
             return updated_node
         return replacement.with_changes(
