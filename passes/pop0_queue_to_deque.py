@@ -7,12 +7,15 @@ import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
 from passes._loops import (
+    SIZED_GENERICS,
     FunctionPass,
     Replacements,
     binding_nodes,
     import_available,
     is_builtin_len_of,
+    known_iterable,
     method_call,
+    param_generic,
     plain_args,
     references,
 )
@@ -33,7 +36,9 @@ class Pop0QueueToDeque(FunctionPass):
     Fix safety:
         The pass fires only when all of these are proven:
         - `q` is a private local (no global/nonlocal, no closure) bound exactly once,
-          by a list display;
+          by a list display or by `list(xs)` where `xs` is a builtin-container
+          parameter or a `range(...)` (`deque(xs)` then iterates it the same way,
+          and neither runs user code);
         - every other use of `q` is `q.append(x)`, `q.extend(xs)`, `len(q)`, a truth
           test (`while q:`, `if q and ...:`, `not q`) or `q.pop(0)`; the queue is never
           indexed, sliced, iterated, compared, returned, passed or aliased, so its
@@ -105,6 +110,34 @@ def running(nums: list[int]) -> int:
     return total
 """,
         ),
+        Example(
+            before='''\
+def drain(jobs: list[tuple[str, int]], limit: int) -> list[str]:
+    pending = list(jobs)
+    done = []
+    while pending and len(done) < limit:
+        job, cost = pending.pop(0)
+        if cost > 1:
+            pending.append((job, cost - 1))
+        else:
+            done.append(job)
+    return done
+''',
+            after='''\
+from collections import deque
+
+def drain(jobs: list[tuple[str, int]], limit: int) -> list[str]:
+    pending = deque(jobs)
+    done = []
+    while pending and len(done) < limit:
+        job, cost = pending.popleft()
+        if cost > 1:
+            pending.append((job, cost - 1))
+        else:
+            done.append(job)
+    return done
+''',
+        ),
     )
     NON_EXAMPLES = (
         # `pop(0)` is not guarded: on an empty queue the IndexError message differs.
@@ -135,6 +168,19 @@ def leftovers(items: list[int]) -> list[int]:
             break
     return queue
 """,
+        # Any iterable: list() may ask a user __len__/__length_hint__ that deque() never calls.
+        '''\
+from collections.abc import Iterable
+
+
+def drain(jobs: Iterable[str]) -> list[str]:
+    pending = list(jobs)
+    done = []
+    while pending:
+        job = pending.pop(0)
+        done.append(job)
+    return done
+''',
     )
 
     def function_replacements(
@@ -144,9 +190,12 @@ def leftovers(items: list[int]) -> list[int]:
             return {}
         replacements: Replacements = {}
         for assign in m.findall(
-            function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List())
+            function.body,
+            m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List() | m.Call()),
         ):
             assert isinstance(assign, cst.Assign)
+            if not _fresh_list(facts, assign.value):
+                continue
             pops = self._pops(facts, function, assign)
             if not pops:
                 continue
@@ -252,7 +301,34 @@ def _proves_non_empty(test: cst.BaseExpression, name: str) -> bool:
     )
 
 
+def _fresh_list(facts: FunctionFacts, value: cst.BaseExpression) -> bool:
+    """A list display, or `list(xs)` copying a builtin container or range: `deque(xs)`
+    iterates it the same way and neither runs user code."""
+    if isinstance(value, cst.List):
+        return True
+    args = plain_args(value, 1) if isinstance(value, cst.Call) else None
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value == "list"
+        and facts.is_builtin(value.func, "list")
+        and args is not None
+        and known_iterable(facts, args[0])
+        and _concrete(facts, args[0])
+    )
+
+
+def _concrete(facts: FunctionFacts, iterable: cst.BaseExpression) -> bool:
+    """Not merely `Iterable[...]`: a user iterable could run code in `__length_hint__`,
+    which `list()` asks and `deque()` does not."""
+    if not isinstance(iterable, cst.Name):
+        return True  # a builtin range(...) call
+    return param_generic(facts, iterable.value)[0] in SIZED_GENERICS | {"str", "bytes"}
+
+
 def _to_deque(node: cst.CSTNode) -> cst.CSTNode:
+    if isinstance(node, cst.Call):
+        return node.with_changes(func=cst.Name("deque"))
     assert isinstance(node, cst.List)
     args = [cst.Arg(node.with_changes(lpar=(), rpar=()))] if node.elements else []
     return cst.Call(func=cst.Name("deque"), args=args)
