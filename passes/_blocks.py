@@ -638,8 +638,9 @@ class ChainPass(FunctionPass):
         facts = self.facts_for(original_node)
         if facts is None or not is_chain_top(facts.parent(original_node), original_node):
             return updated_node
-        originals = flatten_chain(original_node, operator_type)
-        updateds = flatten_chain(updated_node, operator_type)
+        # The top node's own parentheses do not stop flattening of its operands.
+        originals = [*flatten_chain(original_node.left, operator_type), original_node.right]
+        updateds = [*flatten_chain(updated_node.left, operator_type), updated_node.right]
         if len(originals) != len(updateds):
             return updated_node
         operator = original_node.operator
