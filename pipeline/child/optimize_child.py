@@ -28,6 +28,7 @@ import sys
 import time
 import types
 import typing
+from typing import Any
 
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(__file__)]
 
@@ -93,8 +94,10 @@ def _load_function(spec):
     try:
         with _silenced():
             module_spec.loader.exec_module(module)
-    except BaseException as error:  # noqa: BLE001 - user module code may raise anything
-        raise UserCodeError(f"importing the module failed: {type(error).__name__}: {error}")
+    except BaseException as error:
+        raise UserCodeError(
+            f"importing the module failed: {type(error).__name__}: {error}"
+        ) from None
     function = getattr(module, spec["function"], None)
     if not callable(function):
         raise UserCodeError(f"{spec['function']} is not a function of the module")
@@ -158,8 +161,8 @@ def time_limit(seconds):
 @dataclasses.dataclass
 class Behaviour:
     kind: str  # "return", "raise" or "timeout"
-    value: object = None
-    arguments: object = None
+    value: Any = None
+    arguments: Any = None
     stdout: dict = dataclasses.field(default_factory=dict)
     stderr: dict = dataclasses.field(default_factory=dict)
     aliases: tuple = ()
@@ -203,7 +206,7 @@ def call_and_observe(function, args, kwargs, timeout):
             behaviour.value = _drain(result)
     except ExampleTimeout:
         behaviour.kind = "timeout"
-    except BaseException as error:  # noqa: BLE001 - the user's exceptions are data here
+    except BaseException as error:
         behaviour.kind = "raise"
         behaviour.value = (_exception_name(type(error)), error.args)
     else:  # outside the try: a bug here is ours, not the user's behaviour
@@ -251,7 +254,9 @@ _ALIAS_WALK_LIMIT = 5_000
 
 def _reachable(root, limit=_ALIAS_WALK_LIMIT):
     """(path, object) for every mutable object reachable from `root`, breadth first."""
-    found, queue, seen = [], collections.deque([("", root)]), set()
+    found: list[tuple[str, Any]] = []
+    queue = collections.deque([("", root)])
+    seen: set[int] = set()
     while queue and len(seen) < limit:
         path, value = queue.popleft()
         if id(value) in seen:
@@ -280,7 +285,7 @@ def _children(path, value):
 
 def _aliases(result, drained, args, kwargs):
     """Which parts of the result are the caller's own (mutable) argument objects."""
-    owners = {}
+    owners: dict[int, str] = {}
     roots = [(f"argument {i}", arg) for i, arg in enumerate(args)]
     roots += [(f"argument {name}", arg) for name, arg in kwargs.items()]
     for label, arg in roots:
@@ -300,7 +305,7 @@ def _aliases(result, drained, args, kwargs):
 # --------------------------------------------------------------------------- comparison
 
 # Names of the two loaded modules: a class defined in both compares by name.
-_MODULES_UNDER_TEST = set()
+_MODULES_UNDER_TEST: set[str] = set()
 
 
 def _same_type(a, b):
@@ -393,7 +398,7 @@ _MISSING = "<unset>"
 def _safe_eq(a, b):
     try:
         return bool(a == b)
-    except Exception:  # noqa: BLE001 - an __eq__ that raises means "not provably equal"
+    except Exception:
         return False
 
 
@@ -444,7 +449,7 @@ def difference(original, candidate, tolerance):
 def _short_repr(value):
     try:
         text = repr(value)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         text = f"<unrepresentable {type(value).__name__}: {error}>"
     return text if len(text) <= MAX_REPR else text[: MAX_REPR - 3] + "..."
 
@@ -609,7 +614,7 @@ def parameter_strategies(function, domains, inferred=None):
     inferred = inferred or {}
     try:
         hints = typing.get_type_hints(function)
-    except Exception:  # noqa: BLE001 - unresolvable annotations just mean "no hint"
+    except Exception:
         hints = {}
     strategies, sources, missing = {}, set(), []
     for name, parameter in inspect.signature(function).parameters.items():
@@ -856,7 +861,7 @@ def run_project_tests(settings):
     root = settings["root"]
     os.chdir(root)
     sys.path.insert(0, root)
-    outcomes = {}
+    outcomes: dict[str, str] = {}
 
     class Recorder:
         def pytest_runtest_logreport(self, report):
@@ -942,10 +947,10 @@ def _synthesise(hint, size, rng, top=False):
         return origin(items) if origin in (set, frozenset) else items
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            items = tuple(_synthesise(args[0], size, rng) for _ in range(inner))
+            members = tuple(_synthesise(args[0], size, rng) for _ in range(inner))
         else:
-            items = tuple(_synthesise(a, size, rng) for a in args)
-        return _UNSUPPORTED if _UNSUPPORTED in items else items
+            members = tuple(_synthesise(a, size, rng) for a in args)
+        return _UNSUPPORTED if any(m is _UNSUPPORTED for m in members) else members
     if origin in (dict,) or origin in _ABSTRACT_MAPPINGS:
         key_type, value_type = args if args else (str, int)
         pairs = [
@@ -966,7 +971,7 @@ _ABSTRACT_MAPPINGS = (_abc.Mapping, _abc.MutableMapping)
 
 def measure(original, candidate, settings, inputs_hook):
     """Per size: calibrate, then interleaved samples of both functions on the same inputs."""
-    sizes_out = []
+    sizes_out: list[dict[str, Any]] = []
     for size in sorted(settings["sizes"]):
         try:
             arguments = _arguments_for(original, size, inputs_hook)
@@ -1073,8 +1078,8 @@ def _interleaved_samples(original, candidate, arguments, loops, settings):
     """ABBA ABBA...: each pair alternates which function goes first, so drift hits both alike."""
     copy_args = settings.get("copy_args", False)
     pairs = settings.get("pairs", 5)
-    cpu = {"original": [], "candidate": []}
-    wall = {"original": [], "candidate": []}
+    cpu: dict[str, list[float]] = {"original": [], "candidate": []}
+    wall: dict[str, list[float]] = {"original": [], "candidate": []}
     functions = {"original": original, "candidate": candidate}
     # Twice the worst case calibration allows; the CPU and wall limits are the backstop.
     longest_sample = max(
