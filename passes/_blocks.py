@@ -478,6 +478,25 @@ def rewrite_block_pairs(
     return updated.with_changes(body=body) if changed else updated
 
 
+class AccumulatorLoopPass(FunctionPass):
+    """A pass that replaces an initialiser and the loop right after it that fills it."""
+
+    def rewrite_pair(
+        self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
+    ) -> Sequence[cst.BaseStatement] | None:
+        raise NotImplementedError
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        facts = self.facts
+        if facts is None:
+            return updated_node
+        return rewrite_block_pairs(
+            original_node, updated_node, lambda init, loop: self.rewrite_pair(facts, init, loop)
+        )
+
+
 # --- boolean chains ----------------------------------------------------------
 
 

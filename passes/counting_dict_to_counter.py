@@ -10,19 +10,18 @@ import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
 from passes._blocks import (
-    FunctionPass,
+    AccumulatorLoopPass,
     accumulator_loop,
     is_builtin_call,
     is_builtin_name,
     is_non_mapping_iterable,
     replace_initialiser,
-    rewrite_block_pairs,
 )
 from passes._support import HASHABLE_TYPES, FunctionFacts, name_references
 from passes.base import Example
 
 
-class CountingDictToCounter(FunctionPass):
+class CountingDictToCounter(AccumulatorLoopPass):
     """What it does:
         Rewrites the counting idiom
 
@@ -164,17 +163,8 @@ def doubled(words: list[str]) -> dict[str, int]:
 ''',
     )
 
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        facts = self.facts
-        if facts is None:
-            return updated_node
-        return rewrite_block_pairs(
-            original_node, updated_node, lambda init, loop: self._rewrite(facts, init, loop)
-        )
 
-    def _rewrite(
+    def rewrite_pair(
         self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
     ) -> Sequence[cst.BaseStatement] | None:
         parts = accumulator_loop(facts, init, loop, allow_conditions=False, compound_action=True)

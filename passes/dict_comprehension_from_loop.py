@@ -8,19 +8,18 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes._blocks import (
-    FunctionPass,
+    AccumulatorLoopPass,
     accumulator_loop,
     comp_for,
     is_builtin_call,
     replace_initialiser,
-    rewrite_block_pairs,
     simple_constant,
 )
 from passes._support import FunctionFacts, name_references
 from passes.base import Example
 
 
-class DictComprehensionFromLoop(FunctionPass):
+class DictComprehensionFromLoop(AccumulatorLoopPass):
     """What it does:
         Rewrites an empty dict filled by a `for` loop whose only statement is
         `d[key] = value` (optionally under `if` tests) into one dict
@@ -122,15 +121,10 @@ def tally(words: list[str]) -> dict[str, int]:
 ''',
     )
 
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        facts = self.facts
-        if facts is None:
-            return updated_node
-        return rewrite_block_pairs(
-            original_node, updated_node, lambda init, loop: _rewrite(facts, init, loop)
-        )
+    def rewrite_pair(
+        self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
+    ) -> Sequence[cst.BaseStatement] | None:
+        return _rewrite(facts, init, loop)
 
 
 def _rewrite(

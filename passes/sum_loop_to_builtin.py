@@ -7,17 +7,16 @@ from collections.abc import Sequence
 import libcst as cst
 
 from passes._blocks import (
-    FunctionPass,
+    AccumulatorLoopPass,
     accumulator_loop,
     is_builtin_name,
     replace_initialiser,
-    rewrite_block_pairs,
 )
 from passes._support import FunctionFacts, name_references
 from passes.base import Example
 
 
-class SumLoopToBuiltin(FunctionPass):
+class SumLoopToBuiltin(AccumulatorLoopPass):
     """What it does:
         Rewrites `total = <int literal>` followed by `for x in xs: total += x`
         into `total = sum(xs)` (or `sum(xs, start)` for a non-zero start).
@@ -117,15 +116,10 @@ def prefix(values: list[int]) -> list[int]:
 ''',
     )
 
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        facts = self.facts
-        if facts is None:
-            return updated_node
-        return rewrite_block_pairs(
-            original_node, updated_node, lambda init, loop: _rewrite(facts, init, loop)
-        )
+    def rewrite_pair(
+        self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
+    ) -> Sequence[cst.BaseStatement] | None:
+        return _rewrite(facts, init, loop)
 
 
 def _rewrite(
