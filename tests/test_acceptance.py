@@ -12,10 +12,10 @@ CONFIG = Config(
     timing=TimingConfig(sizes=(10, 2000), sample_seconds=0.01, pairs=5, workers=1),
     verify=VerifyConfig(max_examples=60),
 )
-ORIGINAL = '''\
+ORIGINAL = """\
 def total(xs: list[int]) -> int:
     return sum(xs)
-'''
+"""
 
 
 def candidate(code: str) -> Candidate:

@@ -17,14 +17,14 @@ from pipeline.model import SourceFile
 from pipeline.parse import read_source
 from pipeline.writeback import WriteRefused, write_atomically
 
-SLOW = '''\
+SLOW = """\
 def count_vowels(text: str) -> int:
     total = 0
     for ch in text:
         if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U"]:
             total += 1
     return total
-'''
+"""
 
 
 def _without_dac_override() -> list[str]:
@@ -67,7 +67,9 @@ def test_missing_path_and_symlink_loop(project: Path, run_cli: Runner) -> None:
 
 
 def test_oversized_file_is_refused(project: Path, run_cli: Runner) -> None:
-    (project / "pyproject.toml").write_text("[tool.optimize]\nmax-file-bytes = 100\n" + FAST_PYPROJECT)
+    (project / "pyproject.toml").write_text(
+        "[tool.optimize]\nmax-file-bytes = 100\n" + FAST_PYPROJECT
+    )
     big = project / "big.py"
     big.write_text(SLOW * 3)
     result = run_cli("big.py", cwd=project)

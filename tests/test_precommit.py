@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import FAST_PYPROJECT
 
 from pipeline import changes
 
@@ -29,19 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OPTIMIZE = Path(sys.executable).with_name("optimize")
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 
-SMALL_SETTINGS = """\
-[tool.optimize.timing]
-sizes = [10, 1000]
-sample_seconds = 0.005
-pairs = 15
-workers = 1
-
-[tool.optimize.verify]
-max_examples = 50
-"""
 
 # A 16-way list scan inside a loop: several times faster as a set, robustly.
-SLOW = '''\
+SLOW = """\
 def count_weekend(days: list[str]) -> int:
     total = 0
     for day in days:
@@ -53,12 +44,12 @@ def count_weekend(days: list[str]) -> int:
 
 def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
-'''
+"""
 
-CLEAN = '''\
+CLEAN = """\
 def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
-'''
+"""
 
 
 def git(repo: Path, *args: str) -> str:
@@ -72,7 +63,7 @@ def new_repo(path: Path, files: dict[str, str]) -> Path:
     git(path, "init", "-q", "-b", "main")
     git(path, "config", "user.email", "test@example.com")
     git(path, "config", "user.name", "test")
-    (path / "pyproject.toml").write_text(SMALL_SETTINGS)
+    (path / "pyproject.toml").write_text(FAST_PYPROJECT)
     for name, text in files.items():
         (path / name).write_text(text)
     git(path, "add", ".")

@@ -19,23 +19,14 @@ from typing import Any
 
 import jsonschema
 import pytest
+from conftest import FAST_PYPROJECT
 
 OPTIMIZE = Path(sys.executable).with_name("optimize")
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
-SMALL_SETTINGS = """\
-[tool.optimize.timing]
-sizes = [10, 1000]
-sample_seconds = 0.005
-pairs = 15
-workers = 1
-
-[tool.optimize.verify]
-max_examples = 50
-"""
 
 # Already slow in the first commit: the review of the second commit must not mention it.
-OLD_SLOW = '''\
+OLD_SLOW = """\
 def count_weekend(days: list[str]) -> int:
     total = 0
     for day in days:
@@ -43,17 +34,17 @@ def count_weekend(days: list[str]) -> int:
                    "Sat", "Sun", "weekend", "Weekend", "WEEKEND", "holiday", "Holiday", "off"]:
             total += 1
     return total
-'''
+"""
 
 # Added by the second commit: a 16-way list scan in a loop, several times faster as a set.
-NEW_SLOW_BEFORE = '''\
+NEW_SLOW_BEFORE = """\
 def count_vowels(text: str) -> int:
     total = 0
     for ch in text:
         if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U", "y", "Y", "w", "W", "h", "H"]:
             total += 1
     return total
-'''
+"""
 NEW_SLOW_AFTER = NEW_SLOW_BEFORE.replace('["a"', '{"a"').replace('"H"]', '"H"}')
 
 
@@ -68,7 +59,7 @@ def make_repo(repo: Path) -> None:
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "test@example.com")
     git(repo, "config", "user.name", "test")
-    (repo / "pyproject.toml").write_text(SMALL_SETTINGS)
+    (repo / "pyproject.toml").write_text(FAST_PYPROJECT)
     (repo / "slow.py").write_text(OLD_SLOW)
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "first")

@@ -57,7 +57,9 @@ def test_candidate_with_helper_is_verified_equivalent(tmp_path: Path) -> None:
 
 
 def test_splice_keeps_every_other_byte() -> None:
-    base = cst.parse_module("import os\n\n# keep me\ndef f(x: int) -> int:\n    return x\n\nY = 1\n")
+    base = cst.parse_module(
+        "import os\n\n# keep me\ndef f(x: int) -> int:\n    return x\n\nY = 1\n"
+    )
     donor = cst.parse_module(
         "import os\nfrom math import isqrt\n\n_TABLE = {1: 1}\n\n\ndef f(x: int) -> int:\n"
         "    return _TABLE.get(x, isqrt(x))\n\nY = 1\n"
