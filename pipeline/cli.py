@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
             "Propose faster versions of your functions, prove each one equivalent with "
             "Hypothesis in a sandbox, time it, and keep only verified speedups."
         ),
-        epilog="Exit codes: 0 nothing to do or done, 1 --check found speedups, 2 error.",
+        epilog=(
+            "Also: `optimize verify A.py::f B.py::g` checks two functions for equivalence; "
+            "`optimize review --base REF` reviews changed functions for CI (SARIF, Markdown). "
+            "Exit codes: 0 nothing to do or done, 1 --check found speedups, 2 error."
+        ),
     )
     parser.add_argument("paths", nargs="*", type=Path, help="files or directories")
     mode = parser.add_mutually_exclusive_group()
