@@ -1,8 +1,10 @@
 """Stage 3: turn pass matches into candidates, one per function.
 
-Passes run over the whole module (libcst metadata needs it) until they reach
-a fixed point. Each function they changed then becomes its own candidate: the
-original module with only that function replaced, plus any imports it needs.
+Passes run, until they reach a fixed point, over a stand-in for the module:
+its imports, a stub for every other module-level binding, and only the
+functions the prefilter kept (libcst metadata costs ~65x `ast`). Each function
+they changed then becomes its own candidate: the original module with only that
+function replaced, plus the helpers and imports it needs.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from libcst.metadata import MetadataWrapper
 
 from passes import OptimizationPass
 from passes.base import module_functions
-from pipeline.model import Candidate, FunctionFacts, ParsedFile
+from pipeline.model import Candidate, FunctionFacts, FunctionInfo, ParsedFile
 from pipeline.parse import InputError, libcst_module, physical_lines
 
 
@@ -30,29 +32,68 @@ def propose(
     passes: Sequence[type[OptimizationPass]],
     module: cst.Module | None = None,
 ) -> tuple[Candidate, ...]:
-    wanted = {f.info.name: f for f in facts if f.applicable_passes}
-    if not wanted:
+    """One candidate per function the passes changed: the whole module with only
+    that function replaced, plus the helpers and imports it needs.
+
+    The passes run on a stand-in holding just the prefiltered functions, so the
+    expensive libcst metadata never covers the rest of the file.
+    """
+    result = _run_on_stand_in(parsed, facts, passes)
+    if result is None:
         return ()
+    stand_in_module, rewritten, fired, infos = result
     module = module or libcst_module(parsed)
-    codes = {code for f in wanted.values() for code in f.applicable_passes}
-    rewritten, fired = run_passes([p for p in passes if p.code in codes], module)
-    in_file_order = sorted(
-        fired.items(), key=lambda item: wanted[item[0]].info.lineno if item[0] in wanted else 0
-    )
     return tuple(
-        Candidate(
-            function=name,
-            lineno=wanted[name].info.lineno,
-            rules=rules,
-            origin="pass",
-            original_code=module.code,
-            module_code=splice(module, rewritten, name).code,
-            module_name=parsed.module_name,
-            project_root=parsed.project_root,
+        _candidate(
+            parsed,
+            info,
+            fired[info.name],
+            module.code,
+            splice(module, rewritten, info.name, reference=stand_in_module).code,
         )
-        for name, rules in in_file_order
-        if name in wanted
+        for info in infos
+        if info.name in fired
     )
+
+
+def _candidate(
+    parsed: ParsedFile, info: FunctionInfo, rules: tuple[str, ...], original: str, code: str
+) -> Candidate:
+    return Candidate(
+        function=info.name,
+        lineno=info.lineno,
+        rules=rules,
+        origin="pass",
+        original_code=original,
+        module_code=code,
+        module_name=parsed.module_name,
+        project_root=parsed.project_root,
+    )
+
+
+def _run_on_stand_in(
+    parsed: ParsedFile,
+    facts: Sequence[FunctionFacts],
+    passes: Sequence[type[OptimizationPass]],
+    tree: ast.Module | None = None,
+) -> tuple[cst.Module, cst.Module, dict[str, tuple[str, ...]], list[FunctionInfo]] | None:
+    """Run the applicable passes over a stand-in for the module that holds only the
+    prefiltered functions: (stand-in, rewritten stand-in, codes per function, infos)."""
+    wanted = [f for f in facts if f.applicable_passes]
+    if not wanted:
+        return None
+    codes = {code for f in wanted for code in f.applicable_passes}
+    chosen = [p for p in passes if p.code in codes]
+    infos = [f.info for f in wanted]
+    tree = tree or ast.parse(parsed.source.text)
+    context = stand_in(tree, parsed.source.text).around({(i.name, i.lineno) for i in infos})
+    try:  # one libcst parse for all the kept functions of the file
+        module = cst.parse_module(context + "".join(_ending_in_newline(i.source) for i in infos))
+    except cst.ParserSyntaxError as error:
+        where = f"{parsed.source.path}: libcst cannot parse this file"
+        raise InputError(f"{where}: {error.message}") from error
+    rewritten, fired = run_passes(chosen, module)
+    return module, rewritten, fired, infos
 
 
 def run_passes(
@@ -236,47 +277,26 @@ def scan(
     facts: Sequence[FunctionFacts],
     passes: Sequence[type[OptimizationPass]],
 ) -> tuple[Candidate, ...]:
-    """The candidates `propose` would find, with libcst parsing only prefiltered functions.
+    """The candidates `propose` would find, without ever parsing the whole file with libcst.
 
     Each rewritten function is spliced back into the original text by line range,
     so `module_code` is for reporting only: verification and writing go through
-    `propose`, which keeps the imports a pass adds.
+    `propose`, which keeps the imports and helpers a pass adds.
     """
-    wanted = [f for f in facts if f.applicable_passes]
-    if not wanted:
+    result = _run_on_stand_in(parsed, facts, passes, tree)
+    if result is None:
         return ()
-    codes = {code for f in wanted for code in f.applicable_passes}
-    chosen = [p for p in passes if p.code in codes]
-    infos = [f.info for f in wanted]
-    context = stand_in(tree, parsed.source.text).around({(i.name, i.lineno) for i in infos})
-    try:  # one libcst parse for all the kept functions of the file, in a stand-in module
-        module = cst.parse_module(context + "".join(_ending_in_newline(i.source) for i in infos))
-    except cst.ParserSyntaxError as error:  # the whole-module path fails on this file too
-        where = f"{parsed.source.path}: libcst cannot parse this file"
-        raise InputError(f"{where}: {error.message}") from error
-    rewritten, fired = run_passes(chosen, module)
+    _, rewritten, fired, infos = result
     new_functions = module_functions(rewritten)
     lines = physical_lines(parsed.source.text)
     found: list[Candidate] = []
     for info in infos:
-        rules = fired.get(info.name, ())
-        if not rules:
+        if info.name not in fired:
             continue
         replacement = rewritten.code_for_node(new_functions[info.name])
         first = info.end_lineno - len(physical_lines(info.source)) + 1  # the first decorator
         module_code = "".join([*lines[: first - 1], replacement, *lines[info.end_lineno :]])
-        found.append(
-            Candidate(
-                function=info.name,
-                lineno=info.lineno,
-                rules=rules,
-                origin="pass",
-                original_code=parsed.source.text,
-                module_code=module_code,
-                module_name=parsed.module_name,
-                project_root=parsed.project_root,
-            )
-        )
+        found.append(_candidate(parsed, info, fired[info.name], parsed.source.text, module_code))
     return tuple(found)
 
 
