@@ -55,8 +55,8 @@ def optimize_file(
         if functions:
             facts = tuple(f for f in facts if f.info.name in functions)
         with _timed(times, "rewrite"):
-            module = libcst_module(parsed) if any(f.applicable_passes for f in facts) else None
-            candidates = propose_from_passes(parsed, facts, selected_passes(config), module)
+            candidates = propose_from_passes(parsed, facts, selected_passes(config))
+            module = libcst_module(parsed) if candidates else None
     except InputError as error:
         return FileReport(path, error=str(error), stage_times=times)
     outcomes: list[Outcome] = []

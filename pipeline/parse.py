@@ -11,6 +11,7 @@ import errno
 import io
 import re
 import tokenize
+from functools import lru_cache
 from pathlib import Path
 
 import libcst as cst
@@ -90,8 +91,10 @@ def parse_tree(source: SourceFile) -> tuple[ParsedFile, ast.Module]:
     return ParsedFile(source, functions, module_name, project_root), tree
 
 
+@lru_cache(maxsize=4)
 def libcst_module(parsed: ParsedFile) -> cst.Module:
-    """The full-fidelity tree, built on demand (the expensive part of parsing)."""
+    """The full-fidelity tree, built on demand and once per file (libcst is the
+    expensive part of parsing); libcst trees are immutable, so sharing is safe."""
     try:
         return cst.parse_module(parsed.source.text)
     except cst.ParserSyntaxError as error:
