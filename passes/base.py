@@ -38,6 +38,11 @@ class OptimizationPass(VisitorBasedCodemodCommand):
     name: ClassVar[str]
     summary: ClassVar[str]
     triggers: ClassVar[tuple[str, ...]]
+    complexity_win: ClassVar[bool] = False
+    """True when the pass changes the asymptotic cost (O(n²)→O(n), O(n)→O(1),
+    exponential→polynomial), so its speedup on non-trivial inputs does not need a
+    stopwatch to be believed: `--fast` accepts it on proof of equivalence alone.
+    Constant-factor passes keep False and are always timed."""
     EXAMPLES: ClassVar[tuple[Example, ...]]
     NON_EXAMPLES: ClassVar[tuple[str, ...]]
 

@@ -73,6 +73,7 @@ class HoistLoopInvariant(FunctionPass):
     code = "OPT109"
     name = "hoist-loop-invariant"
     summary = "Compute a loop-invariant max/min/sum/len or re.compile once, before the loop."
+    complexity_win = True
     triggers = ("max(", "min(", "sum(", "len(", "abs(", "tuple(", "frozenset(", "compile(")
 
     EXAMPLES = (

@@ -58,6 +58,7 @@ class HoistMembershipSet(FunctionPass):
     code = "OPT105"
     name = "hoist-membership-set"
     summary = "Build a set from a sequence parameter once, before a loop that tests `in` on it."
+    complexity_win = True
     triggers = (" in ",)
 
     EXAMPLES = (

@@ -67,6 +67,7 @@ class ListConcatInLoop(FunctionPass):
     code = "OPT102"
     name = "list-concat-in-loop"
     summary = "Grow a list in place with append/extend instead of `lst = lst + [...]` in a loop."
+    complexity_win = True
     triggers = ("+ [", "+= [", " + ")
 
     EXAMPLES = (

@@ -48,6 +48,7 @@ class ListIndexZeroToNext(FunctionPass):
     code = "OPT112"
     name = "list-index-zero-to-next"
     summary = "Read the first item directly instead of copying with list(x)[0]."
+    complexity_win = True
     triggers = ("list(",)
 
     EXAMPLES = (

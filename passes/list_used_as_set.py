@@ -50,6 +50,7 @@ class ListUsedAsSet(FunctionPass):
     code = "OPT103"
     name = "list-used-as-set"
     summary = "Use a set for a local list that is only appended to and tested with `in`."
+    complexity_win = True
     triggers = ("= []",)
 
     EXAMPLES = (

@@ -64,6 +64,7 @@ class MemoizePureRecursion(FunctionPass):
     code = "OPT108"
     name = "memoize-pure-recursion"
     summary = "Memoize a pure, tree-recursive module-level function."
+    complexity_win = True
     triggers = ("return",)
 
     EXAMPLES = (

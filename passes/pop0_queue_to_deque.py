@@ -55,6 +55,7 @@ class Pop0QueueToDeque(FunctionPass):
     code = "OPT107"
     name = "pop0-queue-to-deque"
     summary = "Use collections.deque and popleft() for a local list drained with pop(0)."
+    complexity_win = True
     triggers = (".pop(0)",)
 
     EXAMPLES = (

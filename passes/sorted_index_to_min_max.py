@@ -68,6 +68,7 @@ class SortedIndexToMinMax(FunctionPass):
     code = "OPT110"
     name = "sorted-index-to-min-max"
     summary = "Use min()/max() instead of sorting to read the smallest or largest item."
+    complexity_win = True
     triggers = ("sorted(",)
 
     EXAMPLES = (

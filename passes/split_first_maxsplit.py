@@ -43,6 +43,7 @@ class SplitFirstMaxsplit(FunctionPass):
     code = "OPT113"
     name = "split-first-maxsplit"
     summary = "Use maxsplit=1 (or rsplit) when only the first or last piece of a split is used."
+    complexity_win = True
     triggers = (".split(",)
 
     EXAMPLES = (

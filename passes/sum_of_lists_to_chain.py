@@ -44,6 +44,7 @@ class SumOfListsToChain(FunctionPass):
     code = "OPT111"
     name = "sum-of-lists-to-chain"
     summary = "Flatten lists with itertools.chain.from_iterable instead of sum(lists, [])."
+    complexity_win = True
     triggers = ("sum(",)
 
     EXAMPLES = (
