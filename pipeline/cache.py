@@ -2,8 +2,8 @@
 
 The key hashes everything the outcome depends on: the original module, the
 candidate module, the function and pass codes, the tool version and the code
-of the sandboxed child, the Python version, and the verify/timing/limits
-settings. The value is the verdict *with its timing*, stored as one JSON file
+of the sandboxed child, the Python version, the verify/timing/limits settings
+and `--fast`. The value is the verdict *with its timing*, stored as one JSON file
 per key. A hit therefore reproduces the same finding with the same numbers,
 which keeps CI review comments stable across re-runs.
 """
@@ -98,6 +98,7 @@ def cache_key(candidate: Candidate, config: Config) -> str:
         "candidate": candidate.module_code,
         "module": candidate.module_name,
         "min_speedup": config.min_speedup,
+        "fast": config.fast,  # an untimed --fast verdict must not answer a timed run
         "verify": dataclasses.asdict(config.verify),
         "timing": dataclasses.asdict(config.timing),
         "limits": dataclasses.asdict(config.limits),
@@ -122,9 +123,15 @@ def tool_fingerprint() -> str:
 
 
 def is_stable(outcome: Outcome) -> bool:
-    """Only decisions worth repeating: not sandbox failures or skipped timings."""
+    """Only decisions worth repeating: not sandbox failures or skipped timings.
+
+    An accepted outcome without timing is a `--fast` verdict: timing was not skipped
+    by accident but by design, so it is as repeatable as its verification.
+    """
     if outcome.verdict.detail.startswith("sandbox:"):
         return False
+    if outcome.accepted and outcome.timing is None:
+        return True
     return not outcome.verdict.is_equivalent or bool(outcome.timing and outcome.timing.sizes)
 
 

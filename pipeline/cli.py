@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "never write (a fast scan)")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="processes for the --no-verify scan (default: CPU count)")  # fmt: skip
+    parser.add_argument("--fast", action="store_true", default=None,
+                        help="verify every candidate but skip timing for passes that "
+                             "change asymptotic cost (for hooks; see README)")  # fmt: skip
     parser.add_argument("--report", type=Path, metavar="FILE",
                         help="also write a self-contained HTML report to FILE")  # fmt: skip
     return parser
@@ -125,6 +128,7 @@ def _config(args: argparse.Namespace) -> Config:
         select=_codes(args.select),
         ignore=_codes(args.ignore),
         min_speedup=args.min_speedup,
+        fast=args.fast,
         llm=dataclasses.replace(
             config.llm,
             model=args.model or config.llm.model,

@@ -67,6 +67,7 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     min_speedup: float = 1.05
+    fast: bool = False  # `--fast`: asymptotic wins accepted verified but untimed
     exclude: tuple[str, ...] = ()
     max_file_bytes: int = 2_000_000
     verify: VerifyConfig = field(default_factory=VerifyConfig)

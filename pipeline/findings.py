@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.model import FileReport, Outcome, SizeTiming
-from pipeline.report import candidate_diff, speedup_text
+from pipeline.report import NOT_TIMED_FAST, candidate_diff, speedup_text
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,14 @@ class Finding:
         return "LLM" if candidate.origin == "llm" or not candidate.rules else candidate.rules[0]
 
     @property
-    def headline(self) -> SizeTiming:
+    def headline(self) -> SizeTiming | None:
+        """The measured speedup; None for a `--fast` acceptance, which was not timed."""
         timing = self.outcome.timing
-        assert timing is not None and timing.headline is not None, "findings are accepted"
-        return timing.headline
+        return timing.headline if timing else None
 
     @property
     def speedup(self) -> str:
-        return speedup_text(self.outcome.timing)
+        return speedup_text(self.outcome.timing) if self.headline else NOT_TIMED_FAST
 
     @property
     def span(self) -> tuple[int, int]:
@@ -66,11 +66,13 @@ class Finding:
     @property
     def message(self) -> str:
         verdict = self.outcome.verdict
-        return (
-            f"{self.function} can be {self.speedup} faster at n={self.headline.size} "
-            f"({self.outcome.candidate.label or 'LLM'}); "
-            f"verified equivalent on {verdict.examples} examples"
-        )
+        label = self.outcome.candidate.label or "LLM"
+        verified = f"({label}); verified equivalent on {verdict.examples} examples"
+        if self.headline is None:  # never worded as a measured speedup
+            claim = "has an asymptotically faster rewrite"
+            return f"{self.function} {claim} {verified}; {self.speedup}"
+        where = f"at n={self.headline.size}"
+        return f"{self.function} can be {self.speedup} faster {where} {verified}"
 
     @property
     def fingerprint(self) -> str:
@@ -104,15 +106,22 @@ def function_span(code: str, name: str) -> tuple[int, int] | None:
 
 
 def collect(reports: Iterable[FileReport], root: Path, limit: int | None) -> list[Finding]:
-    """Accepted rewrites, biggest speedup first (ties by place), at most `limit`."""
+    """Accepted rewrites, biggest speedup first (ties by place), at most `limit`.
+
+    Untimed `--fast` acceptances come after every measured speedup.
+    """
     found = [
         Finding(_relative(report.path, root), outcome)
         for report in reports
         for outcome in report.accepted
-        if outcome.timing is not None and outcome.timing.headline is not None
     ]
-    found.sort(key=lambda f: (-f.headline.ratio, f.path, f.outcome.candidate.lineno))
+    found.sort(key=_rank)
     return found if limit is None else found[: max(0, limit)]
+
+
+def _rank(finding: Finding) -> tuple[bool, float, str, int]:
+    headline, where = finding.headline, (finding.path, finding.outcome.candidate.lineno)
+    return (headline is None, -headline.ratio if headline else 0.0, *where)
 
 
 def _relative(path: Path, root: Path) -> str:

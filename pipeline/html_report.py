@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from pipeline.model import FileReport
-from pipeline.report import rule_names
+from pipeline.report import NOT_TIMED_FAST, rule_names
 
 SERIES_COLOURS = {"original": "#9e9e9e", "Ruff": "#e69f00", "optimize": "#0072b2"}
 FALLBACK_COLOURS = ("#009e73", "#cc79a7", "#56b4e9")
@@ -241,7 +241,7 @@ def page_from_file_reports(reports: Sequence[FileReport]) -> ReportPage:
             speedup = (
                 f"{headline.ratio:.2f}{TIMES} [{headline.low:.2f}, {headline.high:.2f}]"
                 if headline
-                else ""
+                else NOT_TIMED_FAST if outcome.accepted else ""
             )
             rows.append(
                 (

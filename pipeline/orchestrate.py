@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from passes import OptimizationPass, all_passes
+from passes import OptimizationPass, all_passes, by_code
 from pipeline.analyze import analyze
 from pipeline.cache import VerdictCache
 from pipeline.config import Config
@@ -119,17 +119,42 @@ def evaluate_with_fallback(
 
 
 def _keep_best_accepted(outcomes: list[Outcome]) -> list[Outcome]:
-    """At most one rewrite per function may be applied: the fastest accepted one."""
-    accepted = [o for o in outcomes if o.accepted and o.timing and o.timing.headline]
+    """At most one rewrite per function may be applied: the fastest accepted one.
+
+    A measured speedup outranks an untimed `--fast` acceptance, which has no number.
+    """
+    accepted = [o for o in outcomes if o.accepted]
     if len(accepted) < 2:
         return outcomes
-    best = max(accepted, key=lambda o: o.timing.headline.ratio)  # type: ignore[union-attr]
+    best = max(accepted, key=_measured_ratio)
     return [
         o
         if o is best or not o.accepted
         else replace(o, accepted=False, reason="a faster variant won")
         for o in outcomes
     ]
+
+
+def _measured_ratio(outcome: Outcome) -> float:
+    headline = outcome.timing.headline if outcome.timing else None
+    return headline.ratio if headline else 0.0
+
+
+FAST_REASON = "verified; not timed (--fast: asymptotic win)"
+
+
+def skips_timing(candidate: Candidate, config: Config) -> bool:
+    """Under `--fast`, a pass-made candidate whose every pass changes asymptotic cost.
+
+    Model proposals and constant-factor passes are always timed.
+    """
+    passes = by_code()
+    return (
+        config.fast
+        and candidate.origin == "pass"
+        and bool(candidate.rules)
+        and all(code in passes and passes[code].complexity_win for code in candidate.rules)
+    )
 
 
 def evaluate(
@@ -141,6 +166,8 @@ def evaluate(
 ) -> Outcome:
     """Verify, then time; accept only an equivalent candidate that is measurably faster.
 
+    Under `--fast` a candidate that `skips_timing` is accepted once verified, untimed.
+
     `domains` are input domains from outside the config (the LLM's), with their source.
     """
     if cache is not None:  # a hit reuses the stored verdict and its timing
@@ -150,6 +177,8 @@ def evaluate(
         verdict = verify(candidate, config, domains or {})
     if not verdict.is_equivalent:
         return Outcome(candidate, verdict, None, False, _rejection(verdict.status, verdict.detail))
+    if skips_timing(candidate, config):
+        return Outcome(candidate, verdict, None, True, FAST_REASON)
     with _timed(times, "measure"):
         timing = measure(candidate, config, copy_args=verdict.mutates_arguments)
     if timing.accepted:

@@ -14,6 +14,9 @@ from passes import by_code
 from pipeline.model import FileReport, Outcome, Timing
 
 SCHEMA_VERSION = 1
+# An accepted outcome without timing: `--fast` accepted an asymptotic win on its
+# proof of equivalence alone. It is never presented as a measured speedup.
+NOT_TIMED_FAST = "not timed (--fast)"
 
 
 def speedup_text(timing: Timing | None) -> str:
@@ -62,18 +65,24 @@ def print_terminal(
 
 def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diffs: bool) -> None:
     candidate, timing, verdict = outcome.candidate, outcome.timing, outcome.verdict
-    assert timing is not None and timing.headline is not None
-    console.print(
+    where = (
         f"[bold]{escape(str(report.path))}:{candidate.lineno}[/bold] "
         f"[cyan]{escape(candidate.function)}[/cyan]  {escape(rule_names(candidate.rules))}  "
-        f"[green]{speedup_text(timing)}[/green] at n={timing.headline.size}"
     )
-    per_size = ", ".join(f"n={s.size}: {s.ratio:.2f}× [{s.low:.2f}, {s.high:.2f}]" for s in timing.sizes)
-    console.print(
-        f"  verified on {verdict.examples} examples ({', '.join(verdict.strategy_sources)}); "
-        f"{escape(per_size)}; {timing.python}, sandbox: {timing.isolation}",
-        style="dim",
-    )
+    sources = ", ".join(verdict.strategy_sources)
+    verified = f"  verified on {verdict.examples} examples ({sources}); "
+    if timing is None or timing.headline is None:
+        console.print(f"{where}[yellow]{NOT_TIMED_FAST}[/yellow]")
+        console.print(f"{verified}timing skipped: --fast accepts asymptotic wins", style="dim")
+    else:
+        console.print(f"{where}[green]{speedup_text(timing)}[/green] at n={timing.headline.size}")
+        per_size = ", ".join(
+            f"n={s.size}: {s.ratio:.2f}× [{s.low:.2f}, {s.high:.2f}]" for s in timing.sizes
+        )
+        console.print(
+            f"{verified}{escape(per_size)}; {timing.python}, sandbox: {timing.isolation}",
+            style="dim",
+        )
     if candidate.explanation:
         console.print(f"  model's explanation: {escape(candidate.explanation)}", style="dim")
     if diffs:

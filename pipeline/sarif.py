@@ -75,7 +75,6 @@ def _rule(rule_id: str) -> dict[str, Any]:
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     first, last = finding.span
-    headline, verdict = finding.headline, finding.outcome.verdict
     location = {"uri": finding.path, "uriBaseId": SOURCE_ROOT}
     return {
         "ruleId": finding.rule,
@@ -103,13 +102,21 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
                 ],
             }
         ],
-        "properties": {
-            "speedup": headline.ratio,
-            "ci95": [headline.low, headline.high],
-            "size": headline.size,
-            "verifiedExamples": verdict.examples,
-            "rules": list(finding.outcome.candidate.rules),
-        },
+        "properties": _properties(finding),
+    }
+
+
+def _properties(finding: Finding) -> dict[str, Any]:
+    headline, verdict = finding.headline, finding.outcome.verdict
+    measured: dict[str, Any] = (
+        {"speedup": headline.ratio, "ci95": [headline.low, headline.high], "size": headline.size}
+        if headline
+        else {"timed": False, "reason": finding.outcome.reason}  # --fast: no number to claim
+    )
+    return {
+        **measured,
+        "verifiedExamples": verdict.examples,
+        "rules": list(finding.outcome.candidate.rules),
     }
 
 
