@@ -162,10 +162,26 @@ def splice(
     body: list[cst.BaseStatement] = []
     for statement in base.body:
         if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
-            body.extend([*helpers, replacement])
+            body.extend(_keep_spacing(statement, helpers, replacement))
         else:
             body.append(statement)
     return add_imports(base.with_changes(body=body), new_imports(reference, donor))
+
+
+def _keep_spacing(
+    original: cst.FunctionDef, helpers: list[cst.BaseStatement], replacement: cst.FunctionDef
+) -> list[cst.BaseStatement]:
+    """The replacement keeps the blank lines and comments above the original `def`
+    (the donor may be a stand-in module with other spacing); helpers go above it,
+    separated by the same blank lines."""
+    blank = tuple(line for line in original.leading_lines if line.comment is None)
+    spaced = [
+        h.with_changes(leading_lines=blank)
+        if isinstance(h, cst.FunctionDef | cst.ClassDef | cst.SimpleStatementLine)
+        else h
+        for h in helpers
+    ]
+    return [*spaced, replacement.with_changes(leading_lines=original.leading_lines)]
 
 
 def _helpers_used_by(
