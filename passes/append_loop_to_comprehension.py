@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._blocks import (
     AccumulatorLoopPass,
     accumulator_loop,
@@ -52,6 +54,15 @@ class AppendLoopToComprehension(AccumulatorLoopPass):
     name = "append-loop-to-comprehension"
     summary = "Build a list with a comprehension instead of a loop of append calls."
     triggers = (".append(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`out = []` (or `list()`) then a `for` whose one statement is `out.append(v)`."""
+        return any(
+            _is_empty_list(shape.value)
+            and pre.is_method_call_statement(shape.action, "append", shape.name)
+            for shape in pre.accumulator_loops(function)
+        )
 
     EXAMPLES = (
         Example(
@@ -179,3 +190,7 @@ def _rewrite(
         return None
     comprehension = cst.ListComp(elt=element, for_in=comp_for(parts))
     return [replace_initialiser(init, comprehension)]
+
+
+def _is_empty_list(value: ast.expr) -> bool:
+    return (isinstance(value, ast.List) and not value.elts) or pre.is_empty_call(value, "list")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from passes import _ast_prefilter as pre
 from passes._blocks import FunctionPass, has_immutable_bindings
 from passes.base import Example
 
@@ -52,6 +55,22 @@ class AugmentedAssignment(FunctionPass):
     name = "augmented-assignment"
     summary = "Use x += y instead of x = x + y for immutable builtin locals."
     triggers = (" = ",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`x = x <op> y` with a single name target and an operator that has `op=`."""
+        for node in pre.nodes(function, ast.Assign):
+            assert isinstance(node, ast.Assign)
+            value = node.value
+            if (
+                len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(value, ast.BinOp)
+                and type(value.op) in _AST_AUGMENTABLE
+                and pre.is_name(value.left, node.targets[0].id)
+            ):
+                return True
+        return False
 
     EXAMPLES = (
         Example(
@@ -143,3 +162,9 @@ def bump(step: int) -> int:
             value=value.right,
             semicolon=updated_node.semicolon,
         )
+
+
+_AST_AUGMENTABLE = frozenset(
+    {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift,
+     ast.RShift, ast.BitOr, ast.BitAnd, ast.BitXor}
+)  # fmt: skip

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from passes import _ast_prefilter as pre
 from passes._loops import FunctionPass, is_hashable_constant, proven_type
 from passes.base import Example
 
@@ -38,6 +41,16 @@ class ConstantListMembership(FunctionPass):
     name = "constant-list-membership"
     summary = "Test membership in a set literal instead of a list or tuple of constants."
     triggers = (" in [", " in (")
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """An `in`/`not in` test against a list or tuple display of >=2 constants."""
+        for node in pre.nodes(function, ast.Compare):
+            assert isinstance(node, ast.Compare)
+            for operator, comparator in zip(node.ops, node.comparators, strict=True):
+                if isinstance(operator, ast.In | ast.NotIn) and _constant_display(comparator):
+                    return True
+        return False
 
     EXAMPLES = (
         Example(
@@ -146,3 +159,11 @@ def _as_set(display: cst.BaseExpression) -> cst.Set | None:
             rpar=display.rpar[:-1],
         )
     return None
+
+
+def _constant_display(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.List | ast.Tuple)
+        and len(node.elts) >= 2
+        and all(pre.constant_kind(element) is not None for element in node.elts)
+    )

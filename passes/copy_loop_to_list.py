@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._loops import (
     SIZED_GENERICS,
     FunctionPass,
@@ -46,6 +49,16 @@ class CopyLoopToList(FunctionPass):
     name = "copy-loop-to-list"
     summary = "Replace a loop that appends every item to a new list with list(xs)."
     triggers = (".append(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`out = []` then `for x in xs: out.append(x)` with `xs` an annotated parameter."""
+        sources = [
+            source
+            for shape in pre.accumulator_loops(function, allow_conditions=False)
+            if (source := _copied_name(shape)) is not None
+        ]
+        return bool(sources) and not pre.annotated_parameters(function).isdisjoint(sources)
 
     EXAMPLES = (
         Example(
@@ -172,3 +185,16 @@ def drained(values) -> list:
         if not builtin_available(facts, self.module, "list"):
             return None
         return source
+
+
+def _copied_name(shape: pre.AccumulatorShape) -> str | None:
+    """`xs` when the shape is `out = []; for x in xs: out.append(x)`."""
+    loop, action = shape.loop, shape.action
+    if not (isinstance(shape.value, ast.List) and not shape.value.elts):
+        return None
+    if not (isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)):
+        return None
+    if not pre.is_method_call_statement(action, "append", shape.name):
+        return None
+    assert isinstance(action, ast.Expr) and isinstance(action.value, ast.Call)
+    return loop.iter.id if pre.is_name(action.value.args[0], loop.target.id) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
+from passes import _ast_prefilter as pre
 from passes._blocks import (
     AccumulatorLoopPass,
     accumulator_loop,
@@ -62,6 +64,16 @@ class CountingDictToCounter(AccumulatorLoopPass):
     name = "counting-dict-to-counter"
     summary = "Count hashable items with collections.Counter instead of a dict loop."
     triggers = ("+ 1", "+= 1")
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`counts = {}` then `for key in xs:` whose one statement counts `key`."""
+        return any(
+            _is_empty_dict(shape.value)
+            and isinstance(shape.loop.target, ast.Name)
+            and _ast_counting(shape.action, shape.name, shape.loop.target.id)
+            for shape in pre.accumulator_loops(function, allow_conditions=False)
+        )
 
     EXAMPLES = (
         Example(
@@ -242,3 +254,37 @@ def _is_counting(action: cst.CSTNode, counts: str, key: str) -> bool:
         test=test(m.In()), body=_line(increment), orelse=m.Else(body=_line(set_one))
     ) | m.If(test=test(m.NotIn()), body=_line(set_one), orelse=m.Else(body=_line(increment)))
     return m.matches(action, get_plus_one | branches)
+
+
+def _is_empty_dict(value: ast.expr) -> bool:
+    return (isinstance(value, ast.Dict) and not value.keys) or pre.is_empty_call(value, "dict")
+
+
+def _ast_counting(action: ast.stmt, counts: str, key: str) -> bool:
+    """`counts[key] = counts.get(key, 0) + 1`, or an if/else on `key in counts`."""
+    if isinstance(action, ast.Assign):
+        return (
+            len(action.targets) == 1
+            and _ast_item(action.targets[0], counts, key)
+            and isinstance(action.value, ast.BinOp)
+            and isinstance(action.value.op, ast.Add)
+            and pre.is_method_call(action.value.left, "get", counts)
+        )
+    if not isinstance(action, ast.If) or not action.orelse:
+        return False
+    test = action.test
+    return (
+        isinstance(test, ast.Compare)
+        and pre.is_name(test.left, key)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.In | ast.NotIn)
+        and pre.is_name(test.comparators[0], counts)
+    )
+
+
+def _ast_item(node: ast.expr, counts: str, key: str) -> bool:
+    return (
+        isinstance(node, ast.Subscript)
+        and pre.is_name(node.value, counts)
+        and pre.is_name(node.slice, key)
+    )

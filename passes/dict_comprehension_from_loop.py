@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._blocks import (
     AccumulatorLoopPass,
     accumulator_loop,
@@ -52,6 +54,15 @@ class DictComprehensionFromLoop(AccumulatorLoopPass):
     name = "dict-comprehension-from-loop"
     summary = "Build a dict with a comprehension instead of a loop of item stores."
     triggers = ("] =",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`d = {}` then a `for` whose one statement is `d[key] = value`, key or value
+        a name or a literal."""
+        return any(
+            _is_empty_dict(shape.value) and _ast_item_store(shape.action, shape.name)
+            for shape in pre.accumulator_loops(function)
+        )
 
     EXAMPLES = (
         Example(
@@ -167,3 +178,26 @@ def _rewrite(
 def _order_free(expr: cst.BaseExpression, targets: tuple[str, ...]) -> bool:
     """Evaluating `expr` cannot fail or run code, so moving it is unobservable."""
     return simple_constant(expr) or (isinstance(expr, cst.Name) and expr.value in targets)
+
+
+def _is_empty_dict(value: ast.expr) -> bool:
+    return (isinstance(value, ast.Dict) and not value.keys) or pre.is_empty_call(value, "dict")
+
+
+def _ast_item_store(action: ast.stmt, name: str) -> bool:
+    if not (isinstance(action, ast.Assign) and len(action.targets) == 1):
+        return False
+    target = action.targets[0]
+    if not (
+        isinstance(target, ast.Subscript)
+        and pre.is_name(target.value, name)
+        and not isinstance(target.slice, ast.Slice)
+    ):
+        return False
+    return _ast_order_free(pre.single_index(target.slice)) or _ast_order_free(action.value)
+
+
+def _ast_order_free(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Name | ast.Constant)

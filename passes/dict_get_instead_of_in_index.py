@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._blocks import FunctionPass, is_dict_name, simple_constant
 from passes._support import HASHABLE_TYPES, FunctionFacts
 from passes.base import Example
@@ -40,6 +43,12 @@ class DictGetInsteadOfInIndex(FunctionPass):
     name = "dict-get-instead-of-in-index"
     summary = "Use d.get(k, default) instead of d[k] if k in d else default."
     triggers = (" in ",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`d[k] if k in d else default` (or the `not in` spelling), `k` and `default`
+        names or literals."""
+        return any(_ast_get_idiom(node) for node in pre.nodes(function, ast.IfExp))
 
     EXAMPLES = (
         Example(
@@ -166,3 +175,36 @@ def _safe_default(facts: FunctionFacts, default: cst.BaseExpression) -> bool:
     if isinstance(default, cst.Name) and not m.findall(facts.function, m.Del()):
         return isinstance(facts.single_binding(default.value), cst.Param)
     return False
+
+
+def _ast_get_idiom(node: ast.AST) -> bool:
+    if not isinstance(node, ast.IfExp):
+        return False
+    test = node.test
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.comparators[0], ast.Name)
+    ):
+        return False
+    receiver = test.comparators[0].id
+    if isinstance(test.ops[0], ast.In):
+        found, default = node.body, node.orelse
+    elif isinstance(test.ops[0], ast.NotIn):
+        found, default = node.orelse, node.body
+    else:
+        return False
+    if not (isinstance(found, ast.Subscript) and pre.is_name(found.value, receiver)):
+        return False
+    key = pre.single_index(found.slice)
+    return (
+        _name_or_literal(test.left)
+        and _name_or_literal(default)
+        and ast.dump(key) == ast.dump(test.left)
+    )
+
+
+def _name_or_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Name | ast.Constant)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._blocks import FunctionPass, is_dict_name
 from passes.base import Example
 
@@ -39,6 +42,20 @@ class DictKeysMembership(FunctionPass):
     name = "dict-keys-membership"
     summary = "Test membership on the dict itself instead of on d.keys()."
     triggers = (".keys()",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """An `in`/`not in` test whose right side is `name.keys()` with no arguments."""
+        for node in pre.nodes(function, ast.Compare):
+            assert isinstance(node, ast.Compare)
+            for operator, comparator in zip(node.ops, node.comparators, strict=True):
+                if (
+                    isinstance(operator, ast.In | ast.NotIn)
+                    and pre.is_method_call(comparator, "keys")
+                    and pre.positional_args(comparator) == []  # type: ignore[arg-type]
+                ):
+                    return True
+        return False
 
     EXAMPLES = (
         Example(

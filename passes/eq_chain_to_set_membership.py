@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
 
+from passes import _ast_prefilter as pre
 from passes._blocks import ChainPass, is_str_literal
 from passes._support import FunctionFacts
 from passes.base import Example
@@ -41,6 +43,11 @@ class EqChainToSetMembership(ChainPass):
     name = "eq-chain-to-set-membership"
     summary = "Test x against several literals with one set lookup instead of == chains."
     triggers = (" == ", " != ")
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Two `x == <literal>` operands of an `or` (or `x != <literal>` of an `and`)."""
+        return pre.has_repeated_key(function, (ast.Or, ast.And), _ast_operand_key)
     chain_operators = (cst.Or, cst.And)
 
     EXAMPLES = (
@@ -150,3 +157,18 @@ def _int_literal(expr: cst.BaseExpression) -> bool:
         and isinstance(expr.operator, cst.Minus)
         and isinstance(expr.expression, cst.Integer)
     )
+
+
+def _ast_operand_key(operand: ast.expr, operator: type[ast.boolop]) -> object:
+    wanted = ast.Eq if operator is ast.Or else ast.NotEq
+    if not (
+        isinstance(operand, ast.Compare)
+        and len(operand.ops) == 1
+        and isinstance(operand.ops[0], wanted)
+        and isinstance(operand.left, ast.Name)
+    ):
+        return None
+    comparand = operand.comparators[0]
+    if pre.is_int_literal(comparand) or pre.is_str_literal(comparand):
+        return operand.left.id
+    return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._blocks import ChainPass
 from passes._support import FunctionFacts
 from passes.base import Example
@@ -48,6 +50,11 @@ class IsinstanceTuple(ChainPass):
     name = "isinstance-tuple"
     summary = "Merge or-ed isinstance calls on one name into one call with a tuple."
     triggers = ("isinstance(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Two `or` operands `isinstance(x, <builtin types>)` on the same name `x`."""
+        return pre.has_repeated_key(function, (ast.Or,), _ast_operand_key)
 
     EXAMPLES = (
         Example(
@@ -161,3 +168,18 @@ def _classes(call: cst.Call) -> list[cst.BaseExpression] | None:
             return None
         return [element.value for element in second.elements]
     return [second]
+
+
+def _ast_operand_key(operand: ast.expr, operator: type[ast.boolop]) -> object:
+    if not pre.is_builtin_call(operand, "isinstance"):
+        return None
+    assert isinstance(operand, ast.Call)
+    args = pre.positional_args(operand)
+    if args is None or len(args) != 2 or not isinstance(args[0], ast.Name):
+        return None
+    classes = args[1].elts if isinstance(args[1], ast.Tuple) else [args[1]]
+    if not classes or not all(
+        isinstance(c, ast.Name) and c.id in BUILTIN_TYPES for c in classes
+    ):
+        return None
+    return args[0].id

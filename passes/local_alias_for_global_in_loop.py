@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import Assignment, QualifiedNameProvider, QualifiedNameSource
 
+from passes import _ast_prefilter as pre
 from passes._blocks import FunctionPass, has_scope_hazard
 from passes._support import FunctionFacts
 from passes.base import Example
@@ -50,6 +53,13 @@ class LocalAliasForGlobalInLoop(FunctionPass):
     name = "local-alias-for-global-in-loop"
     summary = "Alias math.<func> to a local before a loop that calls it."
     triggers = ("math.",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """A `for`/`while` calling `math.<f>(...)`, every such `f` in FUNCTIONS."""
+        if not any(_math_call(call) for call in pre.nodes(function, ast.Call)):
+            return False
+        return any(_ast_hoistable(loop) for loop in pre.nodes(function, ast.For, ast.While))
 
     EXAMPLES = (
         Example(
@@ -208,3 +218,20 @@ class _UseAliases(cst.CSTTransformer):
         ):
             return updated_node.with_changes(func=cst.Name(self.aliases[func.attr.value]))
         return updated_node
+
+
+def _math_call(node: ast.AST) -> str | None:
+    """`f` for a call spelled `math.f(...)`."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == MODULE
+    ):
+        return node.func.attr
+    return None
+
+
+def _ast_hoistable(loop: ast.AST) -> bool:
+    called = {attr for node in ast.walk(loop) if (attr := _math_call(node)) is not None}
+    return bool(called) and called <= FUNCTIONS

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from passes import _ast_prefilter as pre
 from passes._blocks import FunctionPass, comprehension_operand, list_of_lambda_call
 from passes.base import Example
 
@@ -34,6 +37,13 @@ class MapLambdaToComprehension(FunctionPass):
     name = "map-lambda-to-comprehension"
     summary = "Use a list comprehension instead of list(map(lambda ...))."
     triggers = ("map(lambda",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`list(map(lambda v: ..., iterable))` with a one-parameter lambda."""
+        return any(
+            pre.is_list_of_lambda_call(call, "map") for call in pre.nodes(function, ast.Call)
+        )
 
     EXAMPLES = (
         Example(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._loops import (
     PURE_BUILTINS,
     FunctionPass,
@@ -66,6 +69,27 @@ class MemoizePureRecursion(FunctionPass):
     summary = "Memoize a pure, tree-recursive module-level function."
     complexity_win = True
     triggers = ("return",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """The signature and body restrictions of `_eligible`, plus enough self-calls."""
+        if not isinstance(function, ast.FunctionDef) or function.decorator_list:
+            return False
+        if not _ast_simple_signature(function.args, function.returns):
+            return False
+        if any(pre.has(function, kind) for kind in _AST_FORBIDDEN):
+            return False
+        self_calls = 0
+        for call in pre.nodes(function, ast.Call):
+            assert isinstance(call, ast.Call)
+            if not isinstance(call.func, ast.Name):
+                return False
+            if call.func.id == function.name:
+                self_calls += 1
+            elif call.func.id not in PURE_BUILTINS:
+                return False
+        # A single self-call counts twice inside a loop.
+        return self_calls >= 2 or (self_calls == 1 and pre.has(function, ast.For, ast.While))
 
     EXAMPLES = (
         Example(
@@ -306,3 +330,27 @@ class _StoreReturns(cst.CSTTransformer):
             ],
         )
         return updated_node.with_changes(value=store)
+
+
+# The stdlib-ast twins of FORBIDDEN; the function's own node is the only FunctionDef
+# allowed (annotations never hold these, so walking the whole function is the same).
+_AST_FORBIDDEN: tuple[type[ast.AST], ...] = (
+    ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda,
+    ast.AsyncFunctionDef, ast.ClassDef, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With,
+    ast.AsyncWith, ast.Import, ast.ImportFrom, ast.Attribute, ast.NamedExpr,
+)  # fmt: skip
+
+
+def _ast_simple_signature(args: ast.arguments, returns: ast.expr | None) -> bool:
+    if args.vararg is not None or args.kwarg is not None:
+        return False
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    if not every:
+        return False
+    if not all(
+        isinstance(arg.annotation, ast.Name) and arg.annotation.id in KEY_TYPES for arg in every
+    ):
+        return False
+    if isinstance(returns, ast.Name):
+        return returns.id in RESULT_TYPES
+    return isinstance(returns, ast.Subscript) and pre.is_name(returns.value, "tuple")

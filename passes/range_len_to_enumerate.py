@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._blocks import (
     NON_MUTATING_BUILTINS,
     FunctionPass,
@@ -66,6 +68,11 @@ class RangeLenToEnumerate(FunctionPass):
     name = "range-len-to-enumerate"
     summary = "Iterate a sequence directly (or with enumerate) instead of range(len(xs))."
     triggers = ("range(len(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`for i in range(len(xs))` whose body reads `xs` only as `xs[i]`, at least once."""
+        return any(_ast_index_loop(loop) for loop in pre.nodes(function, ast.For))
 
     EXAMPLES = (
         Example(
@@ -306,3 +313,33 @@ class _Substitute(cst.CSTTransformer):
         if m.matches(updated_node, self.pattern):
             return cst.Name(self.element, lpar=updated_node.lpar, rpar=updated_node.rpar)
         return updated_node
+
+
+def _ast_index_loop(loop: ast.AST) -> bool:
+    if not isinstance(loop, ast.For) or not isinstance(loop.target, ast.Name):
+        return False
+    range_call = loop.iter
+    if not pre.is_builtin_call(range_call, "range"):
+        return False
+    assert isinstance(range_call, ast.Call)
+    len_call = pre.single_positional_arg(range_call)
+    if len_call is None or not pre.is_builtin_call(len_call, "len"):
+        return False
+    assert isinstance(len_call, ast.Call)
+    sequence = pre.single_positional_arg(len_call)
+    if not isinstance(sequence, ast.Name) or sequence.id == loop.target.id:
+        return False
+    xs, index = sequence.id, loop.target.id
+    mentions = reads = 0
+    for statement in loop.body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and node.id == xs:
+                mentions += 1
+            elif (
+                isinstance(node, ast.Subscript)
+                and pre.is_name(node.value, xs)
+                and pre.is_name(pre.single_index(node.slice), index)
+            ):
+                reads += 1
+    # Every mention of `xs` is the value of an `xs[i]` (libcst also takes `xs[i,]`).
+    return reads >= 1 and reads == mentions

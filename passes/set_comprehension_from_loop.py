@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._blocks import (
     AccumulatorLoopPass,
     accumulator_loop,
@@ -49,6 +51,15 @@ class SetComprehensionFromLoop(AccumulatorLoopPass):
     name = "set-comprehension-from-loop"
     summary = "Build a set with a comprehension instead of a loop of add calls."
     triggers = (".add(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`s = set()` then a `for` whose one statement is `s.add(v)`."""
+        return any(
+            pre.is_empty_call(shape.value, "set")
+            and pre.is_method_call_statement(shape.action, "add", shape.name)
+            for shape in pre.accumulator_loops(function)
+        )
 
     EXAMPLES = (
         Example(

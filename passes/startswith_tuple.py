@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._blocks import ChainPass, is_str_literal, single_positional_arg
 from passes._support import FunctionFacts
 from passes.base import Example
@@ -41,6 +43,11 @@ class StartswithTuple(ChainPass):
     name = "startswith-tuple"
     summary = "Merge or-ed startswith/endswith calls into one call with a tuple."
     triggers = ("startswith(", "endswith(")
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Two `or` operands `s.startswith(<str literals>)` on one name and method."""
+        return pre.has_repeated_key(function, (ast.Or,), _ast_operand_key)
 
     EXAMPLES = (
         Example(
@@ -149,3 +156,26 @@ def _prefixes(call: cst.Call) -> list[cst.BaseExpression] | None:
         ):
             return values
     return None
+
+
+def _ast_operand_key(operand: ast.expr, operator: type[ast.boolop]) -> object:
+    if not (
+        isinstance(operand, ast.Call)
+        and isinstance(operand.func, ast.Attribute)
+        and operand.func.attr in METHODS
+        and isinstance(operand.func.value, ast.Name)
+    ):
+        return None
+    argument = pre.single_positional_arg(operand)
+    if argument is None:
+        return None
+    if not (
+        pre.is_str_literal(argument)
+        or (
+            isinstance(argument, ast.Tuple)
+            and argument.elts
+            and all(pre.is_str_literal(element) for element in argument.elts)
+        )
+    ):
+        return None
+    return (operand.func.value.id, operand.func.attr)

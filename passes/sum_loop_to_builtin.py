@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
 
+from passes import _ast_prefilter as pre
 from passes._blocks import (
     AccumulatorLoopPass,
     accumulator_loop,
@@ -45,6 +47,20 @@ class SumLoopToBuiltin(AccumulatorLoopPass):
     name = "sum-loop-to-builtin"
     summary = "Add up ints with builtin sum() instead of a += loop."
     triggers = ("+=",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`total = <int>` then `for x in xs: total += x`."""
+        return any(
+            isinstance(shape.value, ast.Constant)
+            and type(shape.value.value) is int
+            and isinstance(shape.loop.target, ast.Name)
+            and isinstance(shape.action, ast.AugAssign)
+            and isinstance(shape.action.op, ast.Add)
+            and pre.is_name(shape.action.target, shape.name)
+            and pre.is_name(shape.action.value, shape.loop.target.id)
+            for shape in pre.accumulator_loops(function, allow_conditions=False)
+        )
 
     EXAMPLES = (
         Example(

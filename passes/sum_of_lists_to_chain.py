@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
+from passes import _ast_prefilter as pre
 from passes._loops import (
     ITERABLE_GENERICS,
     LIST_GENERICS,
@@ -46,6 +49,16 @@ class SumOfListsToChain(FunctionPass):
     summary = "Flatten lists with itertools.chain.from_iterable instead of sum(lists, [])."
     complexity_win = True
     triggers = ("sum(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`sum(name, [])` or `sum(name, start=[])` with `name` an annotated parameter."""
+        sources = [
+            source
+            for call in pre.nodes(function, ast.Call)
+            if (source := _summed_name(call)) is not None
+        ]
+        return bool(sources) and not pre.annotated_parameters(function).isdisjoint(sources)
 
     EXAMPLES = (
         Example(
@@ -129,3 +142,16 @@ def flat(rows: list[list[int]], sum: object) -> object:
             f"list(itertools.chain.from_iterable({source.value}))"
         )
         return replacement.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+
+def _summed_name(call: ast.AST) -> str | None:
+    if not isinstance(call, ast.Call) or not pre.is_name(call.func, "sum"):
+        return None
+    if len(call.args) == 2 and not call.keywords:
+        source, start = call.args
+    elif len(call.args) == 1 and len(call.keywords) == 1 and call.keywords[0].arg == "start":
+        source, start = call.args[0], call.keywords[0].value
+    else:
+        return None
+    empty = isinstance(start, ast.List) and not start.elts
+    return source.id if empty and isinstance(source, ast.Name) else None
