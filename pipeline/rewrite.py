@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext, SkipFile
-from libcst.codemod.visitors import AddImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
 
@@ -136,9 +136,17 @@ def _apply_with_metadata(
     command = pass_class(CodemodContext(wrapper=wrapper))
     with command.resolve(wrapper):
         try:
-            return command.transform_module_impl(wrapper.module)
+            module = command.transform_module_impl(wrapper.module)
         except SkipFile:
             return wrapper.module
+    # Like CodemodCommand.transform_module: add the imports the pass asked for.
+    for key, visitor in (
+        (AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor),
+        (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor),
+    ):
+        if key in command.context.scratch:
+            module = visitor(command.context).transform_module(module)
+    return module
 
 
 def _changed_functions(before: cst.Module, after: cst.Module) -> list[str]:
@@ -181,7 +189,10 @@ def _keep_spacing(
         else h
         for h in helpers
     ]
-    return [*spaced, replacement.with_changes(leading_lines=original.leading_lines)]
+    above = tuple(original.leading_lines)
+    if helpers and not blank:  # a def at the top of the file still needs a gap after helpers
+        above = (cst.EmptyLine(), cst.EmptyLine(), *above)
+    return [*spaced, replacement.with_changes(leading_lines=above)]
 
 
 def _helpers_used_by(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import libcst as cst
 import pytest
 
 from passes import Example, OptimizationPass, all_passes, apply_pass
 from passes.base import first_function
+from pipeline.analyze import analyze
 from pipeline.config import Config, VerifyConfig
+from pipeline.parse import parse, read_source
+from pipeline.rewrite import propose
 from pipeline.verify import verify_sources
 
 POSITIVE = [
@@ -29,6 +34,20 @@ def test_transform_matches_after_text(
     assert pass_class.may_apply(example.before)
     result = apply_pass(pass_class, cst.parse_module(example.before))
     assert result.code == example.after
+
+
+@pytest.mark.parametrize(("pass_class", "example"), POSITIVE)
+def test_pipeline_candidate_is_the_after_text(
+    pass_class: type[OptimizationPass], example: Example, tmp_path: Path
+) -> None:
+    """The rewrite stage (stand-in module, shared metadata, splice) gives the same text."""
+    path = tmp_path / "example.py"
+    path.write_text(example.before, encoding="utf-8")
+    parsed = parse(read_source(path, 1_000_000))
+    candidates = propose(parsed, analyze(parsed, [pass_class]), [pass_class])
+    function = first_function(example.before)
+    (candidate,) = [c for c in candidates if c.function == function]
+    assert candidate.module_code == example.after
 
 
 @pytest.mark.parametrize(("pass_class", "source"), NEGATIVE)
