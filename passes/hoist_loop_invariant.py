@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import ComprehensionScope, QualifiedNameProvider, ScopeProvider
 
+from passes import _ast_prefilter as pre
 from passes._loops import (
     PURE_BUILTINS,
     SIZED_GENERICS,
@@ -29,6 +31,7 @@ from passes.base import Example
 
 # Builtins whose result is immutable, so one shared result cannot be changed by a use.
 HOISTABLE = frozenset({"max", "min", "sum", "len", "abs", "tuple", "frozenset"})
+_AST_LOOPS = (ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 ORDERED_ELEMENTS = frozenset({"int", "float", "bool", "str"})
 NUMERIC_ELEMENTS = frozenset({"int", "float", "bool"})
 LOOPS = m.For() | m.While() | m.ListComp() | m.SetComp() | m.DictComp() | m.GeneratorExp()
@@ -75,6 +78,29 @@ class HoistLoopInvariant(FunctionPass):
     summary = "Compute a loop-invariant max/min/sum/len or re.compile once, before the loop."
     complexity_win = True
     triggers = ("max(", "min(", "sum(", "len(", "abs(", "tuple(", "frozenset(", "compile(")
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """A loop or comprehension, and a call `f(param)` with f in HOISTABLE and `param`
+        a parameter name, or `re.compile(<str literal>)`."""
+        if not pre.has(function, *_AST_LOOPS):
+            return False
+        params = {arg.arg for arg in pre.nodes(function, ast.arg) if isinstance(arg, ast.arg)}
+        for call in pre.nodes(function, ast.Call):
+            assert isinstance(call, ast.Call)
+            argument = pre.single_positional_arg(call)
+            if argument is None:
+                continue
+            if (
+                isinstance(call.func, ast.Name)
+                and call.func.id in HOISTABLE
+                and isinstance(argument, ast.Name)
+                and argument.id in params
+            ):
+                return True
+            if pre.is_method_call(call, "compile", "re") and pre.is_str_literal(argument):
+                return True
+        return False
 
     EXAMPLES = (
         Example(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from passes import _ast_prefilter as pre
 from passes._loops import (
     FunctionPass,
     Replacements,
@@ -60,6 +63,24 @@ class HoistMembershipSet(FunctionPass):
     summary = "Build a set from a sequence parameter once, before a loop that tests `in` on it."
     complexity_win = True
     triggers = (" in ",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`v in param` / `v not in param` (one operator) for an annotated parameter, in a
+        function that has a `for`/`while` loop."""
+        if not pre.has(function, ast.For, ast.While):
+            return False
+        params = pre.annotated_parameters(function)
+        for node in pre.nodes(function, ast.Compare):
+            assert isinstance(node, ast.Compare)
+            if (
+                len(node.ops) == 1
+                and isinstance(node.ops[0], ast.In | ast.NotIn)
+                and isinstance(node.comparators[0], ast.Name)
+                and node.comparators[0].id in params
+            ):
+                return True
+        return False
 
     EXAMPLES = (
         Example(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from passes import _ast_prefilter as pre
 from passes._loops import (
     SIZED_GENERICS,
     FunctionPass,
@@ -43,6 +46,22 @@ class IdentityComprehension(FunctionPass):
     name = "identity-comprehension"
     summary = "Copy an iterable with list(it) / set(it) instead of an identity comprehension."
     triggers = (" for ",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`[x for x in it]` / `{x for x in it}`: one plain clause, no `if`, element = target."""
+        for node in pre.nodes(function, ast.ListComp, ast.SetComp):
+            assert isinstance(node, ast.ListComp | ast.SetComp)
+            clause = node.generators[0]
+            if (
+                len(node.generators) == 1
+                and not clause.ifs
+                and not clause.is_async
+                and isinstance(clause.target, ast.Name)
+                and pre.is_name(node.elt, clause.target.id)
+            ):
+                return True
+        return False
 
     EXAMPLES = (
         Example(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._loops import (
     FunctionPass,
     Replacements,
@@ -69,6 +72,43 @@ class ListConcatInLoop(FunctionPass):
     summary = "Grow a list in place with append/extend instead of `lst = lst + [...]` in a loop."
     complexity_win = True
     triggers = ("+ [", "+= [", " + ")
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`name = [...]` plus `name += [...]` or `name = name + ...`, and a loop."""
+        if not pre.has(function, ast.For, ast.AsyncFor, ast.While):
+            return False
+        displays = {
+            target.id
+            for node in pre.nodes(function, ast.Assign, ast.AnnAssign)
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            and isinstance(node.value, ast.List)
+            and (target := _single_target(node)) is not None
+        }
+        if not displays:
+            return False
+        for node in pre.nodes(function, ast.AugAssign):
+            assert isinstance(node, ast.AugAssign)
+            if (
+                isinstance(node.op, ast.Add)
+                and isinstance(node.target, ast.Name)
+                and node.target.id in displays
+                and isinstance(node.value, ast.List)
+            ):
+                return True
+        for node in pre.nodes(function, ast.Assign):
+            assert isinstance(node, ast.Assign)
+            target = _single_target(node)
+            value = node.value
+            if (
+                target is not None
+                and target.id in displays
+                and isinstance(value, ast.BinOp)
+                and isinstance(value.op, ast.Add)
+                and pre.is_name(value.left, target.id)
+            ):
+                return True
+        return False
 
     EXAMPLES = (
         Example(
@@ -403,3 +443,11 @@ def _rewrite(node: cst.CSTNode) -> cst.CSTNode:
         args=[cst.Arg(argument)],
     )
     return cst.Expr(call, semicolon=node.semicolon)
+
+
+def _single_target(node: ast.Assign | ast.AnnAssign) -> ast.Name | None:
+    if isinstance(node, ast.AnnAssign):
+        return node.target if isinstance(node.target, ast.Name) else None
+    if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0]
+    return None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._loops import (
     SIZED_GENERICS,
     FunctionPass,
@@ -50,6 +53,22 @@ class ListIndexZeroToNext(FunctionPass):
     summary = "Read the first item directly instead of copying with list(x)[0]."
     complexity_win = True
     triggers = ("list(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`list(<one positional argument>)[0]`."""
+        for node in pre.nodes(function, ast.Subscript):
+            assert isinstance(node, ast.Subscript)
+            index = pre.single_index(node.slice)
+            if (
+                isinstance(index, ast.Constant)
+                and type(index.value) is int
+                and index.value == 0
+                and pre.is_builtin_call(node.value, "list")
+                and pre.single_positional_arg(node.value) is not None  # type: ignore[arg-type]
+            ):
+                return True
+        return False
 
     EXAMPLES = (
         Example(
