@@ -164,32 +164,26 @@ def wrapped(values: list[int]) -> list[int]:
     def rewrite_pair(
         self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
     ) -> Sequence[cst.BaseStatement] | None:
-        return _rewrite(facts, init, loop)
-
-
-def _rewrite(
-    facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
-) -> Sequence[cst.BaseStatement] | None:
-    parts = accumulator_loop(facts, init, loop)
-    if parts is None:
-        return None
-    if not (
-        (isinstance(parts.value, cst.List) and not parts.value.elements)
-        or (is_builtin_call(facts, parts.value, "list") and not parts.value.args)  # type: ignore[attr-defined]
-    ):
-        return None
-    action = parts.action
-    if not m.matches(
-        action,
-        m.Expr(value=m.Call(func=m.Attribute(value=m.Name(parts.name), attr=m.Name("append")))),
-    ):
-        return None
-    assert isinstance(action, cst.Expr) and isinstance(action.value, cst.Call)
-    element = single_positional_arg(action.value)
-    if element is None or len(name_references(parts.loop, parts.name)) != 1:
-        return None
-    comprehension = cst.ListComp(elt=element, for_in=comp_for(parts))
-    return [replace_initialiser(init, comprehension)]
+        parts = accumulator_loop(facts, init, loop)
+        if parts is None:
+            return None
+        if not (
+            (isinstance(parts.value, cst.List) and not parts.value.elements)
+            or (is_builtin_call(facts, parts.value, "list") and not parts.value.args)  # type: ignore[attr-defined]
+        ):
+            return None
+        action = parts.action
+        if not m.matches(
+            action,
+            m.Expr(value=m.Call(func=m.Attribute(value=m.Name(parts.name), attr=m.Name("append")))),
+        ):
+            return None
+        assert isinstance(action, cst.Expr) and isinstance(action.value, cst.Call)
+        element = single_positional_arg(action.value)
+        if element is None or len(name_references(parts.loop, parts.name)) != 1:
+            return None
+        comprehension = cst.ListComp(elt=element, for_in=comp_for(parts))
+        return [replace_initialiser(init, comprehension)]
 
 
 def _is_empty_list(value: ast.expr) -> bool:

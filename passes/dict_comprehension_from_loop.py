@@ -135,44 +135,38 @@ def tally(words: list[str]) -> dict[str, int]:
     def rewrite_pair(
         self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
     ) -> Sequence[cst.BaseStatement] | None:
-        return _rewrite(facts, init, loop)
-
-
-def _rewrite(
-    facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
-) -> Sequence[cst.BaseStatement] | None:
-    parts = accumulator_loop(facts, init, loop)
-    if parts is None:
-        return None
-    empty = (isinstance(parts.value, cst.Dict) and not parts.value.elements) or (
-        is_builtin_call(facts, parts.value, "dict") and not parts.value.args  # type: ignore[attr-defined]
-    )
-    action = parts.action
-    if not empty or not m.matches(
-        action,
-        m.Assign(
-            targets=[
-                m.AssignTarget(
-                    target=m.Subscript(
-                        value=m.Name(parts.name), slice=[m.SubscriptElement(slice=m.Index())]
+        parts = accumulator_loop(facts, init, loop)
+        if parts is None:
+            return None
+        empty = (isinstance(parts.value, cst.Dict) and not parts.value.elements) or (
+            is_builtin_call(facts, parts.value, "dict") and not parts.value.args  # type: ignore[attr-defined]
+        )
+        action = parts.action
+        if not empty or not m.matches(
+            action,
+            m.Assign(
+                targets=[
+                    m.AssignTarget(
+                        target=m.Subscript(
+                            value=m.Name(parts.name), slice=[m.SubscriptElement(slice=m.Index())]
+                        )
                     )
-                )
-            ]
-        ),
-    ):
-        return None
-    assert isinstance(action, cst.Assign)
-    subscript = action.targets[0].target
-    assert isinstance(subscript, cst.Subscript)
-    index = subscript.slice[0].slice
-    assert isinstance(index, cst.Index)
-    key, value = index.value, action.value
-    if index.star is not None or len(name_references(parts.loop, parts.name)) != 1:
-        return None
-    if not (_order_free(key, parts.targets) or _order_free(value, parts.targets)):
-        return None
-    comprehension = cst.DictComp(key=key, value=value, for_in=comp_for(parts))
-    return [replace_initialiser(init, comprehension)]
+                ]
+            ),
+        ):
+            return None
+        assert isinstance(action, cst.Assign)
+        subscript = action.targets[0].target
+        assert isinstance(subscript, cst.Subscript)
+        index = subscript.slice[0].slice
+        assert isinstance(index, cst.Index)
+        key, value = index.value, action.value
+        if index.star is not None or len(name_references(parts.loop, parts.name)) != 1:
+            return None
+        if not (_order_free(key, parts.targets) or _order_free(value, parts.targets)):
+            return None
+        comprehension = cst.DictComp(key=key, value=value, for_in=comp_for(parts))
+        return [replace_initialiser(init, comprehension)]
 
 
 def _order_free(expr: cst.BaseExpression, targets: tuple[str, ...]) -> bool:

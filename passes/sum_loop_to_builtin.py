@@ -135,31 +135,25 @@ def prefix(values: list[int]) -> list[int]:
     def rewrite_pair(
         self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
     ) -> Sequence[cst.BaseStatement] | None:
-        return _rewrite(facts, init, loop)
-
-
-def _rewrite(
-    facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
-) -> Sequence[cst.BaseStatement] | None:
-    parts = accumulator_loop(facts, init, loop, allow_conditions=False)
-    if parts is None or not isinstance(parts.value, cst.Integer) or len(parts.targets) != 1:
-        return None
-    action = parts.action
-    if not (
-        isinstance(action, cst.AugAssign)
-        and isinstance(action.operator, cst.AddAssign)
-        and isinstance(action.target, cst.Name)
-        and action.target.value == parts.name
-        and isinstance(action.value, cst.Name)
-        and action.value.value == parts.targets[0]
-        and isinstance(parts.loop.target, cst.Name)
-    ):
-        return None
-    if len(name_references(parts.loop, parts.name)) != 1:
-        return None
-    if facts.element_type(parts.loop.iter) != "int" or not is_builtin_name(facts, "sum"):
-        return None
-    args = [cst.Arg(parts.loop.iter)]
-    if parts.value.evaluated_value != 0:
-        args.append(cst.Arg(parts.value))
-    return [replace_initialiser(init, cst.Call(func=cst.Name("sum"), args=args))]
+        parts = accumulator_loop(facts, init, loop, allow_conditions=False)
+        if parts is None or not isinstance(parts.value, cst.Integer) or len(parts.targets) != 1:
+            return None
+        action = parts.action
+        if not (
+            isinstance(action, cst.AugAssign)
+            and isinstance(action.operator, cst.AddAssign)
+            and isinstance(action.target, cst.Name)
+            and action.target.value == parts.name
+            and isinstance(action.value, cst.Name)
+            and action.value.value == parts.targets[0]
+            and isinstance(parts.loop.target, cst.Name)
+        ):
+            return None
+        if len(name_references(parts.loop, parts.name)) != 1:
+            return None
+        if facts.element_type(parts.loop.iter) != "int" or not is_builtin_name(facts, "sum"):
+            return None
+        args = [cst.Arg(parts.loop.iter)]
+        if parts.value.evaluated_value != 0:
+            args.append(cst.Arg(parts.value))
+        return [replace_initialiser(init, cst.Call(func=cst.Name("sum"), args=args))]
