@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="acceptance floor for the speedup ratio (default 1.05)")  # fmt: skip
     parser.add_argument("--list-passes", action="store_true", help="list built-in passes")
     parser.add_argument("--explain", metavar="CODE", help="print the documentation of a pass")
-    parser.add_argument("-v", "--verbose", action="store_true", help="also show rejected candidates")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also show rejected candidates"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("--staged", action="store_true",
                         help="only functions touched by staged changes (pre-commit)")  # fmt: skip

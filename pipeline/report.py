@@ -56,9 +56,10 @@ def print_terminal(
             if outcome.accepted:
                 _print_accepted(console, report, outcome, diffs)
             elif show_rejected:
+                candidate = outcome.candidate
                 console.print(
-                    f"[dim]{escape(str(report.path))}:{outcome.candidate.lineno} "
-                    f"{escape(outcome.candidate.function)}: {escape(rule_names(outcome.candidate.rules))}"
+                    f"[dim]{escape(str(report.path))}:{candidate.lineno} "
+                    f"{escape(candidate.function)}: {escape(rule_names(candidate.rules))}"
                     f" rejected: {escape(outcome.reason)}[/dim]"
                 )
 
@@ -97,13 +98,16 @@ def print_summary(console: Console, reports: Sequence[FileReport], wrote: bool) 
     tokens = sum(r.llm_tokens for r in reports)
     console.print(
         f"{accepted} verified speedup(s) {verb}, {rejected} candidate(s) rejected, "
-        f"{len(reports)} file(s) checked" + (f", {errors} error(s)" if errors else "")
+        f"{len(reports)} file(s) checked"
+        + (f", {errors} error(s)" if errors else "")
         + (f", {tokens} LLM token(s) used" if tokens else "")
     )
 
 
 def to_json(reports: Sequence[FileReport]) -> str:
-    return json.dumps({"version": SCHEMA_VERSION, "files": [_file_json(r) for r in reports]}, indent=2)
+    return json.dumps(
+        {"version": SCHEMA_VERSION, "files": [_file_json(r) for r in reports]}, indent=2
+    )
 
 
 def _file_json(report: FileReport) -> dict[str, Any]:

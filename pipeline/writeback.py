@@ -29,7 +29,9 @@ def write_atomically(source: SourceFile, new_text: str) -> None:
     if path.read_bytes() != source.raw:
         raise WriteRefused(f"{path}: changed on disk during the run, skipped")
     mode = path.stat().st_mode & 0o7777
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
