@@ -36,6 +36,7 @@ from pipeline.model import Candidate
 CHILD_SCRIPT = Path(__file__).with_name("child") / "optimize_child.py"
 CPU_LIMIT_EXIT = 86  # mirrors optimize_child.CPU_LIMIT_EXIT
 NOBODY = 65534
+PRIVATE_TMP = Path("/tmp")
 
 Isolation = Literal["bubblewrap", "unshare", "none"]
 ISOLATION_WARNING = (
@@ -375,7 +376,7 @@ def _command(isolation: Isolation, scratch: Path, request: dict[str, Any]) -> li
 def _bubblewrap(scratch: Path, request: dict[str, Any]) -> list[str]:
     command = [
         "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-        "--tmpfs", "/tmp", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+        "--tmpfs", str(PRIVATE_TMP), "--unshare-net", "--unshare-pid", "--unshare-ipc",
         "--unshare-uts", "--die-with-parent", "--new-session",
     ]  # fmt: skip
     command += _visible_paths(_paths_the_child_reads(request))
@@ -397,10 +398,11 @@ def _paths_the_child_reads(request: dict[str, Any]) -> list[Path]:
 def _visible_paths(paths: list[Path]) -> list[str]:
     """Mount arguments that make `paths` readable inside the sandbox.
 
-    The private /tmp hides paths under it, and as root the sandbox user cannot
-    traverse dirs such as /root: those get a tmpfs, and the needed paths are
-    bound back read-only on top. bwrap would create the mount points in between
-    with mode 0700, so they are made explicitly with 0755 first.
+    The private /tmp hides paths under it (a venv in /tmp/clone/.venv, say), and
+    as root the sandbox user cannot traverse dirs such as /root: those get a
+    tmpfs, and the needed paths are bound back read-only on top. bwrap would
+    create the mount points in between with mode 0700, so they are made
+    explicitly with 0755 first.
     """
     covered: list[Path] = []
     if os.geteuid() == 0:
@@ -410,8 +412,9 @@ def _visible_paths(paths: list[Path]) -> list[str]:
                 covered.append(blocked)
     mounts = [arg for directory in covered for arg in ("--tmpfs", str(directory))]
     made: set[Path] = set()
+    tmpfs_roots = [PRIVATE_TMP, *covered]
     for path in paths:
-        for directory in _dirs_between(covered, path):
+        for directory in _dirs_between(tmpfs_roots, path):
             if directory not in made:
                 made.add(directory)
                 mounts += ["--perms", "0755", "--dir", str(directory)]
@@ -419,9 +422,9 @@ def _visible_paths(paths: list[Path]) -> list[str]:
     return mounts
 
 
-def _dirs_between(covered: list[Path], path: Path) -> list[Path]:
-    """The dirs strictly between the covering tmpfs and `path`, outermost first."""
-    for top in covered:
+def _dirs_between(tmpfs_roots: list[Path], path: Path) -> list[Path]:
+    """The dirs strictly between the innermost tmpfs above `path` and `path`, outermost first."""
+    for top in sorted(tmpfs_roots, key=lambda root: len(root.parts), reverse=True):
         if path.is_relative_to(top) and path != top:
             return [p for p in reversed(path.parents) if p.is_relative_to(top) and p != top]
     return []
