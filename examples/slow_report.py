@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 
-def render_csv_row(cells: list[str]) -> str:
-    """Join cells into one CSV line, quoting none of them."""
-    line = ""
-    for cell in cells:
-        line += cell.strip() + ","
-    return line[:-1]
+def collect_ids(rows: list[str]) -> list[str]:
+    """Stripped, non-empty ids in their original order."""
+    ids = []
+    for row in rows:
+        if row.strip():
+            ids = ids + [row.strip()]
+    return ids
 
 
 def count_weekend_events(days: list[str]) -> int:
