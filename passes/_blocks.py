@@ -14,7 +14,7 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.metadata import Assignment, BuiltinAssignment, ScopeProvider
 
-from passes._support import HASHABLE_TYPES, FunctionFacts, name_references
+from passes._support import HASHABLE_TYPES, FunctionFacts, name_references, plain_lambda_param
 from passes.base import OptimizationPass
 
 # Builtin sequence annotations whose iteration order equals index order and which
@@ -602,17 +602,9 @@ def list_of_lambda_call(
         return None
     function = inner_call.args[0].value
     assert isinstance(function, cst.Lambda)
-    params = function.params
-    if (
-        len(params.params) != 1
-        or params.posonly_params
-        or params.kwonly_params
-        or not isinstance(params.star_arg, cst.MaybeSentinel)
-        or params.star_kwarg is not None
-        or params.params[0].default is not None
-    ):
+    param = plain_lambda_param(function)
+    if param is None:
         return None
-    param = params.params[0].name.value
     if has_scope_hazard(function.body) or has_comment(inner_call):
         return None
     if name_references(inner_call.args[1].value, param):
@@ -625,6 +617,21 @@ def list_of_lambda_call(
 
 
 # --- passes that merge runs of `a or b or c` operands -------------------------
+
+
+def tuple_of(values: Sequence[cst.BaseExpression]) -> cst.Tuple:
+    """`(a, b, c)` with the usual `, ` separators."""
+    return cst.Tuple(
+        [
+            cst.Element(
+                value,
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                if index < len(values) - 1
+                else cst.MaybeSentinel.DEFAULT,
+            )
+            for index, value in enumerate(values)
+        ]
+    )
 
 
 class ChainPass(FunctionPass):

@@ -690,3 +690,18 @@ def flow_type_of(
     parameters of a lambda around `expr`; other names of nested functions, lambdas
     or classes are not typed."""
     return _BindingTypeInference(facts, parameters).infer(expr)
+
+
+def plain_lambda_param(function: cst.Lambda) -> str | None:
+    """The name of a lambda's only parameter when it is plain (no default, no stars)."""
+    params = function.params
+    if (
+        len(params.params) != 1
+        or params.posonly_params
+        or params.kwonly_params
+        or not isinstance(params.star_arg, cst.MaybeSentinel)
+        or params.star_kwarg is not None
+        or params.params[0].default is not None
+    ):
+        return None
+    return params.params[0].name.value

@@ -9,7 +9,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import ChainPass
+from passes._blocks import ChainPass, tuple_of
 from passes._support import FunctionFacts
 from passes.base import Example
 
@@ -147,16 +147,7 @@ def both(x: int) -> bool:
             classes.extend(found)
         first = operands[0]
         assert isinstance(first, cst.Call)
-        elements = [
-            cst.Element(
-                value,
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                if index < len(classes) - 1
-                else cst.MaybeSentinel.DEFAULT,
-            )
-            for index, value in enumerate(classes)
-        ]
-        return first.with_changes(args=[first.args[0], cst.Arg(cst.Tuple(elements))])
+        return first.with_changes(args=[first.args[0], cst.Arg(tuple_of(classes))])
 
 
 def _classes(call: cst.Call) -> list[cst.BaseExpression] | None:

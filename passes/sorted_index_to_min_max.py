@@ -15,7 +15,7 @@ from passes._loops import (
     proven_type,
     simple_type,
 )
-from passes._support import FunctionFacts, flow_type_of, list_element
+from passes._support import FunctionFacts, flow_type_of, list_element, plain_lambda_param
 from passes.base import Example
 
 ORDERED = frozenset({"list", "List", "tuple", "Tuple"})
@@ -235,17 +235,10 @@ def lowest(values: list[int], fill) -> int:
             return key.value == "len" and facts.is_builtin(key, "len") and (first or sized)
         if not first or not isinstance(key, cst.Lambda):
             return False
-        params = key.params
-        if (
-            len(params.params) != 1
-            or params.posonly_params
-            or params.kwonly_params
-            or not isinstance(params.star_arg, cst.MaybeSentinel)
-            or params.star_kwarg is not None
-            or params.params[0].default is not None
-        ):
+        param = plain_lambda_param(key)
+        if param is None:
             return False
-        known = {params.params[0].name.value: element} if element is not None else {}
+        known = {param: element} if element is not None else {}
         return flow_type_of(facts, key.body, known) in TOTALLY_ORDERED
 
 

@@ -9,7 +9,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import ChainPass, is_str_literal, single_positional_arg
+from passes._blocks import ChainPass, is_str_literal, single_positional_arg, tuple_of
 from passes._support import FunctionFacts
 from passes.base import Example
 
@@ -131,16 +131,7 @@ def two(s: str, t: str) -> bool:
             prefixes.extend(found)
         first = operands[0]
         assert isinstance(first, cst.Call)
-        elements = [
-            cst.Element(
-                value,
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                if index < len(prefixes) - 1
-                else cst.MaybeSentinel.DEFAULT,
-            )
-            for index, value in enumerate(prefixes)
-        ]
-        return first.with_changes(args=[cst.Arg(cst.Tuple(elements))])
+        return first.with_changes(args=[cst.Arg(tuple_of(prefixes))])
 
 
 def _prefixes(call: cst.Call) -> list[cst.BaseExpression] | None:
