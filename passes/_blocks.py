@@ -14,7 +14,13 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.metadata import Assignment, BuiltinAssignment, ScopeProvider
 
-from passes._support import HASHABLE_TYPES, FunctionFacts, name_references, plain_lambda_param
+from passes._support import (
+    HASHABLE_TYPES,
+    FunctionFacts,
+    generic_name,
+    name_references,
+    plain_lambda_param,
+)
 from passes.base import OptimizationPass
 
 # Builtin sequence annotations whose iteration order equals index order and which
@@ -140,19 +146,10 @@ def binding_value(facts: FunctionFacts, binding: cst.CSTNode | None) -> cst.Base
     return None
 
 
-def annotation_generic(annotation: cst.BaseExpression) -> str | None:
-    target = annotation.value if isinstance(annotation, cst.Subscript) else annotation
-    if isinstance(target, cst.Name):
-        return target.value
-    if isinstance(target, cst.Attribute):
-        return target.attr.value
-    return None
-
-
 def param_generic(facts: FunctionFacts, name: str) -> str | None:
     binding = facts.single_binding(name)
     if isinstance(binding, cst.Param) and binding.annotation is not None and not binding.star:
-        return annotation_generic(binding.annotation.annotation)
+        return generic_name(binding.annotation.annotation)
     return None
 
 
@@ -224,7 +221,7 @@ def is_non_mapping_iterable(facts: FunctionFacts, expr: cst.BaseExpression) -> b
             annotation = binding.annotation.annotation
             if isinstance(annotation, cst.Name):
                 return annotation.value in {"str", "bytes"}
-            return annotation_generic(annotation) in NON_MAPPING_ITERABLES
+            return generic_name(annotation) in NON_MAPPING_ITERABLES
         value = binding_value(facts, binding)
         return isinstance(value, cst.List | cst.ListComp | cst.Tuple | cst.Set | cst.SetComp)
     if is_builtin_call(facts, expr, "range"):

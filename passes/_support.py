@@ -248,12 +248,12 @@ class _TypeInference:
             index = expr.slice[0].slice
             if isinstance(index, cst.Index):
                 annotation = self.facts.annotation_of(expr.value.value)
-                if annotation is not None and _generic_name(annotation) in {"list", "List"}:
+                if annotation is not None and generic_name(annotation) in {"list", "List"}:
                     return _element_of_annotation(annotation)
         return None
 
 
-def _generic_name(annotation: cst.BaseExpression) -> str | None:
+def generic_name(annotation: cst.BaseExpression) -> str | None:
     target = annotation.value if isinstance(annotation, cst.Subscript) else annotation
     if isinstance(target, cst.Name):
         return target.value
@@ -273,7 +273,7 @@ def _element_of_annotation(annotation: cst.BaseExpression) -> str | None:
         return "str"
     if not isinstance(annotation, cst.Subscript):
         return None
-    generic = _generic_name(annotation)
+    generic = generic_name(annotation)
     items = [e.slice for e in annotation.slice]
     if not items or not all(isinstance(item, cst.Index) for item in items):
         return None
@@ -568,7 +568,7 @@ class _BindingTypeInference(_TypeInference):
         annotation = self._element_annotation(holder.iter)
         if not (
             isinstance(annotation, cst.Subscript)
-            and _generic_name(annotation) in {"tuple", "Tuple"}
+            and generic_name(annotation) in {"tuple", "Tuple"}
         ):
             return list_element(self.element(holder.iter))
         items = [e.slice for e in annotation.slice]
@@ -582,7 +582,7 @@ class _BindingTypeInference(_TypeInference):
         annotation = self._annotation_of(iterable)
         if not (
             isinstance(annotation, cst.Subscript)
-            and _generic_name(annotation) in SEQUENCE_GENERICS
+            and generic_name(annotation) in SEQUENCE_GENERICS
         ):
             return None
         if len(annotation.slice) != 1 or not isinstance(annotation.slice[0].slice, cst.Index):
@@ -613,7 +613,7 @@ class _BindingTypeInference(_TypeInference):
         simple = _simple_annotation(annotation)
         if simple is not None:
             return simple
-        if isinstance(annotation, cst.Subscript) and _generic_name(annotation) in {"list", "List"}:
+        if isinstance(annotation, cst.Subscript) and generic_name(annotation) in {"list", "List"}:
             items = annotation.slice
             if len(items) == 1 and isinstance(items[0].slice, cst.Index):
                 return list_of(_simple_annotation(items[0].slice.value))
@@ -659,7 +659,7 @@ class _BindingTypeInference(_TypeInference):
         annotation = self._annotation_of(expr.value)
         if (
             isinstance(annotation, cst.Subscript)
-            and _generic_name(annotation) in DICT_GENERICS
+            and generic_name(annotation) in DICT_GENERICS
             and len(expr.slice) == 1
             and isinstance(expr.slice[0].slice, cst.Index)
             and len(annotation.slice) == 2
