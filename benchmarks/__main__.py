@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import harness, markdown_report
-from pipeline import html_report
+from pipeline.report import html as html_report
 
 RESULTS_DIR = Path(__file__).with_name("results")
 # Both READMEs quote the headline of the latest full run between the same markers.

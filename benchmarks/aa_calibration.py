@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config, TimingConfig
-from pipeline.measure import measure, python_version
 from pipeline.model import Candidate, Timing
-from pipeline.sandbox import best_isolation
+from pipeline.sandbox.runner import best_isolation
+from pipeline.stages.measure import measure, python_version
 
 RESULTS_DIR = Path(__file__).with_name("results")
 REQUIRED_FRACTION = 19 / 20

@@ -22,12 +22,12 @@ from typing import Any
 
 from benchmarks import ruff_baseline
 from pipeline.config import Config, TimingConfig, VerifyConfig
-from pipeline.measure import measure, python_version
 from pipeline.model import Candidate, FileReport, Outcome, Timing, Verdict
-from pipeline.orchestrate import optimize_file
-from pipeline.parse import module_location
-from pipeline.sandbox import best_isolation
-from pipeline.verify import verify
+from pipeline.sandbox.runner import best_isolation
+from pipeline.stages.measure import measure, python_version
+from pipeline.stages.orchestrate import optimize_file
+from pipeline.stages.parse import module_location
+from pipeline.stages.verify import verify
 
 SCHEMA_VERSION = 1
 CORPUS_DIR = Path(__file__).with_name("corpus")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import IMPROVED_AT, STAGES
-from pipeline.html_report import Bar, ChartRow, ReportPage, Table
+from pipeline.report.html import Bar, ChartRow, ReportPage, Table
 
 README_START = "<!-- benchmark-headline:start -->"
 README_END = "<!-- benchmark-headline:end -->"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from passes import OptimizationPass, all_passes
 from pipeline.config import Config, TimingConfig
-from pipeline.measure import measure, python_version
 from pipeline.model import Candidate, Timing
+from pipeline.stages.measure import measure, python_version
 
 DEFAULT_SIZES = (100, 1_000, 10_000)
 DEFAULT_OUT = Path(__file__).with_name("results") / "pass_table.md"

@@ -1,7 +1,7 @@
 """The baseline a user would reach for instead: Ruff's autofixes for the performance rule families.
 
 The fixed copy is checked and timed with exactly the same sandboxed machinery
-as optimize's own candidates (pipeline.verify / pipeline.measure), so the two
+as optimize's own candidates (pipeline.stages.verify / pipeline.stages.measure), so the two
 columns of the report are comparable.
 """
 

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.stdlib_run import sample, stdlib_files
-from pipeline.analyze import analyze
 from pipeline.config import Config
-from pipeline.orchestrate import selected_passes
-from pipeline.parse import InputError, parse_tree, read_source
+from pipeline.stages.analyze import analyze
+from pipeline.stages.orchestrate import selected_passes
+from pipeline.stages.parse import InputError, parse_tree, read_source
 
 TARGET_LINES_PER_SECOND = 100_000
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.orchestrate import scan_file
+from pipeline.stages.orchestrate import scan_file
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from types import ModuleType
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from pipeline.cli.verify import parse_target, verify_targets  # noqa: E402
 from pipeline.config import Config, VerifyConfig, load_config  # noqa: E402
-from pipeline.verify import verify_sources  # noqa: E402
-from pipeline.verify_cli import parse_target, verify_targets  # noqa: E402
+from pipeline.stages.verify import verify_sources  # noqa: E402
 
 LIST_FUNCTION = (
     "def f(xs: list[int]) -> int:\n    t = 0\n    for x in xs:\n        t += x\n    return t\n"

@@ -24,7 +24,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.model import Candidate, Counterexample, Outcome, SizeTiming, Timing, Verdict
-from pipeline.sandbox import CHILD_SCRIPT
+from pipeline.sandbox.runner import CHILD_SCRIPT
 
 CACHE_DIR_NAME = ".optimize_cache"
 CACHE_DIR_ENV = "OPTIMIZE_CACHE_DIR"

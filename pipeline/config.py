@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.sandbox import Limits
+from pipeline.sandbox.runner import Limits
 
 if sys.version_info >= (3, 11):
     import tomllib

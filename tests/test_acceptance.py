@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline.config import Config, TimingConfig, VerifyConfig
 from pipeline.model import Candidate
-from pipeline.orchestrate import evaluate
+from pipeline.stages.orchestrate import evaluate
 
 CONFIG = Config(
     timing=TimingConfig(sizes=(10, 2000), sample_seconds=0.01, pairs=5, workers=1),

@@ -14,7 +14,7 @@ import pytest
 from conftest import FAST_PYPROJECT, Runner
 
 from pipeline.model import SourceFile
-from pipeline.parse import read_source
+from pipeline.stages.parse import read_source
 from pipeline.writeback import WriteRefused, write_atomically
 
 SLOW = """\

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from benchmarks import markdown_report
-from pipeline import html_report
-from pipeline.cli import main as optimize_main
+from pipeline.cli.main import main as optimize_main
+from pipeline.report import html as html_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = os.environ.get("CI", "").lower() == "true"

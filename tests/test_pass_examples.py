@@ -9,11 +9,11 @@ import pytest
 
 from passes import Example, OptimizationPass, all_passes, apply_pass
 from passes.base import first_function
-from pipeline.analyze import analyze
 from pipeline.config import Config, VerifyConfig
-from pipeline.parse import parse, read_source
-from pipeline.rewrite import propose
-from pipeline.verify import verify_sources
+from pipeline.stages.analyze import analyze
+from pipeline.stages.parse import parse, read_source
+from pipeline.stages.rewrite import propose
+from pipeline.stages.verify import verify_sources
 
 POSITIVE = [
     pytest.param(pass_class, example, id=f"{pass_class.code}-{index}")

@@ -26,7 +26,7 @@ import pytest
 from benchmarks.stdlib_run import sample, stdlib_files
 from passes import OptimizationPass, all_passes, apply_pass
 from passes.base import first_function, module_functions
-from pipeline.parse import physical_lines
+from pipeline.stages.parse import physical_lines
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = sorted((REPO / "benchmarks" / "corpus").glob("*.py"))
@@ -35,7 +35,7 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def function_source(node: FunctionNode, lines: list[str]) -> str:
-    """The text the scan's `may_apply` sees (as pipeline.parse builds it)."""
+    """The text the scan's `may_apply` sees (as pipeline.stages.parse builds it)."""
     start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     return "".join(lines[start - 1 : node.end_lineno or node.lineno])
 

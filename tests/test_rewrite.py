@@ -7,11 +7,11 @@ from pathlib import Path
 import libcst as cst
 
 from passes import all_passes
-from pipeline.analyze import analyze
 from pipeline.config import Config, VerifyConfig
-from pipeline.parse import parse, read_source
-from pipeline.rewrite import propose, splice
-from pipeline.verify import verify
+from pipeline.stages.analyze import analyze
+from pipeline.stages.parse import parse, read_source
+from pipeline.stages.rewrite import propose, splice
+from pipeline.stages.verify import verify
 
 MODULE = '''\
 """Two recursive counters."""

@@ -1,7 +1,7 @@
 """Red team: hostile candidates run through the real sandbox and must be contained.
 
 Each test hands a misbehaving candidate to `verify` (which runs it through
-`pipeline.sandbox.run_candidate`), then checks two things: the damage did not
+`pipeline.sandbox.runner.run_candidate`), then checks two things: the damage did not
 happen (files, network, leftover processes, leaked secrets) and the verdict
 carries a clear reason. Small limits keep every case to a few seconds.
 """
@@ -23,9 +23,9 @@ import pytest
 
 from pipeline.config import Config, TimingConfig, VerifyConfig
 from pipeline.model import Candidate, Verdict
-from pipeline.orchestrate import optimize_file
-from pipeline.sandbox import Limits, best_isolation
-from pipeline.verify import verify
+from pipeline.sandbox.runner import Limits, best_isolation
+from pipeline.stages.orchestrate import optimize_file
+from pipeline.stages.verify import verify
 
 LIMITS = Limits(
     cpu_seconds=10,

@@ -15,12 +15,12 @@ import pytest
 
 from benchmarks.stdlib_run import run, sample, stdlib_files
 from passes import all_passes
-from pipeline.analyze import analyze
 from pipeline.config import Config
 from pipeline.model import SourceFile
-from pipeline.orchestrate import scan_file
-from pipeline.parse import parse_tree, read_source
-from pipeline.rewrite import propose, scan, stand_in
+from pipeline.stages.analyze import analyze
+from pipeline.stages.orchestrate import scan_file
+from pipeline.stages.parse import parse_tree, read_source
+from pipeline.stages.rewrite import propose, scan, stand_in
 
 SMALL_BYTES = 3_000
 Findings = set[tuple[str, tuple[str, ...]]]

@@ -18,10 +18,10 @@ from types import ModuleType
 import pytest
 
 from pipeline.config import Config, TimingConfig, VerifyConfig
-from pipeline.measure import decide, measure, noise_floor, python_version, ratio_of_medians
 from pipeline.model import Candidate, SizeTiming, Timing
-from pipeline.orchestrate import evaluate
-from pipeline.sandbox import CHILD_SCRIPT, best_isolation
+from pipeline.sandbox.runner import CHILD_SCRIPT, best_isolation
+from pipeline.stages.measure import decide, measure, noise_floor, python_version, ratio_of_medians
+from pipeline.stages.orchestrate import evaluate
 
 
 def candidate(function: str, original: str, rewrite: str) -> Candidate:

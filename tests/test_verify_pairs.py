@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.cli.verify import parse_target, verify_targets
 from pipeline.config import load_config
-from pipeline.verify_cli import parse_target, verify_targets
 
 PYPROJECT = """\
 [tool.optimize.verify]
@@ -410,7 +410,7 @@ def test_cli_rejects_bad_targets_with_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """In-process through `optimize`'s own entry point: no sandbox run is needed to refuse."""
-    from pipeline.cli import main
+    from pipeline.cli.main import main
 
     _write_pair(tmp_path, RIGHT[0])
     monkeypatch.chdir(tmp_path)
@@ -451,7 +451,7 @@ def _project_with_tests(root: Path) -> None:
 )
 def test_project_tests_touching_the_module_decide(tmp_path: Path, body: str, expected: str) -> None:
     from pipeline.model import Candidate
-    from pipeline.verify import verify
+    from pipeline.stages.verify import verify
 
     _project_with_tests(tmp_path)
     original = (tmp_path / "pkg" / "stats.py").read_text(encoding="utf-8")

@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from passes import OptimizationPass, all_passes, by_code
-from pipeline.analyze import analyze
 from pipeline.cache import VerdictCache
 from pipeline.config import Config
-from pipeline.measure import measure
 from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile, Verdict
-from pipeline.parse import InputError, libcst_module, parse, parse_tree, read_source
-from pipeline.rewrite import propose as propose_from_passes
-from pipeline.rewrite import scan, splice
-from pipeline.verify import verify
+from pipeline.stages.analyze import analyze
+from pipeline.stages.measure import measure
+from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, read_source
+from pipeline.stages.rewrite import propose as propose_from_passes
+from pipeline.stages.rewrite import scan, splice
+from pipeline.stages.verify import verify
 
 if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when an endpoint is set
-    from pipeline.llm_stage import LLMStage
+    from pipeline.llm.stage import LLMStage
 
 Progress = Callable[[str], None]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.model import FileReport, Outcome, SizeTiming
-from pipeline.report import NOT_TIMED_FAST, candidate_diff, speedup_text
+from pipeline.report.terminal import NOT_TIMED_FAST, candidate_diff, speedup_text
 
 
 @dataclass(frozen=True)

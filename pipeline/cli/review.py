@@ -17,12 +17,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline import changes, github_annotations, markdown, sarif
+from pipeline import changes
 from pipeline.cache import VerdictCache
 from pipeline.config import DEFAULT_EXCLUDE, Config, ConfigError, load_config
-from pipeline.findings import Finding, collect
 from pipeline.model import FileReport
-from pipeline.orchestrate import optimize_file
+from pipeline.report import github as github_annotations
+from pipeline.report import markdown, sarif
+from pipeline.report.findings import Finding, collect
+from pipeline.stages.orchestrate import optimize_file
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 REVIEW_MIN_SPEEDUP = 1.2

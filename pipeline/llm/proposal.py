@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from pipeline.rewrite import add_imports, defined_names, is_import, new_imports
+from pipeline.stages.rewrite import add_imports, defined_names, is_import, new_imports
 
 if TYPE_CHECKING:  # keeps the openai SDK out of offline runs
-    from pipeline.llm import Proposal
+    from pipeline.llm.client import Proposal
 
 _EMPTY = cst.Module(body=[])
 _TWO_BLANK_LINES = (cst.EmptyLine(), cst.EmptyLine())

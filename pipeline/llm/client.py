@@ -371,7 +371,7 @@ def _lines(items: Sequence[str]) -> str:
 
 
 def _template(name: str) -> str:
-    path = resources.files("pipeline") / "prompts" / f"{name}-{PROMPT_VERSION}.txt"
+    path = resources.files("pipeline.llm") / "prompts" / f"{name}-{PROMPT_VERSION}.txt"
     return path.read_text(encoding="utf-8")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.config import DEFAULT_EXCLUDE, Config
 from pipeline.model import Candidate
-from pipeline.sandbox import run_child
+from pipeline.sandbox.runner import run_child
 
 MAX_FILES = 3_000
 MAX_BYTES = 30 << 20

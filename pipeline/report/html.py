@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from pipeline.model import FileReport
-from pipeline.report import NOT_TIMED_FAST, rule_names
+from pipeline.report.terminal import NOT_TIMED_FAST, rule_names
 
 SERIES_COLOURS = {"original": "#9e9e9e", "Ruff": "#e69f00", "optimize": "#0072b2"}
 FALLBACK_COLOURS = ("#009e73", "#cc79a7", "#56b4e9")

@@ -23,7 +23,7 @@ from libcst.metadata import MetadataWrapper
 from passes import OptimizationPass
 from passes.base import module_functions
 from pipeline.model import Candidate, FunctionFacts, FunctionInfo, ParsedFile
-from pipeline.parse import InputError, libcst_module, physical_lines
+from pipeline.stages.parse import InputError, libcst_module, physical_lines
 
 
 def propose(

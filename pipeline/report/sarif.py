@@ -14,7 +14,7 @@ from importlib import metadata
 from typing import Any
 
 from passes import by_code
-from pipeline.findings import Finding, Replacement
+from pipeline.report.findings import Finding, Replacement
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_URI = "https://pypi.org/project/optimize/"

@@ -31,7 +31,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.model import Candidate, SizeDecision, SizeTiming, Timing
-from pipeline.sandbox import run_candidate
+from pipeline.sandbox.runner import run_candidate
 
 BOOTSTRAP_RESAMPLES = 2_000
 TINY_CALL_SECONDS = 10e-6

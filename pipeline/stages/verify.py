@@ -17,9 +17,9 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.model import Candidate, Counterexample, Verdict
-from pipeline.project_tests import ProjectTestsResult, check_project_tests
-from pipeline.sandbox import run_candidate
-from pipeline.seeds import inferred_domains, mine_seeds
+from pipeline.sandbox.runner import run_candidate
+from pipeline.stages.project_tests import ProjectTestsResult, check_project_tests
+from pipeline.stages.seeds import inferred_domains, mine_seeds
 
 DomainSpec = Mapping[str, Any]
 

@@ -23,7 +23,7 @@ from typing import Any
 import libcst as cst
 
 from pipeline.config import Config
-from pipeline.llm import (
+from pipeline.llm.client import (
     MODEL_DOMAIN_SOURCE,
     OFFLINE_NOTE,
     Analysis,
@@ -34,9 +34,9 @@ from pipeline.llm import (
     cache_directory,
     endpoint,
 )
+from pipeline.llm.proposal import ProposalRejected, apply_proposal, fingerprint
 from pipeline.model import Candidate, FunctionFacts, Outcome, ParsedFile, Verdict
-from pipeline.parse import InputError, libcst_module
-from pipeline.proposal import ProposalRejected, apply_proposal, fingerprint
+from pipeline.stages.parse import InputError, libcst_module
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
 Evaluate = Callable[[Candidate, Config, Domains], Outcome]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.findings import Finding
+from pipeline.report.findings import Finding
 
 
 def workflow_commands(findings: Sequence[Finding]) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.findings import Finding
-from pipeline.report import rule_names
+from pipeline.report.findings import Finding
+from pipeline.report.terminal import rule_names
 
 HEADER = "| Function | Speedup (95% CI) | Pass | Verified examples |\n| --- | --- | --- | --- |\n"
 

@@ -13,14 +13,17 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from passes import by_code
-from pipeline import changes, html_report, report, review
+from pipeline import changes
 from pipeline.cache import VerdictCache
+from pipeline.cli import review
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.discover import discover
-from pipeline.llm_stage import LLMStage, start_llm
+from pipeline.llm.stage import LLMStage, start_llm
 from pipeline.model import FileReport
-from pipeline.orchestrate import optimize_file, scan_files, selected_passes
-from pipeline.sandbox import ISOLATION_WARNING, best_isolation
+from pipeline.report import html as html_report
+from pipeline.report import terminal as report
+from pipeline.sandbox.runner import ISOLATION_WARNING, best_isolation
+from pipeline.stages.orchestrate import optimize_file, scan_files, selected_passes
 from pipeline.writeback import WriteRefused, write_atomically
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -92,7 +95,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if arguments[:1] == ["review"]:
         return review.main(arguments[1:])
     if arguments[:1] == ["verify"]:  # `optimize verify A.py::f B.py::g`
-        from pipeline import verify_cli
+        from pipeline.cli import verify as verify_cli
 
         return verify_cli.main(arguments[1:])
     args = build_parser().parse_args(arguments)

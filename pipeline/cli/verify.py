@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.model import Candidate, Verdict
-from pipeline.parse import InputError, read_source
-from pipeline.verify import verify
+from pipeline.stages.parse import InputError, read_source
+from pipeline.stages.verify import verify
 
 EXIT_EQUIVALENT, EXIT_COUNTEREXAMPLE, EXIT_ERROR = 0, 1, 2
 COLUMN_WIDTH = 48

@@ -1,0 +1,1 @@
+"""The optional LLM stage: the OpenAI-compatible client, prompts and proposals."""

@@ -1,0 +1,1 @@
+"""Outputs: terminal, JSON, HTML, Markdown, SARIF and GitHub annotations."""

@@ -1,0 +1,1 @@
+"""The sandbox: the parent-side runner and the child package that runs untrusted code."""

@@ -1,0 +1,1 @@
+"""The five stages: parse, analyze, rewrite, verify, measure, and the orchestrator."""
