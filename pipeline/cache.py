@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.model import Candidate, Counterexample, Outcome, SizeTiming, Timing, Verdict
+from pipeline.model import (
+    Candidate,
+    Counterexample,
+    Outcome,
+    SizeDecision,
+    SizeTiming,
+    Timing,
+    Verdict,
+    VerdictStatus,
+)
 from pipeline.sandbox.runner import CHILD_SCRIPT
 
 CACHE_DIR_NAME = ".optimize_cache"
@@ -150,7 +159,7 @@ def outcome_from_json(candidate: Candidate, data: dict[str, Any]) -> Outcome:
     raw = data["verdict"]
     counterexample = raw.get("counterexample")
     verdict = Verdict(
-        status=raw["status"],
+        status=VerdictStatus(raw["status"]),
         examples=int(raw["examples"]),
         strategy_sources=tuple(raw["strategy_sources"]),
         detail=raw["detail"],
@@ -160,6 +169,9 @@ def outcome_from_json(candidate: Candidate, data: dict[str, Any]) -> Outcome:
     timing = None
     if data["timing"] is not None:
         raw_timing = dict(data["timing"])
-        sizes = tuple(SizeTiming(**size) for size in raw_timing.pop("sizes"))
+        sizes = tuple(
+            SizeTiming(**{**size, "decision": SizeDecision(size["decision"])})
+            for size in raw_timing.pop("sizes")
+        )
         timing = Timing(sizes=sizes, **raw_timing)
     return Outcome(candidate, verdict, timing, bool(data["accepted"]), data["reason"])

@@ -7,8 +7,8 @@ parse -> ParsedFile -> analyze -> FunctionFacts -> rewrite -> Candidate
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,9 @@ class FunctionFacts:
         return not self.impurities
 
 
-CandidateOrigin = Literal["pass", "llm"]
+class CandidateOrigin(str, Enum):
+    PASS = "pass"
+    LLM = "llm"
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,10 @@ class Candidate:
         return "+".join(self.rules)
 
 
-VerdictStatus = Literal["equivalent", "counterexample", "unverifiable"]
+class VerdictStatus(str, Enum):
+    EQUIVALENT = "equivalent"
+    COUNTEREXAMPLE = "counterexample"
+    UNVERIFIABLE = "unverifiable"
 
 
 @dataclass(frozen=True)
@@ -114,10 +119,13 @@ class Verdict:
 
     @property
     def is_equivalent(self) -> bool:
-        return self.status == "equivalent"
+        return self.status == VerdictStatus.EQUIVALENT
 
 
-SizeDecision = Literal["faster", "slower", "no change"]
+class SizeDecision(str, Enum):
+    FASTER = "faster"
+    SLOWER = "slower"
+    NO_CHANGE = "no change"
 
 
 @dataclass(frozen=True)
@@ -152,9 +160,9 @@ class Timing:
     @property
     def accepted(self) -> bool:
         headline = self.headline
-        if headline is None or headline.decision != "faster":
+        if headline is None or headline.decision != SizeDecision.FASTER:
             return False
-        return all(size.decision != "slower" for size in self.sizes)
+        return all(size.decision != SizeDecision.SLOWER for size in self.sizes)
 
 
 @dataclass(frozen=True)

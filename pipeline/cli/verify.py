@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.config import Config, ConfigError, load_config
-from pipeline.model import Candidate, Verdict
+from pipeline.model import Candidate, CandidateOrigin, Verdict
 from pipeline.stages.parse import InputError, read_source
 from pipeline.stages.verify import verify
 
@@ -114,7 +114,7 @@ def verify_targets(original: Target, candidate: Target, config: Config) -> Verdi
         function=candidate.function,
         lineno=0,
         rules=(),
-        origin="pass",
+        origin=CandidateOrigin.PASS,
         original_code=original.text,
         module_code=candidate.text,
         module_name=original.path.stem if original.path.stem.isidentifier() else "module",

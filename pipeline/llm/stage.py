@@ -35,7 +35,15 @@ from pipeline.llm.client import (
     endpoint,
 )
 from pipeline.llm.proposal import ProposalRejected, apply_proposal, fingerprint
-from pipeline.model import Candidate, FunctionFacts, Outcome, ParsedFile, Verdict
+from pipeline.model import (
+    Candidate,
+    CandidateOrigin,
+    FunctionFacts,
+    Outcome,
+    ParsedFile,
+    Verdict,
+    VerdictStatus,
+)
 from pipeline.stages.parse import InputError, libcst_module
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
@@ -199,7 +207,7 @@ class _Attempt:
             function=self.name,
             lineno=self.lineno,
             rules=rules,
-            origin="llm",
+            origin=CandidateOrigin.LLM,
             original_code=self.module.code,
             module_code=code,
             module_name=self.parsed.module_name,
@@ -209,7 +217,7 @@ class _Attempt:
 
     def _rejected(self, proposal: Proposal, rules: tuple[str, ...], reason: str) -> Outcome:
         candidate = self._candidate(self.module.code, proposal, rules)
-        verdict = Verdict("unverifiable", 0, (), detail=reason)
+        verdict = Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=reason)
         return Outcome(candidate, verdict, None, False, f"proposal rejected: {reason}")
 
 

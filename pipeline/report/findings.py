@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.model import FileReport, Outcome, SizeTiming
+from pipeline.model import CandidateOrigin, FileReport, Outcome, SizeTiming
 from pipeline.report.terminal import NOT_TIMED_FAST, candidate_diff, speedup_text
 
 
@@ -39,7 +39,9 @@ class Finding:
     def rule(self) -> str:
         """The pass code (first, when passes composed), or `LLM` for model proposals."""
         candidate = self.outcome.candidate
-        return "LLM" if candidate.origin == "llm" or not candidate.rules else candidate.rules[0]
+        if candidate.origin == CandidateOrigin.LLM or not candidate.rules:
+            return "LLM"
+        return candidate.rules[0]
 
     @property
     def headline(self) -> SizeTiming | None:

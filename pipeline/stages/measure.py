@@ -73,10 +73,10 @@ def _ratio(original: Sequence[float], candidate: Sequence[float]) -> float:
 def decide(low: float, high: float, floor: float) -> SizeDecision:
     """Faster: the whole CI clears the floor; slower: it lies wholly below 1/floor."""
     if low > floor:
-        return "faster"
+        return SizeDecision.FASTER
     if high < 1 / floor:
-        return "slower"
-    return "no change"
+        return SizeDecision.SLOWER
+    return SizeDecision.NO_CHANGE
 
 
 def measure(candidate: Candidate, config: Config, copy_args: bool = False) -> Timing:

@@ -15,7 +15,17 @@ import libcst as cst
 from passes import OptimizationPass, all_passes, by_code
 from pipeline.cache import VerdictCache
 from pipeline.config import Config
-from pipeline.model import Candidate, FileReport, FunctionFacts, Outcome, ParsedFile, Verdict
+from pipeline.model import (
+    Candidate,
+    CandidateOrigin,
+    FileReport,
+    FunctionFacts,
+    Outcome,
+    ParsedFile,
+    SizeDecision,
+    Verdict,
+    VerdictStatus,
+)
 from pipeline.stages.analyze import analyze
 from pipeline.stages.measure import measure
 from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, read_source
@@ -151,7 +161,7 @@ def skips_timing(candidate: Candidate, config: Config) -> bool:
     passes = by_code()
     return (
         config.fast
-        and candidate.origin == "pass"
+        and candidate.origin == CandidateOrigin.PASS
         and bool(candidate.rules)
         and all(code in passes and passes[code].complexity_win for code in candidate.rules)
     )
@@ -185,7 +195,7 @@ def evaluate(
         return Outcome(candidate, verdict, timing, True, "verified and faster")
     if not timing.sizes:
         return Outcome(candidate, verdict, timing, False, f"not timed: {timing.detail}")
-    slower = [s for s in timing.sizes if s.decision == "slower"]
+    slower = [s for s in timing.sizes if s.decision == SizeDecision.SLOWER]
     reason = (
         f"slower at n={slower[0].size}" if slower else "not measurably faster at the largest size"
     )
@@ -205,7 +215,7 @@ def apply_accepted(module: cst.Module, accepted: Sequence[Candidate]) -> str:
     return module.code
 
 
-UNVERIFIED = Verdict("unverifiable", 0, (), "not verified (--no-verify)")
+UNVERIFIED = Verdict(VerdictStatus.UNVERIFIABLE, 0, (), "not verified (--no-verify)")
 
 
 def scan_file(path: Path, config: Config) -> FileReport:

@@ -22,7 +22,7 @@ from libcst.metadata import MetadataWrapper
 
 from passes import OptimizationPass
 from passes.base import module_functions
-from pipeline.model import Candidate, FunctionFacts, FunctionInfo, ParsedFile
+from pipeline.model import Candidate, CandidateOrigin, FunctionFacts, FunctionInfo, ParsedFile
 from pipeline.stages.parse import InputError, libcst_module, physical_lines
 
 
@@ -63,7 +63,7 @@ def _candidate(
         function=info.name,
         lineno=info.lineno,
         rules=rules,
-        origin="pass",
+        origin=CandidateOrigin.PASS,
         original_code=original,
         module_code=code,
         module_name=parsed.module_name,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.model import Candidate, Counterexample, Verdict
+from pipeline.model import Candidate, CandidateOrigin, Counterexample, Verdict, VerdictStatus
 from pipeline.sandbox.runner import run_candidate
 from pipeline.stages.project_tests import ProjectTestsResult, check_project_tests
 from pipeline.stages.seeds import inferred_domains, mine_seeds
@@ -34,7 +34,7 @@ def verify(
     settings = verify_settings(candidate, config, domains)
     result = run_candidate(candidate, "verify", settings, config.limits)
     if result.payload is None:
-        return Verdict("unverifiable", 0, (), detail=f"sandbox: {result.reason}")
+        return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=f"sandbox: {result.reason}")
     verdict = _verdict(result.payload)
     if not verdict.is_equivalent:
         return verdict
@@ -46,7 +46,7 @@ def _with_project_tests(verdict: Verdict, tests: ProjectTestsResult) -> Verdict:
         broken = ", ".join(tests.failed[:3]) + (" ..." if len(tests.failed) > 3 else "")
         return dataclasses.replace(
             verdict,
-            status="counterexample",
+            status=VerdictStatus.COUNTEREXAMPLE,
             detail=f"the project's own tests fail with the rewrite: {broken}",
             counterexample=Counterexample(broken, "tests pass", "tests fail"),
         )
@@ -102,7 +102,7 @@ def verify_sources(
         function=function,
         lineno=0,
         rules=(),
-        origin="pass",
+        origin=CandidateOrigin.PASS,
         original_code=original_source,
         module_code=candidate_source,
         module_name="module",
@@ -113,9 +113,11 @@ def verify_sources(
 
 
 def _verdict(payload: Mapping[str, Any]) -> Verdict:
-    status = payload.get("status")
-    if status not in ("equivalent", "counterexample", "unverifiable"):
-        return Verdict("unverifiable", 0, (), detail=str(payload.get("detail", "child error")))
+    try:
+        status = VerdictStatus(payload.get("status"))
+    except ValueError:
+        detail = str(payload.get("detail", "child error"))
+        return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=detail)
     raw = payload.get("counterexample")
     counterexample = (
         Counterexample(str(raw["arguments"]), str(raw["original"]), str(raw["candidate"]))
