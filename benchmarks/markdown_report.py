@@ -52,7 +52,7 @@ def describe_run(results: dict[str, Any]) -> str:
     )
 
 
-def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     def line(cells: Sequence[str]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
@@ -62,7 +62,7 @@ def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> st
 def headline_markdown(results: dict[str, Any]) -> str:
     return (
         f"_{describe_run(results)}_\n\n"
-        + _markdown_table(("figure", "value"), headline_rows(results))
+        + markdown_table(("figure", "value"), headline_rows(results))
         + "\n"
     )
 
@@ -127,11 +127,11 @@ def render(results: dict[str, Any]) -> str:
             "Speedup = original time / new time (median ratio, 95% bootstrap CI) at each size; "
             "`unchanged` counts as 1.00x in the geo-mean.",
             "",
-            _markdown_table(FUNCTION_HEADERS, function_rows(results)),
+            markdown_table(FUNCTION_HEADERS, function_rows(results)),
             "",
             "## Time per pipeline stage (seconds, optimize)",
             "",
-            _markdown_table(("function", *STAGES), stage_rows(results)),
+            markdown_table(("function", *STAGES), stage_rows(results)),
             "",
         ]
     )
@@ -182,9 +182,14 @@ def page(results: dict[str, Any]) -> ReportPage:
 
 def update_readme(readme: Path, results: dict[str, Any]) -> None:
     """Replace the generated block between the markers; the figures are never typed by hand."""
+    replace_generated_block(readme, README_START, README_END, headline_markdown(results))
+
+
+def replace_generated_block(readme: Path, start: str, end: str, content: str) -> None:
+    """Put `content` between the `start` and `end` marker lines of `readme`."""
     text = readme.read_text(encoding="utf-8")
-    block = f"{README_START}\n{headline_markdown(results)}{README_END}"
-    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+    block = f"{start}\n{content}{end}"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
     if not pattern.search(text):
-        raise ValueError(f"{readme} has no {README_START} ... {README_END} block")
+        raise ValueError(f"{readme} has no {start} ... {end} block")
     readme.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
