@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import harness, markdown_report
-from pipeline.report import html as html_report
 
 RESULTS_DIR = Path(__file__).with_name("results")
 # Both READMEs quote the headline of the latest full run between the same markers.
@@ -84,12 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def write_reports(results: dict[str, Any], out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "results.json", out / "report.md", out / "report.html"]
-    paths[0].write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    paths[1].write_text(markdown_report.render(results), encoding="utf-8")
-    paths[2].write_text(html_report.render(markdown_report.page(results)), encoding="utf-8")
-    return paths
+    return markdown_report.write_report_files(
+        out, results, markdown_report.render(results), markdown_report.page(results)
+    )
 
 
 def _load(path: Path) -> dict[str, Any] | None:

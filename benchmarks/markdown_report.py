@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import IMPROVED_AT, STAGES
+from pipeline.report import html as html_report
 from pipeline.report.html import Bar, ChartRow, ReportPage, Table
 
 README_START = "<!-- benchmark-headline:start -->"
@@ -193,3 +195,15 @@ def replace_generated_block(readme: Path, start: str, end: str, content: str) ->
     if not pattern.search(text):
         raise ValueError(f"{readme} has no {start} ... {end} block")
     readme.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
+
+
+def write_report_files(
+    out: Path, results: dict[str, Any], markdown: str, html_page: ReportPage
+) -> list[Path]:
+    """`results.json`, `report.md` and `report.html` in `out`; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "results.json", out / "report.md", out / "report.html"]
+    paths[0].write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    paths[1].write_text(markdown, encoding="utf-8")
+    paths[2].write_text(html_report.render(html_page), encoding="utf-8")
+    return paths

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from benchmarks.coffe import harness, report
 from benchmarks.coffe.data import QUICK_TASKS, DataError, default_data_dir, load_tasks
-from pipeline.report import html as html_report
+from benchmarks.markdown_report import write_report_files
 
 RESULTS_DIR = Path(__file__).parent.parent / "results" / "coffe"
 READMES = (Path(__file__).parent.parent / "README.md", Path(__file__).parents[2] / "README.md")
@@ -71,12 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def write_reports(results: dict[str, Any], out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "results.json", out / "report.md", out / "report.html"]
-    paths[0].write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    paths[1].write_text(report.render(results), encoding="utf-8")
-    paths[2].write_text(html_report.render(report.page(results)), encoding="utf-8")
-    return paths
+    return write_report_files(out, results, report.render(results), report.page(results))
 
 
 if __name__ == "__main__":
