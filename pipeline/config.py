@@ -57,7 +57,9 @@ class LLMConfig:
     timeout: float = 60.0
     max_retries: int = 2
     repair_rounds: int = 1
-    max_tokens: int = 4096
+    max_tokens: int = 4096  # per reply
+    token_budget: int = 0  # per run, all requests together (--llm-max-tokens); 0: no cap
+    time_budget: float = 600.0  # seconds spent waiting on the endpoint per run; 0: no cap
     cache: bool = True
     cache_dir: str = ".optimize_cache/llm"
 

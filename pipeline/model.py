@@ -175,13 +175,28 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class LLMVisit:
+    """How the LLM stage ended for one function it was given: proposals evaluated, or why none.
+
+    Each evaluated proposal is also an Outcome; `no_proposal` is the reason the summary
+    counts (a fixed phrase), `detail` what exactly happened.
+    """
+
+    function: str
+    lineno: int
+    proposals: int = 0
+    no_proposal: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class FileReport:
     path: Path
     outcomes: tuple[Outcome, ...] = ()
     error: str | None = None
     source: SourceFile | None = None
     new_text: str | None = None
-    notes: tuple[str, ...] = field(default=())
+    llm_visits: tuple[LLMVisit, ...] = ()
     llm_tokens: int = 0
     # Seconds spent per stage (parse, analyze, rewrite, verify, measure), for benchmark reports.
     stage_times: dict[str, float] = field(default_factory=dict, compare=False)

@@ -1,15 +1,20 @@
 """A small OpenAI-compatible chat-completions server on 127.0.0.1, for tests.
 
 It serves `POST /v1/chat/completions` from a script: one queue of responses
-per `response_format.json_schema.name` (function_analysis, rewrite_proposals,
-rewrite_repair), so a test says what the "model" answers to each kind of
-question. It counts requests and can answer with an HTTP error, hang, send
-malformed JSON content, or send a body that is not JSON at all.
+per kind of question (function_analysis, rewrite_proposals, rewrite_repair,
+rewrite_faster), so a test says what the "model" answers to each. The kind is
+`response_format.json_schema.name`, or, when the schema travels in the prompt,
+the name the prompt gives it. It counts requests and can answer with an HTTP
+error, hang, send arbitrary content (prose, fences, malformed JSON), or send a
+body that is not JSON at all. `accepts` plays endpoints that support only some
+`response_format` types: others are refused with 400, as JSON-mode-only
+providers do.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -25,11 +30,22 @@ class Status:
     """Answer with this HTTP status (the SDK retries 429 and 5xx)."""
 
     code: int
+    message: str = "scripted error"
 
 
 @dataclass(frozen=True)
 class Hang:
+    """Accept the request and never answer (for `seconds`)."""
+
     seconds: float
+
+
+@dataclass(frozen=True)
+class Slow:
+    """Answer with `response` after `seconds`."""
+
+    seconds: float
+    response: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,7 @@ class BrokenBody:
     """HTTP 200 whose body is not JSON."""
 
 
-Response = dict[str, Any] | Status | Hang | Content | BrokenBody
+Response = dict[str, Any] | Status | Hang | Slow | Content | BrokenBody
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "function_analysis": {
@@ -60,8 +76,20 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# What a JSON-mode-only provider says to a json_schema request (OpenAI's wording).
+FORMAT_REFUSAL = {
+    "message": "Invalid parameter: 'response_format' of type 'json_schema' is not supported "
+    "with this model.",
+    "type": "invalid_request_error",
+    "param": "response_format",
+    "code": None,
+}
+ALL_FORMATS = frozenset({"json_schema", "json_object", "none"})
+
+
 class LLMServer:
-    def __init__(self) -> None:
+    def __init__(self, accepts: frozenset[str] = ALL_FORMATS) -> None:
+        self.accepts = accepts  # response_format types answered; "none" is no response_format
         self.script: dict[str, deque[Response]] = defaultdict(deque)
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
@@ -95,6 +123,11 @@ class LLMServer:
         with self._lock:
             return [r for r in self.requests if _kind(r) == kind]
 
+    def formats(self) -> list[str]:
+        """The response_format type of each request so far, in order."""
+        with self._lock:
+            return [_format(r) for r in self.requests]
+
     def _next(self, kind: str) -> Response:
         with self._lock:
             queue = self.script[kind]
@@ -115,15 +148,20 @@ class LLMServer:
                     server.authorizations.append(self.headers.get("authorization", ""))
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, {"error": {"message": "not found"}})
-                    return
-                self._answer(server._next(_kind(body)), body)
+                elif _format(body) not in server.accepts:
+                    self._send(400, {"error": FORMAT_REFUSAL})
+                else:
+                    self._answer(server._next(_kind(body)), body)
 
             def _answer(self, response: Response, body: dict[str, Any]) -> None:
                 if isinstance(response, Hang):
                     time.sleep(response.seconds)
                     return
+                if isinstance(response, Slow):
+                    time.sleep(response.seconds)
+                    response = response.response
                 if isinstance(response, Status):
-                    error = {"error": {"message": "scripted error", "type": "test"}}
+                    error = {"error": {"message": response.message, "type": "test"}}
                     self._send(response.code, error, {"retry-after-ms": "10"})
                 elif isinstance(response, BrokenBody):
                     self._send_bytes(200, b"{not json")
@@ -154,9 +192,22 @@ class LLMServer:
         return Handler
 
 
+_NAMED_IN_PROMPT = re.compile(r"JSON object \(`(\w+)`\)")
+
+
 def _kind(body: dict[str, Any]) -> str:
     schema = (body.get("response_format") or {}).get("json_schema") or {}
-    return str(schema.get("name", ""))
+    if "name" in schema:
+        return str(schema["name"])
+    for message in body.get("messages", []):
+        named = _NAMED_IN_PROMPT.search(str(message.get("content", "")))
+        if message.get("role") == "user" and named:
+            return named.group(1)
+    return ""
+
+
+def _format(body: dict[str, Any]) -> str:
+    return str((body.get("response_format") or {}).get("type", "none"))
 
 
 def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:

@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ask an OpenAI-compatible LLM for rewrites (default: when "
                              "OPENAI_API_KEY or OPENAI_BASE_URL is set)")  # fmt: skip
     parser.add_argument("--model", help="LLM model name (default from [tool.optimize.llm])")
+    parser.add_argument("--llm-max-tokens", type=_token_count, metavar="N",
+                        help="stop asking the LLM once N tokens are used in this run "
+                             "(default from [tool.optimize.llm] token_budget: no cap)")  # fmt: skip
+    parser.add_argument("--llm-time-budget", type=_seconds, metavar="SECONDS",
+                        help="stop asking the LLM after this long waiting on it in this run "
+                             "(default from [tool.optimize.llm] time_budget: 600)")  # fmt: skip
     parser.add_argument("--no-verify", action="store_true",
                         help="detect and transform only: report unverified candidates, "
                              "never write (a fast scan)")  # fmt: skip
@@ -138,8 +144,32 @@ def _config(args: argparse.Namespace) -> Config:
             config.llm,
             model=args.model or config.llm.model,
             cache=config.llm.cache and not args.no_cache,
+            token_budget=(
+                config.llm.token_budget if args.llm_max_tokens is None else args.llm_max_tokens
+            ),
+            time_budget=(
+                config.llm.time_budget if args.llm_time_budget is None else args.llm_time_budget
+            ),
         ),
     )
+
+
+def _token_count(text: str) -> int:
+    return int(_at_least_zero(text, int))
+
+
+def _seconds(text: str) -> float:
+    return _at_least_zero(text, float)
+
+
+def _at_least_zero(text: str, kind: type[int] | type[float]) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
 
 
 def _codes(text: str | None) -> tuple[str, ...] | None:
@@ -231,7 +261,11 @@ def _llm_stage(config: Config, args: argparse.Namespace, err: Console) -> LLMSta
         elif not (args.quiet or args.json or args.diff):
             print(f"optimize: {message}")
 
-    return start_llm(config, args.llm, warn)
+    def notify(message: str) -> None:  # progress while waiting on the endpoint: stderr
+        if not args.quiet:
+            err.print(f"optimize: {message}", markup=False, soft_wrap=True)
+
+    return start_llm(config, args.llm, warn, notify=notify)
 
 
 def _write(reports: list[FileReport], err: Console) -> bool:
@@ -274,7 +308,7 @@ def _print(args: argparse.Namespace, out: Console, reports: list[FileReport]) ->
     if args.quiet:
         return
     report.print_terminal(out, reports, show_rejected=args.verbose)
-    report.print_summary(out, reports, wrote=args.write)
+    report.print_summary(out, reports, wrote=args.write, verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Talking to any OpenAI-compatible endpoint: analysis, proposals and repairs as JSON.
 
-Every reply is structured output (`response_format` with a JSON schema) and is
-treated as untrusted data: it is type-checked here, domains are checked
-against a whitelist, and code only ever runs through the sandbox. Replies are
-cached on disk, keyed by model, prompt version and what was sent, so re-runs
-cost nothing. The API key lives only in the SDK client: it is never logged,
-cached or put in a message.
+Every reply is untrusted data: it is extracted and validated against a JSON
+schema (replies.py), domains are checked against a whitelist, and code only
+ever runs through the sandbox. How the reply is requested steps down with what
+the endpoint can do (formats.py). Replies are cached on disk, keyed by model,
+prompt version and what was sent, so re-runs cost nothing. The run's limits
+(tokens, time waiting on the endpoint) are checked before every request. The
+API key lives only in the SDK client: it is never logged, cached or put in a
+message, and is blanked out of anything the server says back.
 """
 
 from __future__ import annotations
@@ -15,28 +17,104 @@ import json
 import os
 import string
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config, LLMConfig
+from pipeline.llm.formats import Capabilities, ResponseFormat, names_the_format
+from pipeline.llm.replies import (
+    ANALYSIS_SCHEMA,
+    PROPOSAL_SCHEMA,
+    PROPOSALS_SCHEMA,
+    Analysis,
+    Proposal,
+    ReplyMismatch,
+    analysis,
+    extract,
+    fits,
+    proposal,
+)
+from pipeline.model import SizeTiming
 
 if TYPE_CHECKING:  # the SDK takes seconds to import: offline runs never load it
     import openai
 
 PROMPT_VERSION = "v1"
-MODEL_DOMAIN_SOURCE = "domain suggested by the model"
 OFFLINE_NOTE = (
     "note: LLM stage off: no API key or base_url configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
 )
 # A key is needed by the SDK even when the server (Ollama, vLLM) ignores it.
 KEYLESS_PLACEHOLDER = "not-needed"
+# While a request is out: a first note after this many seconds, then one every WAIT_NOTE_EVERY.
+WAIT_NOTE_AFTER = 5.0
+WAIT_NOTE_EVERY = 15.0
+Notify = Callable[[str], None]
 
 
-class LLMUnavailable(Exception):
-    """The endpoint cannot be reached or keeps failing; the run continues offline."""
+# ----------------------------------------------------------------------------- errors
+
+
+class StopAsking(Exception):
+    """No more requests this run; `reason` is the summary's label for what was not sent."""
+
+    reason = "not sent"
+
+
+class LLMUnavailable(StopAsking):
+    """The endpoint cannot be used (unreachable, refuses the key...); the run continues offline."""
+
+    reason = "not sent: the LLM endpoint is unavailable"
+
+
+class TokenCapReached(StopAsking):
+    reason = "not sent: the LLM token cap was reached"
+
+
+class TimeBudgetSpent(StopAsking):
+    reason = "not sent: the LLM time budget was spent"
+
+
+class NoUsableReply(Exception):
+    """This question got no reply that fits the schema, even after a re-ask; ask the next."""
+
+    def __init__(self, detail: str, cut_off: bool = False) -> None:
+        super().__init__(detail)
+        self.cut_off = cut_off
+
+    @property
+    def reason(self) -> str:
+        if self.cut_off:
+            return "the model's replies were cut off at max_tokens"
+        return "the model's replies did not fit the schema"
+
+
+# ----------------------------------------------------------------------------- what is sent
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Facts about the real workload, from a trace (`optimize trace`) when there is one.
+
+    Every field is optional; a prompt mentions only what is known.
+    """
+
+    argument_types: Mapping[str, str] = field(default_factory=dict)  # "values" -> "list[int]"
+    argument_sizes: Mapping[str, str] = field(default_factory=dict)  # "values" -> "len 10..5000"
+    workload_share: float | None = None  # fraction of the traced run spent in this function
+
+    def lines(self) -> list[str]:
+        found = [f"- {name}: {kind}" for name, kind in self.argument_types.items()]
+        found += [f"- size of {name}: {size}" for name, size in self.argument_sizes.items()]
+        if self.workload_share is not None:
+            found.append(f"- share of the traced run spent in this function: "
+                         f"{self.workload_share:.0%}")  # fmt: skip
+        return found
 
 
 @dataclass(frozen=True)
@@ -50,34 +128,11 @@ class FunctionContext:
     imports: tuple[str, ...]
     untyped_params: tuple[str, ...]
     passes: tuple[str, ...]
+    observed: Observed = field(default_factory=Observed)
 
     @property
     def source_hash(self) -> str:
         return hashlib.sha256(self.source.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Analysis:
-    intent: str
-    pure: bool
-    side_effects: tuple[str, ...]
-    hot_spots: tuple[int, ...]
-    complexity: str
-    applicable_passes: tuple[str, ...]
-    domains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        return json.dumps(
-            {"intent": self.intent, "complexity": self.complexity, "hot_spots": self.hot_spots}
-        )
-
-
-@dataclass(frozen=True)
-class Proposal:
-    function: str
-    helpers: str
-    imports: tuple[str, ...]
-    explanation: str
 
 
 @dataclass(frozen=True)
@@ -106,122 +161,30 @@ def cache_directory(config: Config) -> Path | None:
     return root / directory
 
 
-# ----------------------------------------------------------------------------- schemas
-
-_STRINGS = {"type": "array", "items": {"type": "string"}}
-ANALYSIS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "intent": {"type": "string"},
-        "pure": {"type": "boolean"},
-        "side_effects": _STRINGS,
-        "hot_spots": {"type": "array", "items": {"type": "integer"}},
-        "complexity": {"type": "string"},
-        "applicable_passes": _STRINGS,
-        "domains": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"parameter": {"type": "string"}, "domain": {"type": "object"}},
-                "required": ["parameter", "domain"],
-            },
-        },
-    },
-    "required": ["intent", "pure", "side_effects", "hot_spots", "complexity", "domains"],
-}
-PROPOSAL_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "function": {"type": "string"},
-        "helpers": {"type": "string"},
-        "imports": _STRINGS,
-        "explanation": {"type": "string"},
-    },
-    "required": ["function", "helpers", "imports", "explanation"],
-}
-PROPOSALS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"candidates": {"type": "array", "items": PROPOSAL_SCHEMA}},
-    "required": ["candidates"],
-}
-
-
-# ----------------------------------------------------------------------------- domains
-
-_SCALAR_KEYS = {
-    "int": {"min", "max"},
-    "float": {"min", "max", "allow_nan", "allow_infinity"},
-    "bool": set(),
-    "none": set(),
-    "str": {"alphabet", "min_size", "max_size"},
-}
-_MAX_DOMAIN_DEPTH = 4
-
-
-def valid_domain(spec: object, depth: int = 0) -> bool:
-    """Whether `spec` is plain data in the whitelist the sandbox maps to strategies."""
-    if not isinstance(spec, dict) or depth > _MAX_DOMAIN_DEPTH:
-        return False
-    kind, keys = spec.get("type"), set(spec) - {"type"}
-    if kind in ("int", "float"):
-        bounds = [spec.get(k) for k in ("min", "max") if k in spec]
-        numbers = all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
-        return keys <= _SCALAR_KEYS[kind] and numbers and _ordered(spec)
-    if kind in ("bool", "none"):
-        return not keys
-    if kind == "str":
-        sizes_ok = all(isinstance(spec.get(k, 0), int) for k in ("min_size", "max_size"))
-        alphabet_ok = isinstance(spec.get("alphabet", ""), str)
-        return keys <= _SCALAR_KEYS["str"] and sizes_ok and alphabet_ok
-    if kind in ("list", "set", "tuple"):
-        sizes_ok = all(_small_size(spec.get(k, 0)) for k in ("min_size", "max_size"))
-        return (
-            keys <= {"items", "min_size", "max_size"}
-            and sizes_ok
-            and ("items" not in spec or valid_domain(spec["items"], depth + 1))
-        )
-    if kind == "dict":
-        return keys <= {"keys", "values", "max_size"} and all(
-            valid_domain(spec[k], depth + 1) for k in ("keys", "values") if k in spec
-        )
-    if kind == "one_of":
-        options = spec.get("options")
-        return (
-            keys == {"options"}
-            and isinstance(options, list)
-            and bool(options)
-            and all(valid_domain(o, depth + 1) for o in options)
-        )
-    if kind == "sampled_from":
-        values = spec.get("values")
-        return (
-            keys == {"values"}
-            and isinstance(values, list)
-            and bool(values)
-            and all(v is None or isinstance(v, str | int | float | bool) for v in values)
-        )
-    return False
-
-
-def _ordered(spec: Mapping[str, Any]) -> bool:
-    return "min" not in spec or "max" not in spec or spec["min"] <= spec["max"]
-
-
-def _small_size(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000
+@dataclass(frozen=True)
+class _Reply:
+    text: str
+    cut_off: bool  # the server stopped at max_tokens
 
 
 # ----------------------------------------------------------------------------- client
 
 
 class LLMClient:
-    """One SDK client per run; counts tokens and serves repeats from the disk cache."""
+    """One SDK client per run: asks, validates, steps formats down, keeps the run's limits."""
 
-    def __init__(self, llm: LLMConfig, where: Endpoint, cache_dir: Path | None) -> None:
+    def __init__(
+        self, llm: LLMConfig, where: Endpoint, cache_dir: Path | None, notify: Notify
+    ) -> None:
         self.llm = llm
         self.cache_dir = cache_dir
+        self.notify = notify
         self.tokens_used = 0
-        self.dropped = 0
+        self.seconds_waiting = 0.0
+        # What ended the asking; later questions get only what the cache holds.
+        self.stopped: StopAsking | None = None
+        self._key = where.api_key
+        self._key_env = llm.api_key_env
         import openai
 
         # The SDK's own retry (exponential backoff, honours Retry-After) covers 408/409/429/5xx
@@ -232,8 +195,16 @@ class LLMClient:
             timeout=llm.timeout,
             max_retries=llm.max_retries,
         )
+        self.base_url = str(self._client.base_url).rstrip("/")
+        self._capabilities = Capabilities(cache_dir)
+        self.response_format = self._capabilities.get(self.base_url, llm.model)
 
-    def analyze(self, context: FunctionContext) -> Analysis | None:
+    @property
+    def where(self) -> str:
+        """Names the endpoint in messages: base URL and model, never the key."""
+        return f"{self.base_url} (model {self.llm.model})"
+
+    def analyze(self, context: FunctionContext) -> Analysis:
         prompt = _render(
             "analyze",
             imports=_lines(context.imports),
@@ -242,88 +213,258 @@ class LLMClient:
             function=context.source,
             passes=", ".join(context.passes) or "(none)",
             untyped=", ".join(context.untyped_params) or "none",
+            observed=_observed(context.observed),
         )
-        reply = self._ask("function_analysis", ANALYSIS_SCHEMA, prompt, context)
-        return _analysis(reply) if reply is not None else None
+        return analysis(self._ask("function_analysis", ANALYSIS_SCHEMA, prompt, context))
 
-    def propose(self, context: FunctionContext, analysis: Analysis) -> list[Proposal]:
+    def propose(self, context: FunctionContext, found: Analysis) -> list[Proposal]:
         prompt = _render(
             "propose",
             count=str(self.llm.candidates),
             name=context.name,
             imports=_lines(context.imports),
             called=_lines(context.called_signatures),
-            analysis=analysis.summary(),
+            analysis=found.summary(),
             function=context.source,
+            observed=_observed(context.observed),
         )
         reply = self._ask("rewrite_proposals", PROPOSALS_SCHEMA, prompt, context)
-        if reply is None:
-            return []
-        proposals = [_proposal(item) for item in reply.get("candidates", [])]
-        return [p for p in proposals if p is not None][: self.llm.candidates]
+        return [proposal(item) for item in reply["candidates"]][: self.llm.candidates]
 
     def repair(
-        self, context: FunctionContext, proposal: Proposal, arguments: str, original: str,
+        self, context: FunctionContext, previous: Proposal, arguments: str, original: str,
         behaviour: str,
-    ) -> Proposal | None:  # fmt: skip
+    ) -> Proposal:  # fmt: skip
+        """A fix for a proposal that behaved differently on a shrunk input."""
         prompt = _render(
             "repair",
             name=context.name,
             function=context.source,
-            helpers=proposal.helpers,
-            candidate=proposal.function,
+            helpers=previous.helpers,
+            candidate=previous.function,
             arguments=arguments,
             original=original,
             behaviour=behaviour,
         )
-        reply = self._ask("rewrite_repair", PROPOSAL_SCHEMA, prompt, context)
-        return _proposal(reply) if reply is not None else None
+        return proposal(self._ask("rewrite_repair", PROPOSAL_SCHEMA, prompt, context))
+
+    def speed_up(
+        self, context: FunctionContext, previous: Proposal, sizes: Sequence[SizeTiming]
+    ) -> Proposal:
+        """A faster version of an equivalent proposal that timing found slower or no faster."""
+        ratios = "\n".join(
+            f"- n={s.size}: {s.ratio:.2f}x [{s.low:.2f}, {s.high:.2f}], {s.decision.value}"
+            for s in sizes
+        )
+        prompt = _render(
+            "faster",
+            name=context.name,
+            function=context.source,
+            helpers=previous.helpers,
+            candidate=previous.function,
+            ratios=ratios,
+            observed=_observed(context.observed),
+        )
+        return proposal(self._ask("rewrite_faster", PROPOSAL_SCHEMA, prompt, context))
+
+    # ------------------------------------------------------------------------- asking
 
     def _ask(
         self, kind: str, schema: dict[str, Any], prompt: str, context: FunctionContext
-    ) -> dict[str, Any] | None:
-        """The parsed JSON reply; malformed replies are re-asked once, then dropped."""
-        messages = [
-            {"role": "system", "content": _template("system")},
-            {"role": "user", "content": prompt},
-        ]
+    ) -> dict[str, Any]:
+        """The reply that fits `schema`, from the cache or the endpoint.
+
+        Raises NoUsableReply when even the lowest format gets no fitting reply,
+        and StopAsking when no more requests may or can be made.
+        """
+        messages = [_message("system", _template("system")), _message("user", prompt)]
         key = self._cache_key(kind, context, messages)
         cached = self._cache_read(key)
-        if cached is not None:
+        if cached is not None and fits(cached, schema):  # written by an older version, maybe
             return cached
-        for _attempt in range(2):
-            content = self._complete(kind, schema, messages)
-            reply = _json_object(content)
-            if reply is not None and _conforms(reply, schema):
-                self._cache_write(key, reply)
-                return reply
-        self.dropped += 1
-        return None
+        while True:
+            asked_in = self.response_format
+            try:
+                reply = self._ask_in(asked_in, kind, schema, messages)
+            except _FormatRefused as refusal:
+                self._step_down(asked_in, f"it refused {asked_in.description} ({refusal})")
+                continue
+            except NoUsableReply as failure:
+                if failure.cut_off or asked_in.step_down() is None:
+                    raise
+                self._step_down(asked_in, f"its replies did not fit the schema ({failure})")
+                continue
+            self._cache_write(key, reply)
+            return reply
 
-    def _complete(self, kind: str, schema: dict[str, Any], messages: list[dict[str, str]]) -> str:
+    def _ask_in(
+        self, asked_in: ResponseFormat, kind: str, schema: dict[str, Any],
+        messages: list[dict[str, str]],
+    ) -> dict[str, Any]:  # fmt: skip
+        """Ask once, and once more with what was wrong; the fitting reply or NoUsableReply."""
+        if asked_in.schema_in_prompt:
+            wanted = _render("schema", kind=kind, schema=json.dumps(schema))
+            messages = [*messages[:-1], _message("user", messages[-1]["content"] + wanted)]
+        problem, reply = "", _Reply("", cut_off=False)
+        for _attempt in range(2):
+            reply = self._complete(asked_in, kind, schema, messages)
+            try:
+                return extract(reply.text, schema)
+            except ReplyMismatch as mismatch:
+                problem = str(mismatch)
+            if reply.cut_off:
+                problem = f"cut off at max_tokens={self.llm.max_tokens}; answer more briefly"
+            messages = [
+                *messages,
+                _message("assistant", reply.text),
+                _message("user", _render("reask", problem=problem)),
+            ]
+        raise NoUsableReply(problem, cut_off=reply.cut_off)
+
+    def _step_down(self, current: ResponseFormat, why: str) -> None:
+        lower = current.step_down()
+        assert lower is not None, "the last rung sends no format and is never stepped down"
+        self.response_format = lower
+        self._capabilities.remember(self.base_url, self.llm.model, lower)
+        remembered = f", remembered in {self.cache_dir}" if self.cache_dir else ""
+        self.notify(
+            f"note: {self.where}: {why}; from now on asking {lower.description}{remembered}"
+        )
+
+    def _complete(
+        self, asked_in: ResponseFormat, kind: str, schema: dict[str, Any],
+        messages: list[dict[str, str]],
+    ) -> _Reply:  # fmt: skip
+        """One request, unless an earlier one ended the asking for this run."""
+        if self.stopped is not None:
+            raise self.stopped
+        try:
+            return self._request(asked_in, kind, schema, messages)
+        except StopAsking as stop:
+            self.stopped = stop
+            raise
+
+    def _request(
+        self, asked_in: ResponseFormat, kind: str, schema: dict[str, Any],
+        messages: list[dict[str, str]],
+    ) -> _Reply:  # fmt: skip
         import openai
 
+        timeout, cut_short = self._next_timeout()
+        # A request the budget cuts short is the last one: no retries beyond the budget.
+        client = self._client.with_options(max_retries=0) if cut_short else self._client
+        extra: dict[str, Any] = {}
+        response_format = asked_in.request_field(kind, schema)
+        if response_format is not None:
+            extra["response_format"] = response_format
         try:
-            response = self._client.chat.completions.create(  # type: ignore[call-overload]
-                model=self.llm.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=self.llm.temperature,
-                max_tokens=self.llm.max_tokens,
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": kind, "schema": schema, "strict": False},
-                },
-            )
-        except openai.APIConnectionError as error:  # includes timeouts, after the SDK's retries
-            raise LLMUnavailable(f"{self.llm.model}: {_kind_of(error)}") from None
+            with self._waiting(timeout):
+                response = client.chat.completions.create(  # type: ignore[call-overload]
+                    model=self.llm.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=self.llm.temperature,
+                    max_tokens=self.llm.max_tokens,
+                    timeout=timeout,
+                    **extra,
+                )
+        except openai.APITimeoutError:
+            if cut_short:
+                raise self._time_budget_spent() from None
+            raise LLMUnavailable(f"{self.where}: no answer within {timeout:g} s "
+                                 f"({self._tries()})") from None  # fmt: skip
+        except openai.APIConnectionError as error:
+            raise LLMUnavailable(f"{self.where}: cannot connect ({_cause(error)})") from None
         except openai.APIStatusError as error:
-            raise LLMUnavailable(f"{self.llm.model}: HTTP {error.status_code}") from None
+            raise self._status_error(error, asked_in) from None
         except (openai.APIResponseValidationError, ValueError):
-            return ""  # a body that is not a chat completion counts as a malformed reply
+            return _Reply("", cut_off=False)  # not a chat completion: a malformed reply
         if response.usage is not None:
             self.tokens_used += response.usage.total_tokens
         choices = getattr(response, "choices", None) or []
-        return (choices[0].message.content or "") if choices else ""
+        if not choices:
+            return _Reply("", cut_off=False)
+        return _Reply(choices[0].message.content or "", choices[0].finish_reason == "length")
+
+    def _next_timeout(self) -> tuple[float, bool]:
+        """The next request's timeout, and whether the time budget cut it short.
+
+        Raises StopAsking when a run limit is spent.
+        """
+        cap = self.llm.token_budget
+        if cap and self.tokens_used >= cap:
+            raise TokenCapReached(
+                f"LLM token cap reached: {self.tokens_used} of {cap} token(s) used; no more "
+                "requests this run (raise --llm-max-tokens or [tool.optimize.llm] token_budget)"
+            )
+        budget = self.llm.time_budget
+        left = budget - self.seconds_waiting if budget else self.llm.timeout
+        if left <= 0:
+            raise self._time_budget_spent()
+        return (left, True) if left < self.llm.timeout else (self.llm.timeout, False)
+
+    def _time_budget_spent(self) -> TimeBudgetSpent:
+        return TimeBudgetSpent(
+            f"LLM time budget spent: {self.seconds_waiting:.1f} s of {self.llm.time_budget:g} s "
+            f"waiting on {self.where}; no more requests this run "
+            "(raise --llm-time-budget or [tool.optimize.llm] time_budget)"
+        )
+
+    @contextmanager
+    def _waiting(self, timeout: float) -> Iterator[None]:
+        """Counts the time against the budget, with a note now and then: a hang is never silent."""
+        answered = threading.Event()
+        started = time.monotonic()
+
+        def remind() -> None:
+            pause = WAIT_NOTE_AFTER
+            while not answered.wait(pause):
+                self.notify(
+                    f"waiting for {self.where}: no answer after "
+                    f"{time.monotonic() - started:.0f} s (each try times out after {timeout:g} s, "
+                    f"{self._tries()}; --no-llm skips the LLM)"
+                )
+                pause = WAIT_NOTE_EVERY
+
+        reminder = threading.Thread(target=remind, name="llm-wait-notes", daemon=True)
+        reminder.start()
+        try:
+            yield
+        finally:
+            answered.set()
+            reminder.join()
+            self.seconds_waiting += time.monotonic() - started
+
+    def _tries(self) -> str:
+        tries = 1 + self.llm.max_retries
+        return "1 try" if tries == 1 else f"{tries} tries"
+
+    def _status_error(self, error: openai.APIStatusError, asked_in: ResponseFormat) -> Exception:
+        status, said = error.status_code, self._server_said(error)
+        if asked_in.sends_format and names_the_format(status, error.body, error.message):
+            return _FormatRefused(f"HTTP {status}: {said}")
+        meaning = _STATUS_MEANINGS.get(status)
+        if status == 401:
+            meaning = (
+                f"the API key in ${self._key_env} was refused"
+                if self._key
+                else f"the server wants an API key: set ${self._key_env}"
+            )
+        elif meaning is None:
+            meaning = "server error" if status >= 500 else "the request was refused"
+        if status == 429 or status >= 500:
+            meaning += f" ({self._tries()})"
+        return LLMUnavailable(f"{self.where}: HTTP {status}, {meaning}: {said}")
+
+    def _server_said(self, error: openai.APIStatusError) -> str:
+        body = error.body
+        said = body.get("message") if isinstance(body, dict) else None
+        text = str(said or error.message)
+        if self._key:
+            text = text.replace(self._key, "***")
+        flat = " ".join(text.split())
+        return flat if len(flat) <= 200 else flat[:199] + "…"
+
+    # ------------------------------------------------------------------------- cache
 
     def _cache_key(
         self, kind: str, context: FunctionContext, messages: Sequence[Mapping[str, str]]
@@ -356,18 +497,40 @@ class LLMClient:
             pass  # a cache that cannot be written only costs a repeat request
 
 
-def _kind_of(error: openai.APIConnectionError) -> str:
-    import openai
+class _FormatRefused(Exception):
+    """A 400/422 that names the response format: ask again one rung lower."""
 
-    return "timed out" if isinstance(error, openai.APITimeoutError) else "connection failed"
+
+_STATUS_MEANINGS = {
+    403: "the key may not use this model or endpoint",
+    404: "no such model or path: check the model name (--model) and that the base URL "
+    "ends in /v1 (Ollama: pull the model first)",
+    429: "rate limit or quota exhausted, still refused after the SDK's retries",
+}
+
+
+def _cause(error: openai.APIConnectionError) -> str:
+    cause = error.__cause__
+    return " ".join(str(cause).split())[:120] if cause else "connection failed"
 
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _message(role: str, content: str) -> dict[str, str]:
+    return {"role": role, "content": content}
+
+
 def _lines(items: Sequence[str]) -> str:
     return "\n".join(items) if items else "(none)"
+
+
+def _observed(observed: Observed) -> str:
+    lines = observed.lines()
+    if not lines:
+        return ""
+    return "\nObserved in a trace of the real workload:\n" + "\n".join(lines) + "\n"
 
 
 def _template(name: str) -> str:
@@ -378,55 +541,3 @@ def _template(name: str) -> str:
 def _render(template: str, **values: str) -> str:
     # `string.Template` substitutes plain text: braces in code need no escaping.
     return string.Template(_template(template)).substitute(values)
-
-
-def _json_object(content: str) -> dict[str, Any] | None:
-    text = content.strip()
-    if text.startswith("```"):  # some local models fence their JSON despite the schema
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _conforms(reply: Mapping[str, Any], schema: Mapping[str, Any]) -> bool:
-    """The required keys are present; field types are checked where each reply is read."""
-    return all(key in reply for key in schema.get("required", ()))
-
-
-def _analysis(reply: Mapping[str, Any]) -> Analysis | None:
-    if not isinstance(reply.get("pure"), bool):
-        return None
-    domains = {
-        str(item["parameter"]): item["domain"]
-        for item in reply.get("domains") or []
-        if isinstance(item, dict) and valid_domain(item.get("domain"))
-        and isinstance(item.get("parameter"), str)
-    }  # fmt: skip
-    return Analysis(
-        intent=str(reply.get("intent", "")),
-        pure=reply["pure"],
-        side_effects=_strings(reply.get("side_effects")),
-        hot_spots=tuple(n for n in reply.get("hot_spots") or [] if isinstance(n, int)),
-        complexity=str(reply.get("complexity", "")),
-        applicable_passes=_strings(reply.get("applicable_passes")),
-        domains=domains,
-    )
-
-
-def _proposal(item: object) -> Proposal | None:
-    if not isinstance(item, dict) or not isinstance(item.get("function"), str):
-        return None
-    helpers = item.get("helpers")
-    return Proposal(
-        function=item["function"],
-        helpers=helpers if isinstance(helpers, str) else "",
-        imports=_strings(item.get("imports")),
-        explanation=str(item.get("explanation", ""))[:500],
-    )
-
-
-def _strings(value: object) -> tuple[str, ...]:
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()

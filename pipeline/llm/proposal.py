@@ -18,8 +18,8 @@ import libcst as cst
 
 from pipeline.stages.rewrite import add_imports, defined_names, is_import, new_imports
 
-if TYPE_CHECKING:  # keeps the openai SDK out of offline runs
-    from pipeline.llm.client import Proposal
+if TYPE_CHECKING:
+    from pipeline.llm.replies import Proposal
 
 _EMPTY = cst.Module(body=[])
 _TWO_BLANK_LINES = (cst.EmptyLine(), cst.EmptyLine())

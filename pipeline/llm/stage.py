@@ -24,21 +24,23 @@ import libcst as cst
 
 from pipeline.config import Config
 from pipeline.llm.client import (
-    MODEL_DOMAIN_SOURCE,
     OFFLINE_NOTE,
-    Analysis,
     FunctionContext,
     LLMClient,
     LLMUnavailable,
-    Proposal,
+    Notify,
+    NoUsableReply,
+    StopAsking,
     cache_directory,
     endpoint,
 )
 from pipeline.llm.proposal import ProposalRejected, apply_proposal, fingerprint
+from pipeline.llm.replies import Analysis, Proposal
 from pipeline.model import (
     Candidate,
     CandidateOrigin,
     FunctionFacts,
+    LLMVisit,
     Outcome,
     ParsedFile,
     Verdict,
@@ -48,35 +50,53 @@ from pipeline.stages.parse import InputError, libcst_module
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
 Evaluate = Callable[[Candidate, Config, Domains], Outcome]
-Warn = Callable[[str], None]
 LLM_RULES = ("LLM",)
+MODEL_DOMAIN_SOURCE = "domain suggested by the model"
+
+# Why a function got no proposal: the phrases the summary counts (the client adds its own).
+ASYNC = "async functions are not sent"
+IMPURE = "declined as impure"
+NO_DOMAIN = "no input domain for an untyped parameter"
+NOTHING_PROPOSED = "the model proposed no rewrite"
+EXCLUDED = "not sent: the file is excluded"
+UNPARSED = "libcst could not parse the file"
 
 
 @dataclass(frozen=True)
 class LLMFindings:
     outcomes: tuple[Outcome, ...] = ()
-    notes: tuple[str, ...] = ()
+    visits: tuple[LLMVisit, ...] = ()
     tokens: int = 0
 
 
 def start_llm(
-    config: Config, wanted: bool | None, warn: Warn, environ: Mapping[str, str] = os.environ
+    config: Config,
+    wanted: bool | None,
+    warn: Notify,
+    environ: Mapping[str, str] = os.environ,
+    notify: Notify | None = None,
 ) -> LLMStage | None:
-    """The stage for this run, or None (with a one-line note) when it is off."""
+    """The stage for this run, or None (with a one-line note) when it is off.
+
+    `warn` gets problems and the offline note; `notify` progress while waiting on the
+    endpoint and changes of request format (default: `warn`).
+    """
     if wanted is False or (wanted is None and not config.llm.enabled):
         return None
     where = endpoint(config.llm, environ)
     if not where.configured:
         warn(OFFLINE_NOTE)
         return None
-    return LLMStage(config, LLMClient(config.llm, where, cache_directory(config)), warn)
+    client = LLMClient(config.llm, where, cache_directory(config), notify or warn)
+    return LLMStage(config, client, warn)
 
 
 class LLMStage:
-    def __init__(self, config: Config, client: LLMClient, warn: Warn) -> None:
+    def __init__(self, config: Config, client: LLMClient, warn: Notify) -> None:
         self.config = config
-        self.client: LLMClient | None = client
+        self.client = client
         self.warn = warn
+        self.announced = False  # what ended the asking is said once per run
 
     def optimize(
         self,
@@ -85,58 +105,70 @@ class LLMStage:
         evaluate: Evaluate,
         progress: Callable[[str], None] | None = None,
     ) -> LLMFindings:
-        if self.client is None or not facts:
-            return LLMFindings()
+        """Every function in `facts` ends with its proposals evaluated, or a reason why none."""
         if _excluded(parsed.source.path, self.config.exclude):
-            return LLMFindings(notes=(f"{parsed.source.path}: excluded, not sent to the LLM",))
+            return LLMFindings(visits=_none_for(facts, EXCLUDED))
         try:
             module = libcst_module(parsed)
         except InputError as error:
-            return LLMFindings(notes=(str(error),))
-        client = self.client
-        tokens_before = client.tokens_used
+            return LLMFindings(visits=_none_for(facts, UNPARSED, str(error)))
+        tokens_before = self.client.tokens_used
         outcomes: list[Outcome] = []
-        notes: list[str] = []
+        visits: list[LLMVisit] = []
         for fact in facts:
             if progress:
                 progress(f"{parsed.source.path.name}::{fact.info.name} (LLM)")
+            found: list[Outcome] = []
             try:
-                found, note = self._function(parsed, module, fact, evaluate)
-            except LLMUnavailable as error:
-                self._go_offline(str(error))
-                break
-            outcomes.extend(found)
-            notes.extend([note] if note else [])
-        return LLMFindings(tuple(outcomes), tuple(notes), client.tokens_used - tokens_before)
+                visits.append(self._function(parsed, module, fact, evaluate, found))
+            except StopAsking as stop:  # no more requests; cached replies still count
+                self._announce(stop)
+                stopped = _no_proposal(fact, stop.reason)
+                visits.append(_evaluated(fact, found, f"then {stop.reason}") if found else stopped)
+            outcomes.extend(_keep_fastest(found))
+        tokens = self.client.tokens_used - tokens_before
+        return LLMFindings(tuple(outcomes), tuple(visits), tokens)
 
-    def _go_offline(self, reason: str) -> None:
-        self.client = None
-        self.warn(f"warning: LLM endpoint unavailable ({reason}); continuing offline")
+    def _announce(self, stop: StopAsking) -> None:
+        if self.announced:
+            return
+        self.announced = True
+        if isinstance(stop, LLMUnavailable):
+            self.warn(f"warning: LLM endpoint unavailable: {stop}; continuing offline")
+        else:
+            self.warn(str(stop))
 
     def _function(
-        self, parsed: ParsedFile, module: cst.Module, fact: FunctionFacts, evaluate: Evaluate
-    ) -> tuple[list[Outcome], str]:
+        self, parsed: ParsedFile, module: cst.Module, fact: FunctionFacts, evaluate: Evaluate,
+        found: list[Outcome],
+    ) -> LLMVisit:  # fmt: skip
+        """Ask, evaluate into `found` as it goes, and say how it ended."""
         info = fact.info
-        assert self.client is not None
         if info.is_async:
-            return [], f"{info.name}: async functions are not sent to the LLM"
+            return _no_proposal(fact, ASYNC)
         if fact.impurities:
-            return [], f"{info.name}: declined, static analysis says impure ({fact.impurities[0]})"
+            return _no_proposal(fact, IMPURE, f"static analysis: {fact.impurities[0]}")
         context = function_context(parsed, fact)
-        analysis = self.client.analyze(context)
-        if analysis is None:
-            return [], f"{info.name}: no usable analysis from the model"
+        try:
+            analysis = self.client.analyze(context)
+        except NoUsableReply as failure:
+            return _no_proposal(fact, failure.reason, f"analysis: {failure}")
         if not analysis.pure:
             effect = analysis.side_effects[0] if analysis.side_effects else "side effects"
-            return [], f"{info.name}: declined, the model says impure ({effect})"
+            return _no_proposal(fact, IMPURE, f"the model: {effect}")
         domains, missing = self._domains(info.name, context, analysis)
         if missing:
-            return [], f"{info.name}: not verifiable, no input domain for {', '.join(missing)}"
+            return _no_proposal(fact, NO_DOMAIN, ", ".join(missing))
+        try:
+            proposals = self.client.propose(context, analysis)
+        except NoUsableReply as failure:
+            return _no_proposal(fact, failure.reason, f"proposals: {failure}")
+        if not proposals:
+            return _no_proposal(fact, NOTHING_PROPOSED)
         attempt = _Attempt(self.config, module, parsed, info.name, info.lineno, domains, evaluate)
-        outcomes = [attempt.run(p) for p in self.client.propose(context, analysis)]
-        if not any(o.accepted for o in outcomes):
-            outcomes.extend(self._repairs(context, attempt, outcomes))
-        return _keep_fastest(outcomes), ""
+        found.extend(attempt.run(p) for p in proposals)
+        problem = "" if any(o.accepted for o in found) else self._repairs(context, attempt, found)
+        return _evaluated(fact, found, problem)
 
     def _domains(
         self, name: str, context: FunctionContext, analysis: Analysis
@@ -153,27 +185,55 @@ class LLMStage:
                 missing.append(param)
         return domains, missing
 
-    def _repairs(
-        self, context: FunctionContext, attempt: _Attempt, outcomes: Sequence[Outcome]
-    ) -> list[Outcome]:
-        repaired: list[Outcome] = []
-        for outcome in outcomes:
-            proposal = attempt.proposals.get(outcome.candidate)
+    def _repairs(self, context: FunctionContext, attempt: _Attempt, found: list[Outcome]) -> str:
+        """Send each rejected proposal back with why (a counterexample, or its timings).
+
+        Repaired outcomes are appended to `found`; returns what went wrong asking, if anything.
+        """
+        problem = ""
+        for outcome in list(found):
+            previous = attempt.proposals.get(outcome.candidate)
             for _round in range(self.config.llm.repair_rounds):
-                counterexample = outcome.verdict.counterexample
-                if proposal is None or counterexample is None or self.client is None:
+                try:
+                    repaired = self._repair(context, previous, outcome) if previous else None
+                except NoUsableReply as failure:
+                    problem = f"repair: {failure.reason} ({failure})"
                     break
-                proposal = self.client.repair(
-                    context, proposal, counterexample.arguments, counterexample.original,
-                    counterexample.candidate,
-                )  # fmt: skip
-                if proposal is None:
+                if repaired is None:
                     break
-                outcome = attempt.run(proposal, repaired=True)
-                repaired.append(outcome)
+                previous, outcome = repaired, attempt.run(repaired, repaired=True)
+                found.append(outcome)
                 if outcome.accepted:
-                    return repaired
-        return repaired
+                    return ""
+        return problem
+
+    def _repair(
+        self, context: FunctionContext, previous: Proposal, outcome: Outcome
+    ) -> Proposal | None:
+        """The model's next try at a rejected proposal, or None when there is nothing to aim at."""
+        counterexample, timing = outcome.verdict.counterexample, outcome.timing
+        if counterexample is not None:
+            return self.client.repair(
+                context, previous, counterexample.arguments, counterexample.original,
+                counterexample.candidate,
+            )  # fmt: skip
+        if outcome.verdict.is_equivalent and timing is not None and timing.sizes:
+            return self.client.speed_up(context, previous, timing.sizes)
+        return None
+
+
+def _no_proposal(fact: FunctionFacts, reason: str, detail: str = "") -> LLMVisit:
+    return LLMVisit(fact.info.name, fact.info.lineno, no_proposal=reason, detail=detail)
+
+
+def _none_for(
+    facts: Sequence[FunctionFacts], reason: str, detail: str = ""
+) -> tuple[LLMVisit, ...]:
+    return tuple(_no_proposal(fact, reason, detail) for fact in facts)
+
+
+def _evaluated(fact: FunctionFacts, found: Sequence[Outcome], detail: str = "") -> LLMVisit:
+    return LLMVisit(fact.info.name, fact.info.lineno, proposals=len(found), detail=detail)
 
 
 class _Attempt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from passes import by_code
-from pipeline.model import FileReport, Outcome, Timing
+from pipeline.model import FileReport, LLMVisit, Outcome, Timing
 
 SCHEMA_VERSION = 1
 # An accepted outcome without timing: `--fast` accepted an asymptotic win on its
@@ -62,6 +63,23 @@ def print_terminal(
                     f"{escape(candidate.function)}: {escape(rule_names(candidate.rules))}"
                     f" rejected: {escape(outcome.reason)}[/dim]"
                 )
+        if show_rejected:
+            for visit in report.llm_visits:
+                _print_llm_visit(console, report, visit)
+
+
+def _print_llm_visit(console: Console, report: FileReport, visit: LLMVisit) -> None:
+    if visit.no_proposal:
+        said = f"no LLM proposal: {visit.no_proposal}"
+    elif visit.detail:
+        said = f"LLM: {visit.proposals} proposal(s) evaluated"
+    else:
+        return  # its outcomes are printed already
+    detail = f" ({visit.detail})" if visit.detail else ""
+    console.print(
+        f"[dim]{escape(str(report.path))}:{visit.lineno} {escape(visit.function)}: "
+        f"{escape(said + detail)}[/dim]"
+    )
 
 
 def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diffs: bool) -> None:
@@ -90,18 +108,36 @@ def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diff
         console.print(escape(candidate_diff(str(report.path), outcome)), highlight=False)
 
 
-def print_summary(console: Console, reports: Sequence[FileReport], wrote: bool) -> None:
+def print_summary(
+    console: Console, reports: Sequence[FileReport], wrote: bool, verbose: bool = False
+) -> None:
     accepted = sum(len(r.accepted) for r in reports)
     errors = sum(1 for r in reports if r.error)
     rejected = sum(len(r.outcomes) for r in reports) - accepted
     verb = "applied" if wrote else "found"
-    tokens = sum(r.llm_tokens for r in reports)
     console.print(
         f"{accepted} verified speedup(s) {verb}, {rejected} candidate(s) rejected, "
-        f"{len(reports)} file(s) checked"
-        + (f", {errors} error(s)" if errors else "")
-        + (f", {tokens} LLM token(s) used" if tokens else "")
+        f"{len(reports)} file(s) checked" + (f", {errors} error(s)" if errors else "")
     )
+    llm = llm_summary(reports, verbose)
+    if llm:
+        console.print(llm, markup=False)
+
+
+def llm_summary(reports: Sequence[FileReport], verbose: bool = False) -> str:
+    """How every function the LLM stage was given ended, counted; "" when it was given none."""
+    visits = [v for r in reports for v in r.llm_visits]
+    if not visits:
+        return ""
+    tokens = sum(r.llm_tokens for r in reports)
+    evaluated = sum(1 for v in visits if not v.no_proposal)
+    reasons = Counter(v.no_proposal for v in visits if v.no_proposal)
+    text = f"LLM: {len(visits)} function(s) looked at, {evaluated} with proposals evaluated"
+    if reasons:
+        counted = ", ".join(f"{n}: {reason}" for reason, n in reasons.most_common())
+        text += f", {reasons.total()} with no proposal ({counted})"
+        text += "" if verbose else " (-v shows each)"
+    return f"{text}; {tokens} LLM token(s) used"
 
 
 def to_json(reports: Sequence[FileReport]) -> str:
@@ -115,8 +151,17 @@ def _file_json(report: FileReport) -> dict[str, Any]:
         "path": str(report.path),
         "error": report.error,
         "changed": report.new_text is not None,
-        "notes": list(report.notes),
         "llm_tokens": report.llm_tokens,
+        "llm_functions": [
+            {
+                "function": v.function,
+                "line": v.lineno,
+                "proposals": v.proposals,
+                "no_proposal": v.no_proposal,
+                "detail": v.detail,
+            }
+            for v in report.llm_visits
+        ],
         "outcomes": [_outcome_json(str(report.path), o) for o in report.outcomes],
     }
 

@@ -20,6 +20,7 @@ from pipeline.model import (
     CandidateOrigin,
     FileReport,
     FunctionFacts,
+    LLMVisit,
     Outcome,
     ParsedFile,
     SizeDecision,
@@ -74,7 +75,7 @@ def optimize_file(
         if progress:
             progress(f"{path.name}::{candidate.function}")
         outcomes += evaluate_with_fallback(candidate, parsed, facts, module, config, times, cache)
-    notes: tuple[str, ...] = ()
+    visits: tuple[LLMVisit, ...] = ()
     tokens = 0
     if llm is not None:  # only functions the passes did not already speed up
         sped_up = {o.candidate.function for o in outcomes if o.accepted}
@@ -84,12 +85,12 @@ def optimize_file(
             lambda c, cfg, domains: evaluate(c, cfg, times, None if domains else cache, domains),
             progress,
         )
-        outcomes, notes, tokens = [*outcomes, *found.outcomes], found.notes, found.tokens
+        outcomes, visits, tokens = [*outcomes, *found.outcomes], found.visits, found.tokens
     accepted = [o.candidate for o in outcomes if o.accepted]
     new_text = apply_accepted(module or libcst_module(parsed), accepted) if accepted else None
     return FileReport(
         path, tuple(outcomes), source=source, new_text=new_text, stage_times=times,
-        notes=notes, llm_tokens=tokens,
+        llm_visits=visits, llm_tokens=tokens,
     )  # fmt: skip
 
 
