@@ -126,6 +126,14 @@ def is_int_literal(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is int
 
 
+def is_name_or_constant(node: ast.expr) -> bool:
+    """A name, or a literal constant with an optional sign: every name, and a
+    superset of the constants libcst's `is_constant` accepts."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        node = node.operand
+    return isinstance(node, ast.Name | ast.Constant)
+
+
 def annotated_parameters(function: Function) -> set[str]:
     """Names of annotated parameters of `function` or of any function nested in it."""
     return {

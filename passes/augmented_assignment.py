@@ -7,7 +7,8 @@ import ast
 import libcst as cst
 
 from passes import _ast_prefilter as pre
-from passes._blocks import FunctionPass, has_immutable_bindings
+from passes._facts import FunctionPass
+from passes._values import has_immutable_bindings
 from passes.base import Example
 
 AUGMENTED: dict[type[cst.BaseBinaryOp], type[cst.BaseAugOp]] = {

@@ -7,7 +7,10 @@ import ast
 import libcst as cst
 
 from passes import _ast_prefilter as pre
-from passes._loops import FunctionPass, is_hashable_constant, proven_type
+from passes._builtins import HASHABLE_TYPES
+from passes._facts import FunctionPass
+from passes._flow_types import proven_type
+from passes._values import constant_type
 from passes.base import Example
 
 
@@ -131,11 +134,11 @@ def mixed(tag: str) -> bool:
             isinstance(element, cst.Element) for element in display.elements
         ):
             return False
-        kinds = {is_hashable_constant(element.value) for element in display.elements}
+        kinds = {constant_type(element.value) for element in display.elements}
         if None in kinds:
             return False
-        left_type = proven_type(self, facts, left)
-        if left_type not in {"int", "str", "float", "bool", "bytes", "complex", "None"}:
+        left_type = proven_type(facts, left)
+        if left_type not in HASHABLE_TYPES:
             return False
         text_kinds = (kinds | {left_type}) & {"str", "bytes"}
         return len(text_kinds) <= 1

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._loops import (
-    SIZED_GENERICS,
-    FunctionPass,
-    assigned_value,
-    builtin_available,
-    names_in_function_scope,
-    param_generic,
-    references,
-)
-from passes._support import FunctionFacts
+from passes._annotations import SIZED_GENERICS, TEXT_TYPES, param_generic
+from passes._facts import FunctionFacts
+from passes._loop_shapes import AccumulatorLoopPass
+from passes._names import builtin_available, name_references, names_in_function_scope
+from passes._splicing import replace_initialiser
 from passes.base import Example
 
-CONCRETE = SIZED_GENERICS | {"str", "bytes"}
+CONCRETE = SIZED_GENERICS | TEXT_TYPES
 
 
-class CopyLoopToList(FunctionPass):
+class CopyLoopToList(AccumulatorLoopPass):
     """What it does:
         Rewrites `out = []` immediately followed by `for x in xs: out.append(x)`
         (nothing else in the loop) into `out = list(xs)`.
@@ -119,31 +115,14 @@ def drained(values) -> list:
 ''',
     )
 
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        facts = self.facts
-        if facts is None:
-            return updated_node
-        body = list(original_node.body)
-        for index in range(len(body) - 1):
-            init, loop = body[index], body[index + 1]
-            if not (
-                updated_node.body[index].deep_equals(init)
-                and updated_node.body[index + 1].deep_equals(loop)
-            ):
-                continue
-            source = self._copied(facts, init, loop)
-            if source is None:
-                continue
-            assert isinstance(init, cst.SimpleStatementLine)
-            assign = init.body[0]
-            assert isinstance(assign, cst.Assign)
-            value = cst.Call(func=cst.Name("list"), args=[cst.Arg(source)])
-            new_init = init.with_changes(body=[assign.with_changes(value=value)])
-            new_body = [*updated_node.body[:index], new_init, *updated_node.body[index + 2 :]]
-            return updated_node.with_changes(body=new_body)
-        return updated_node
+    def rewrite_pair(
+        self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
+    ) -> Sequence[cst.BaseStatement] | None:
+        source = self._copied(facts, init, loop)
+        if source is None:
+            return None
+        copy = cst.Call(func=cst.Name("list"), args=[cst.Arg(source)])
+        return [replace_initialiser(init, copy)]
 
     def _copied(
         self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
@@ -161,7 +140,6 @@ def drained(values) -> list:
         ):
             return None
         out = init.body[0].targets[0].target.value  # type: ignore[attr-defined]
-        assert assigned_value(init, out) is not None
         append = m.SimpleStatementLine(
             body=[
                 m.Expr(
@@ -176,13 +154,13 @@ def drained(values) -> list:
             return None
         if not (facts.is_private_local(out) and facts.is_private_local(item)):
             return None
-        if len(references(facts.function, item)) != 2 or item == out or source.value == out:
+        if len(name_references(facts.function, item)) != 2 or item == out or source.value == out:
             return None
-        if not names_in_function_scope(self, facts, source):
+        if not names_in_function_scope(facts, source):
             return None
-        if param_generic(facts, source.value)[0] not in CONCRETE:
+        if param_generic(facts, source.value).name not in CONCRETE:
             return None
-        if not builtin_available(facts, self.module, "list"):
+        if not builtin_available(facts, "list"):
             return None
         return source
 

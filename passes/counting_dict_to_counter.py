@@ -11,15 +11,12 @@ import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
 from passes import _ast_prefilter as pre
-from passes._blocks import (
-    AccumulatorLoopPass,
-    accumulator_loop,
-    is_builtin_call,
-    is_builtin_name,
-    is_non_mapping_iterable,
-    replace_initialiser,
-)
-from passes._support import HASHABLE_TYPES, FunctionFacts, name_references
+from passes._builtins import HASHABLE_TYPES
+from passes._facts import FunctionFacts
+from passes._loop_shapes import AccumulatorLoopPass, accumulator_loop
+from passes._names import builtin_available, name_references
+from passes._splicing import replace_initialiser
+from passes._values import is_empty_container, is_non_mapping_iterable
 from passes.base import Example
 
 
@@ -182,15 +179,14 @@ def doubled(words: list[str]) -> dict[str, int]:
         parts = accumulator_loop(facts, init, loop, allow_conditions=False, compound_action=True)
         if parts is None or len(parts.targets) != 1 or not isinstance(parts.loop.target, cst.Name):
             return None
-        empty = (isinstance(parts.value, cst.Dict) and not parts.value.elements) or (
-            is_builtin_call(facts, parts.value, "dict") and not parts.value.args  # type: ignore[attr-defined]
-        )
-        if not empty or not _is_counting(parts.action, parts.name, parts.targets[0]):
+        if not is_empty_container(facts, parts.value, "dict") or not _is_counting(
+            parts.action, parts.name, parts.targets[0]
+        ):
             return None
         iterable = parts.loop.iter
         if facts.element_type(iterable) not in HASHABLE_TYPES:
             return None
-        if not is_non_mapping_iterable(facts, iterable) or not is_builtin_name(facts, "dict"):
+        if not is_non_mapping_iterable(facts, iterable) or not builtin_available(facts, "dict"):
             return None
         if not self._collections_is_free():
             return None

@@ -9,15 +9,11 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import (
-    AccumulatorLoopPass,
-    accumulator_loop,
-    comp_for,
-    is_builtin_call,
-    replace_initialiser,
-    simple_constant,
-)
-from passes._support import FunctionFacts, name_references
+from passes._facts import FunctionFacts
+from passes._loop_shapes import AccumulatorLoopPass, accumulator_loop, comp_for
+from passes._names import name_references
+from passes._splicing import replace_initialiser
+from passes._values import is_constant, is_empty_container
 from passes.base import Example
 
 
@@ -136,13 +132,10 @@ def tally(words: list[str]) -> dict[str, int]:
         self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
     ) -> Sequence[cst.BaseStatement] | None:
         parts = accumulator_loop(facts, init, loop)
-        if parts is None:
+        if parts is None or not is_empty_container(facts, parts.value, "dict"):
             return None
-        empty = (isinstance(parts.value, cst.Dict) and not parts.value.elements) or (
-            is_builtin_call(facts, parts.value, "dict") and not parts.value.args  # type: ignore[attr-defined]
-        )
         action = parts.action
-        if not empty or not m.matches(
+        if not m.matches(
             action,
             m.Assign(
                 targets=[
@@ -171,7 +164,7 @@ def tally(words: list[str]) -> dict[str, int]:
 
 def _order_free(expr: cst.BaseExpression, targets: tuple[str, ...]) -> bool:
     """Evaluating `expr` cannot fail or run code, so moving it is unobservable."""
-    return simple_constant(expr) or (isinstance(expr, cst.Name) and expr.value in targets)
+    return is_constant(expr) or (isinstance(expr, cst.Name) and expr.value in targets)
 
 
 def _is_empty_dict(value: ast.expr) -> bool:
@@ -188,10 +181,5 @@ def _ast_item_store(action: ast.stmt, name: str) -> bool:
         and not isinstance(target.slice, ast.Slice)
     ):
         return False
-    return _ast_order_free(pre.single_index(target.slice)) or _ast_order_free(action.value)
-
-
-def _ast_order_free(node: ast.expr) -> bool:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        node = node.operand
-    return isinstance(node, ast.Name | ast.Constant)
+    key = pre.single_index(target.slice)
+    return pre.is_name_or_constant(key) or pre.is_name_or_constant(action.value)

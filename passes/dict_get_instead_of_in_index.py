@@ -8,8 +8,9 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import FunctionPass, is_dict_name, simple_constant
-from passes._support import HASHABLE_TYPES, FunctionFacts
+from passes._builtins import HASHABLE_TYPES
+from passes._facts import FunctionFacts, FunctionPass
+from passes._values import is_constant, is_dict_name
 from passes.base import Example
 
 
@@ -166,11 +167,11 @@ def _match(node: cst.IfExp) -> tuple[str, cst.BaseExpression, cst.BaseExpression
 def _safe_key(facts: FunctionFacts, key: cst.BaseExpression) -> bool:
     if isinstance(key, cst.Name):
         return facts.type_of(key) in HASHABLE_TYPES
-    return simple_constant(key)
+    return is_constant(key)
 
 
 def _safe_default(facts: FunctionFacts, default: cst.BaseExpression) -> bool:
-    if simple_constant(default):
+    if is_constant(default):
         return True
     if isinstance(default, cst.Name) and not m.findall(facts.function, m.Del()):
         return isinstance(facts.single_binding(default.value), cst.Param)
@@ -198,13 +199,7 @@ def _ast_get_idiom(node: ast.AST) -> bool:
         return False
     key = pre.single_index(found.slice)
     return (
-        _name_or_literal(test.left)
-        and _name_or_literal(default)
+        pre.is_name_or_constant(test.left)
+        and pre.is_name_or_constant(default)
         and ast.dump(key) == ast.dump(test.left)
     )
-
-
-def _name_or_literal(node: ast.expr) -> bool:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        node = node.operand
-    return isinstance(node, ast.Name | ast.Constant)

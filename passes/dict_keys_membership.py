@@ -8,7 +8,8 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import FunctionPass, is_dict_name
+from passes._facts import FunctionPass
+from passes._values import is_dict_name
 from passes.base import Example
 
 KEYS_CALL = m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("keys")), args=[])

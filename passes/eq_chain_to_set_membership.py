@@ -8,8 +8,10 @@ from collections.abc import Sequence
 import libcst as cst
 
 from passes import _ast_prefilter as pre
-from passes._blocks import ChainPass, is_str_literal
-from passes._support import FunctionFacts
+from passes._chains import ChainPass
+from passes._facts import FunctionFacts
+from passes._splicing import comma_separated
+from passes._values import is_str_literal
 from passes.base import Example
 
 
@@ -134,18 +136,10 @@ def both(x: int) -> bool:
             values.append(operand.comparisons[0].comparator)
         first = operands[0]
         assert isinstance(first, cst.Comparison)
-        elements = [
-            cst.Element(
-                value,
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                if index < len(values) - 1
-                else cst.MaybeSentinel.DEFAULT,
-            )
-            for index, value in enumerate(values)
-        ]
         test: cst.BaseCompOp = cst.In() if isinstance(operator, cst.Or) else cst.NotIn()
+        members = cst.Set(comma_separated(values))
         return first.with_changes(
-            comparisons=[cst.ComparisonTarget(operator=test, comparator=cst.Set(elements))]
+            comparisons=[cst.ComparisonTarget(operator=test, comparator=members)]
         )
 
 

@@ -11,22 +11,13 @@ import libcst.matchers as m
 from libcst.metadata import ComprehensionScope, QualifiedNameProvider, ScopeProvider
 
 from passes import _ast_prefilter as pre
-from passes._loops import (
-    PURE_BUILTINS,
-    SIZED_GENERICS,
-    FunctionPass,
-    Replacements,
-    builtin_available,
-    enclosing_statement,
-    homogeneous_element,
-    in_store_context,
-    is_generator_or_async,
-    membership_target,
-    param_generic,
-    references,
-    runs_no_foreign_code,
-)
-from passes._support import FunctionFacts
+from passes._annotations import PLAIN_DICT_GENERICS, SIZED_GENERICS, element_type, param_generic
+from passes._builtins import PURE
+from passes._effects import is_generator_or_async, runs_no_foreign_code
+from passes._facts import FunctionFacts, FunctionPass
+from passes._names import builtin_available, in_store_context, name_references
+from passes._shapes import enclosing_statement, membership_target
+from passes._splicing import Replacements, code_of
 from passes.base import Example
 
 # Builtins whose result is immutable, so one shared result cannot be changed by a use.
@@ -243,13 +234,13 @@ def spread(scores: list[int], limit: int) -> list[int]:
         if self._is_stdlib_compile(call):
             pattern = call.args[0].value
             assert isinstance(pattern, cst.SimpleString)
-            return _code(call), "compiled_pattern"
+            return code_of(call), "compiled_pattern"
         func = call.func
         if not (
             isinstance(func, cst.Name)
             and func.value in HOISTABLE
             and facts.is_builtin(func, func.value)
-            and builtin_available(facts, self.module, func.value)
+            and builtin_available(facts, func.value)
             and len(call.args) == 1
             and not call.args[0].keyword
             and not call.args[0].star
@@ -264,7 +255,7 @@ def spread(scores: list[int], limit: int) -> list[int]:
             return None
         if not self._only_read(facts, argument.value):
             return None
-        code = _code(call)
+        code = code_of(call)
         if func.value in {"max", "min"}:
             code = f"{code} if {argument.value} else None"
         return code, f"{argument.value}_{func.value}"
@@ -298,12 +289,12 @@ def spread(scores: list[int], limit: int) -> list[int]:
         return True
 
     def _cannot_raise(self, facts: FunctionFacts, builtin: str, name: str) -> bool:
-        generic, args = param_generic(facts, name)
+        generic = param_generic(facts, name)
         if builtin == "abs":
-            return generic in {"int", "float"}
-        if generic not in SIZED_GENERICS - {"dict", "Dict"}:
+            return generic.name in {"int", "float"}
+        if generic.name not in SIZED_GENERICS - PLAIN_DICT_GENERICS:
             return False
-        element = homogeneous_element(generic, args)
+        element = element_type(generic)
         if builtin in {"max", "min"}:
             return element in ORDERED_ELEMENTS
         if builtin == "sum":
@@ -315,7 +306,7 @@ def spread(scores: list[int], limit: int) -> list[int]:
         binding = facts.single_binding(name)
         if not isinstance(binding, cst.Param) or not facts.is_private_local(name):
             return False
-        uses = references(facts.function.body, name)
+        uses = name_references(facts.function.body, name)
         return all(_reads(facts, reference) for reference in uses)
 
     def _loop_around(self, facts: FunctionFacts, call: cst.Call) -> cst.CSTNode | None:
@@ -365,14 +356,10 @@ def _reads(facts: FunctionFacts, reference: cst.Name) -> bool:
         return (
             isinstance(call, cst.Call)
             and isinstance(call.func, cst.Name)
-            and call.func.value in PURE_BUILTINS
+            and call.func.value in PURE
             and facts.is_builtin(call.func, call.func.value)
         )
     return False
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
 
 
 def _named(name: str, original: cst.Call) -> Callable[[cst.CSTNode], cst.CSTNode]:

@@ -7,24 +7,17 @@ import ast
 import libcst as cst
 
 from passes import _ast_prefilter as pre
-from passes._loops import (
-    FunctionPass,
-    Replacements,
-    builtin_available,
-    enclosing_loops,
-    homogeneous_element,
-    is_builtin_len_of,
-    is_generator_or_async,
-    membership_target,
-    param_generic,
-    proven_type,
-    references,
-    runs_no_foreign_code,
-)
-from passes._support import FunctionFacts
+from passes._annotations import element_type, param_generic
+from passes._builtins import HASHABLE_TYPES
+from passes._effects import is_generator_or_async, runs_no_foreign_code
+from passes._facts import FunctionFacts, FunctionPass
+from passes._flow_types import proven_type
+from passes._loop_shapes import enclosing_loops
+from passes._names import builtin_available, name_references
+from passes._shapes import is_builtin_len_of, membership_target
+from passes._splicing import Replacements
 from passes.base import Example
 
-HASHABLE = frozenset({"int", "str", "float", "bool", "bytes", "complex", "None"})
 SEQUENCES = frozenset({"list", "List", "Sequence", "tuple", "Tuple"})
 
 
@@ -164,7 +157,7 @@ def members(xs: list[int], ys: list[int]):
     def function_replacements(
         self, facts: FunctionFacts, function: cst.FunctionDef
     ) -> Replacements:
-        if is_generator_or_async(function) or not builtin_available(facts, self.module, "set"):
+        if is_generator_or_async(function) or not builtin_available(facts, "set"):
             return {}
         for param in (*function.params.params, *function.params.kwonly_params):
             replacements = self._hoist(facts, function, param.name.value)
@@ -173,14 +166,14 @@ def members(xs: list[int], ys: list[int]):
         return {}
 
     def _hoist(self, facts: FunctionFacts, function: cst.FunctionDef, name: str) -> Replacements:
-        generic, args = param_generic(facts, name)
-        if generic not in SEQUENCES or homogeneous_element(generic, args) not in HASHABLE:
+        generic = param_generic(facts, name)
+        if generic.name not in SEQUENCES or element_type(generic) not in HASHABLE_TYPES:
             return {}
         if not facts.is_private_local(name):
             return {}
         tests: dict[int, list[cst.Name]] = {}
         loops: dict[int, cst.For | cst.While] = {}
-        for reference in references(function.body, name):
+        for reference in name_references(function.body, name):
             parent = facts.parent(reference)
             if isinstance(parent, cst.Param):
                 continue
@@ -192,7 +185,7 @@ def members(xs: list[int], ys: list[int]):
             if tested is None:
                 return {}
             outer = enclosing_loops(facts, reference)
-            if not outer or proven_type(self, facts, tested) not in HASHABLE:
+            if not outer or proven_type(facts, tested) not in HASHABLE_TYPES:
                 continue
             loop = outer[-1]
             loops[id(loop)] = loop

@@ -7,17 +7,13 @@ import ast
 import libcst as cst
 
 from passes import _ast_prefilter as pre
-from passes._loops import (
-    SIZED_GENERICS,
-    FunctionPass,
-    builtin_available,
-    dict_view_owner,
-    names_in_function_scope,
-    param_generic,
-)
+from passes._annotations import SIZED_GENERICS, TEXT_TYPES, param_generic
+from passes._facts import FunctionPass
+from passes._names import builtin_available, names_in_function_scope
+from passes._values import dict_view_owner
 from passes.base import Example
 
-CONCRETE = SIZED_GENERICS | {"str", "bytes"}
+CONCRETE = SIZED_GENERICS | TEXT_TYPES
 
 
 class IdentityComprehension(FunctionPass):
@@ -152,7 +148,7 @@ def names(table: Mapping[str, int]) -> list[str]:
             or original.elt.value != clause.target.value
         ):
             return updated
-        if not self._known(clause.iter) or not builtin_available(facts, self.module, builtin):
+        if not self._known(clause.iter) or not builtin_available(facts, builtin):
             return updated
         return cst.Call(
             func=cst.Name(builtin),
@@ -163,10 +159,10 @@ def names(table: Mapping[str, int]) -> list[str]:
 
     def _known(self, iterable: cst.BaseExpression) -> bool:
         facts = self.facts
-        if facts is None or not names_in_function_scope(self, facts, iterable):
+        if facts is None or not names_in_function_scope(facts, iterable):
             return False
         if isinstance(iterable, cst.Name):
-            return param_generic(facts, iterable.value)[0] in CONCRETE
+            return param_generic(facts, iterable.value).name in CONCRETE
         if dict_view_owner(facts, iterable) is not None:
             return True
         if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name):

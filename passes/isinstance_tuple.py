@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import ChainPass, tuple_of
-from passes._support import FunctionFacts
+from passes._builtins import CLASSES
+from passes._chains import TupleArgumentChainPass
+from passes._facts import FunctionFacts
 from passes.base import Example
 
-BUILTIN_TYPES = frozenset(
-    {
-        "int", "float", "complex", "bool", "str", "bytes", "bytearray", "list", "tuple",
-        "dict", "set", "frozenset", "type", "object", "range", "slice", "memoryview",
-    }
-)  # fmt: skip
 
-
-class IsinstanceTuple(ChainPass):
+class IsinstanceTuple(TupleArgumentChainPass):
     """What it does:
         Merges adjacent `isinstance(x, A) or isinstance(x, B)` tests on the same
         name into `isinstance(x, (A, B))`, flattening existing tuples.
@@ -128,7 +121,7 @@ def both(x: int) -> bool:
             return None
         classes = _classes(operand)
         if classes is None or not all(
-            isinstance(c, cst.Name) and c.value in BUILTIN_TYPES and facts.is_builtin(c, c.value)
+            isinstance(c, cst.Name) and c.value in CLASSES and facts.is_builtin(c, c.value)
             for c in classes
         ):
             return None
@@ -136,18 +129,11 @@ def both(x: int) -> bool:
         assert isinstance(subject, cst.Name)
         return subject.value
 
-    def merge(
-        self, operands: Sequence[cst.BaseExpression], operator: cst.BaseBooleanOp
-    ) -> cst.BaseExpression | None:
-        classes: list[cst.BaseExpression] = []
-        for operand in operands:
-            found = _classes(operand) if isinstance(operand, cst.Call) else None
-            if found is None:
-                return None
-            classes.extend(found)
-        first = operands[0]
-        assert isinstance(first, cst.Call)
-        return first.with_changes(args=[first.args[0], cst.Arg(tuple_of(classes))])
+    def tuple_items(self, call: cst.Call) -> list[cst.BaseExpression] | None:
+        return _classes(call)
+
+    def with_tuple(self, first: cst.Call, items: cst.Tuple) -> cst.Call:
+        return first.with_changes(args=[first.args[0], cst.Arg(items)])
 
 
 def _classes(call: cst.Call) -> list[cst.BaseExpression] | None:
@@ -170,7 +156,7 @@ def _ast_operand_key(operand: ast.expr, operator: type[ast.boolop]) -> object:
         return None
     classes = args[1].elts if isinstance(args[1], ast.Tuple) else [args[1]]
     if not classes or not all(
-        isinstance(c, ast.Name) and c.id in BUILTIN_TYPES for c in classes
+        isinstance(c, ast.Name) and c.id in CLASSES for c in classes
     ):
         return None
     return args[0].id

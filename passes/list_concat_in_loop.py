@@ -8,26 +8,20 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._loops import (
-    FunctionPass,
-    Replacements,
-    binding_nodes,
-    enclosing_loops,
+from passes._builtins import LIST_METHODS_IN_PLACE
+from passes._facts import FunctionFacts, FunctionPass
+from passes._loop_shapes import enclosing_loops
+from passes._names import binding_nodes, name_references
+from passes._shapes import (
     enclosing_statement,
     inside,
     is_builtin_len_of,
-    is_list_typed,
     membership_target,
     method_call,
-    references,
 )
-from passes._support import FunctionFacts
+from passes._splicing import Replacements
+from passes._values import is_list_typed
 from passes.base import Example
-
-SAFE_METHODS = frozenset(
-    {"append", "extend", "insert", "pop", "remove", "index", "count", "clear", "sort", "reverse",
-     "copy"}
-)  # fmt: skip
 
 
 class ListConcatInLoop(FunctionPass):
@@ -288,7 +282,7 @@ def pick(nums: list[int], flag: bool) -> list[int]:
         pieces = {id(node) for c in concats for node in _concat_names(c)}
         pieces.update(id(node) for node in fresh)
         for piece in window:
-            for reference in references(piece, name):
+            for reference in name_references(piece, name):
                 if id(reference) in pieces or _harmless_use(facts, reference):
                     continue
                 if not _escapes_before_rebinding(facts, reference, name, concats):
@@ -301,7 +295,7 @@ def pick(nums: list[int], flag: bool) -> list[int]:
         holder = facts.parent(binding)
         if isinstance(holder, cst.AugAssign) and holder.target is binding:
             if isinstance(holder.operator, cst.AddAssign) and isinstance(holder.value, cst.List):
-                return holder if not references(holder.value, name) else None
+                return holder if not name_references(holder.value, name) else None
             return None
         assign = facts.parent(holder) if isinstance(holder, cst.AssignTarget) else None
         if not (
@@ -314,7 +308,7 @@ def pick(nums: list[int], flag: bool) -> list[int]:
             return None
         value = assign.value
         assert isinstance(value, cst.BinaryOperation)
-        if references(value.right, name) or not is_list_typed(self, facts, value.right):
+        if name_references(value.right, name) or not is_list_typed(facts, value.right):
             return None
         return assign
 
@@ -347,7 +341,7 @@ def _is_display_rebinding(facts: FunctionFacts, binding: cst.CSTNode, name: str)
         isinstance(assign, cst.Assign | cst.AnnAssign)
         and _display_target(assign) is binding
         and assign.value is not None
-        and not references(assign.value, name)
+        and not name_references(assign.value, name)
     )
 
 
@@ -376,7 +370,7 @@ def _escapes_before_rebinding(
     if not isinstance(following, cst.SimpleStatementLine) or len(following.body) != 1:
         return False
     target = _display_target(following.body[0])
-    return target is not None and target.value == name and not references(
+    return target is not None and target.value == name and not name_references(
         following.body[0].value, name  # type: ignore[attr-defined]
     )
 
@@ -398,7 +392,7 @@ def _harmless_use(facts: FunctionFacts, reference: cst.Name) -> bool:
         return True
     call = method_call(facts, reference)
     if call is not None:
-        return call[0] in SAFE_METHODS
+        return call[0] in LIST_METHODS_IN_PLACE
     parent = facts.parent(reference)
     if isinstance(parent, cst.Subscript) and parent.value is reference:
         return True

@@ -8,20 +8,14 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._loops import (
-    SIZED_GENERICS,
-    FunctionPass,
-    builtin_available,
-    code,
-    dict_view_owner,
-    in_store_context,
-    names_in_function_scope,
-    param_generic,
-)
+from passes._annotations import LIST_GENERICS, SIZED_GENERICS, TEXT_TYPES, param_generic
+from passes._facts import FunctionPass
+from passes._names import builtin_available, in_store_context, names_in_function_scope
+from passes._splicing import code_of
+from passes._values import dict_view_owner
 from passes.base import Example
 
-LISTS = frozenset({"list", "List"})
-OTHER_SIZED = (SIZED_GENERICS - LISTS) | {"str", "bytes"}
+OTHER_SIZED = (SIZED_GENERICS - LIST_GENERICS) | TEXT_TYPES
 
 
 class ListIndexZeroToNext(FunctionPass):
@@ -146,20 +140,20 @@ def first_value(scores: Mapping[str, int]) -> int:
         source = call.args[0].value
         if not facts.is_builtin(call.func, "list") or in_store_context(facts, original_node):
             return updated_node
-        if not names_in_function_scope(self, facts, source):
+        if not names_in_function_scope(facts, source):
             return updated_node
         owner = dict_view_owner(facts, source)
         if isinstance(source, cst.Name):
-            generic, _ = param_generic(facts, source.value)
+            generic = param_generic(facts, source.value).name
             name = guard = source.value
         elif owner is not None:
-            generic, name, guard = "view", code(source), owner.value
+            generic, name, guard = "view", code_of(source), owner.value
         else:
             return updated_node
-        if generic in LISTS:
+        if generic in LIST_GENERICS:
             replacement = cst.parse_expression(f"{name}[0]")
         elif (generic in OTHER_SIZED or generic == "view") and all(
-            builtin_available(facts, self.module, builtin) for builtin in ("next", "iter")
+            builtin_available(facts, builtin) for builtin in ("next", "iter")
         ):
             replacement = cst.parse_expression(f"(next(iter({name})) if {guard} else [][0])")
         else:

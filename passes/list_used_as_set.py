@@ -5,21 +5,13 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from passes._loops import (
-    FunctionPass,
-    Replacements,
-    binding_nodes,
-    builtin_available,
-    membership_target,
-    method_call,
-    plain_args,
-    proven_type,
-    references,
-)
-from passes._support import FunctionFacts
+from passes._builtins import HASHABLE_TYPES
+from passes._facts import FunctionFacts, FunctionPass
+from passes._flow_types import proven_type
+from passes._names import binding_nodes, builtin_available, name_references
+from passes._shapes import membership_target, method_call, plain_args
+from passes._splicing import Replacements
 from passes.base import Example
-
-HASHABLE = frozenset({"int", "str", "float", "bool", "bytes", "complex", "None"})
 
 
 class ListUsedAsSet(FunctionPass):
@@ -185,7 +177,7 @@ def first_seen(rows: list[tuple[str, list[int]]]) -> int:
     def function_replacements(
         self, facts: FunctionFacts, function: cst.FunctionDef
     ) -> Replacements:
-        if not builtin_available(facts, self.module, "set"):
+        if not builtin_available(facts, "set"):
             return {}
         replacements: Replacements = {}
         for assign in m.findall(
@@ -210,12 +202,12 @@ def first_seen(rows: list[tuple[str, list[int]]]) -> int:
         if bindings is None or len(bindings) != 1 or bindings[0] is not target:
             return None
         appends: list[cst.Attribute] = []
-        for reference in references(function.body, target.value):
+        for reference in name_references(function.body, target.value):
             if reference is target:
                 continue
             tested = membership_target(facts, reference)
             if tested is not None:
-                if proven_type(self, facts, tested) not in HASHABLE:
+                if proven_type(facts, tested) not in HASHABLE_TYPES:
                     return None
                 continue
             call = method_call(facts, reference)
@@ -224,7 +216,7 @@ def first_seen(rows: list[tuple[str, list[int]]]) -> int:
             args = plain_args(call[1], 1)
             if args is None or not isinstance(facts.parent(call[1]), cst.Expr):
                 return None
-            if proven_type(self, facts, args[0]) not in HASHABLE:
+            if proven_type(facts, args[0]) not in HASHABLE_TYPES:
                 return None
             attribute = call[1].func
             assert isinstance(attribute, cst.Attribute)

@@ -9,8 +9,8 @@ import libcst.matchers as m
 from libcst.metadata import Assignment, QualifiedNameProvider, QualifiedNameSource
 
 from passes import _ast_prefilter as pre
-from passes._blocks import FunctionPass, has_scope_hazard
-from passes._support import FunctionFacts
+from passes._facts import FunctionFacts, FunctionPass
+from passes._names import has_scope_hazard
 from passes.base import Example
 
 MODULE = "math"

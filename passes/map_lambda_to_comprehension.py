@@ -7,7 +7,9 @@ import ast
 import libcst as cst
 
 from passes import _ast_prefilter as pre
-from passes._blocks import FunctionPass, comprehension_operand, list_of_lambda_call
+from passes._facts import FunctionPass
+from passes._loop_shapes import list_of_lambda_call
+from passes._splicing import comprehension_operand
 from passes.base import Example
 
 

@@ -8,18 +8,13 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._loops import (
-    PURE_BUILTINS,
-    FunctionPass,
-    builtin_available,
-    code,
-    enclosing_loops,
-    is_hashable_constant,
-    proven_type,
-    resolves_locally,
-    variable_names,
-)
-from passes._support import FunctionFacts
+from passes._builtins import PURE
+from passes._facts import FunctionFacts, FunctionPass
+from passes._flow_types import proven_type
+from passes._loop_shapes import enclosing_loops
+from passes._names import builtin_available, resolves_locally, variable_names
+from passes._splicing import code_of
+from passes._values import constant_type
 from passes.base import Example
 
 KEY_TYPES = frozenset({"int", "str", "bool", "bytes"})
@@ -86,7 +81,7 @@ class MemoizePureRecursion(FunctionPass):
                 return False
             if call.func.id == function.name:
                 self_calls += 1
-            elif call.func.id not in PURE_BUILTINS:
+            elif call.func.id not in PURE:
                 return False
         # A single self-call counts twice inside a loop.
         return self_calls >= 2 or (self_calls == 1 and pre.has(function, ast.For, ast.While))
@@ -181,13 +176,12 @@ def tri(n: int) -> int:
 """,
     )
 
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    def finish_function(
+        self, facts: FunctionFacts, original: cst.FunctionDef, updated: cst.FunctionDef
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
-        facts = self.functions.pop()
-        if not updated_node.deep_equals(original_node) or not self._eligible(facts, original_node):
-            return updated_node
-        return _memoize(facts, original_node)
+        if not updated.deep_equals(original) or not self._eligible(facts, original):
+            return updated
+        return _memoize(facts, original)
 
     def _eligible(self, facts: FunctionFacts, function: cst.FunctionDef) -> bool:
         module = self.module
@@ -200,7 +194,7 @@ def tri(n: int) -> int:
         name = function.name.value
         if m.findall(module, m.Name(f"_{name}_memo")):
             return False
-        if not all(builtin_available(facts, module, b) for b in ("type", "dict", "tuple")):
+        if not all(builtin_available(facts, b) for b in ("type", "dict", "tuple")):
             return False
         if m.findall(function.body, FORBIDDEN):
             return False
@@ -214,28 +208,26 @@ def tri(n: int) -> int:
                 if not self._hashable_args(facts, call):
                     return False
                 self_calls += 2 if enclosing_loops(facts, call) else 1
-            elif func.value not in PURE_BUILTINS or not facts.is_builtin(func, func.value):
+            elif func.value not in PURE or not facts.is_builtin(func, func.value):
                 return False
         if self_calls < 2:
             return False
         return all(self._pure_name(facts, node, name) for node in variable_names(function.body))
 
     def _hashable_args(self, facts: FunctionFacts, call: cst.Call) -> bool:
-        return all(
-            not arg.star and proven_type(self, facts, arg.value) in KEY_TYPES for arg in call.args
-        )
+        return all(not arg.star and proven_type(facts, arg.value) in KEY_TYPES for arg in call.args)
 
     def _pure_name(self, facts: FunctionFacts, node: cst.Name, name: str) -> bool:
         if node.value in {"True", "False", "None"}:
             return True
-        local = resolves_locally(self, facts, node)
+        local = resolves_locally(facts, node)
         if local is None:
             return False
         if local:
             return True
         if node.value == name:
             return True
-        return node.value in PURE_BUILTINS and facts.is_builtin(node, node.value)
+        return node.value in PURE and facts.is_builtin(node, node.value)
 
 
 def _simple_signature(function: cst.FunctionDef) -> bool:
@@ -249,7 +241,7 @@ def _simple_signature(function: cst.FunctionDef) -> bool:
         annotation = param.annotation.annotation if param.annotation else None
         if not (isinstance(annotation, cst.Name) and annotation.value in KEY_TYPES):
             return False
-        if param.default is not None and is_hashable_constant(param.default) not in KEY_TYPES:
+        if param.default is not None and constant_type(param.default) not in KEY_TYPES:
             return False
     returns = function.returns.annotation if function.returns else None
     return _immutable_result(returns)
@@ -285,7 +277,7 @@ def _memoize(
     ]
     key_expr = ", ".join(params + [f"type({p})" for p in params])
     assert function.returns is not None
-    result_type = code(function.returns.annotation)
+    result_type = code_of(function.returns.annotation)
     table = cst.parse_statement(f"{memo}: dict[tuple[object, ...], {result_type}] = {{}}\n")
     lookup = [
         cst.parse_statement(f"{key} = ({key_expr})\n"),

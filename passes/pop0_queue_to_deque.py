@@ -6,20 +6,12 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
-from passes._loops import (
-    SIZED_GENERICS,
-    FunctionPass,
-    Replacements,
-    binding_nodes,
-    import_available,
-    is_builtin_len_of,
-    known_iterable,
-    method_call,
-    param_generic,
-    plain_args,
-    references,
-)
-from passes._support import FunctionFacts
+from passes._annotations import SIZED_GENERICS, TEXT_TYPES, param_generic
+from passes._facts import FunctionFacts, FunctionPass
+from passes._names import binding_nodes, import_available, name_references
+from passes._shapes import is_builtin_call, is_builtin_len_of, method_call, plain_args
+from passes._splicing import Replacements
+from passes._values import known_iterable
 from passes.base import Example
 
 
@@ -187,7 +179,7 @@ def drain(jobs: Iterable[str]) -> list[str]:
     def function_replacements(
         self, facts: FunctionFacts, function: cst.FunctionDef
     ) -> Replacements:
-        if not import_available(facts, self.module, "deque", "collections"):
+        if not import_available(facts, "deque", "collections"):
             return {}
         replacements: Replacements = {}
         for assign in m.findall(
@@ -218,7 +210,7 @@ def drain(jobs: Iterable[str]) -> list[str]:
         if bindings is None or len(bindings) != 1 or bindings[0] is not target:
             return []
         pops: list[cst.CSTNode] = []
-        for reference in references(function.body, name):
+        for reference in name_references(function.body, name):
             if reference is target:
                 continue
             if is_builtin_len_of(facts, reference) or _truth_test(facts, reference):
@@ -227,7 +219,7 @@ def drain(jobs: Iterable[str]) -> list[str]:
             if call is None:
                 return []
             method, node = call
-            if any(references(arg, name) for arg in node.args):
+            if any(name_references(arg, name) for arg in node.args):
                 return []
             if method in {"append", "extend"} and plain_args(node, 1) is not None:
                 continue
@@ -309,10 +301,7 @@ def _fresh_list(facts: FunctionFacts, value: cst.BaseExpression) -> bool:
         return True
     args = plain_args(value, 1) if isinstance(value, cst.Call) else None
     return (
-        isinstance(value, cst.Call)
-        and isinstance(value.func, cst.Name)
-        and value.func.value == "list"
-        and facts.is_builtin(value.func, "list")
+        is_builtin_call(facts, value, "list")
         and args is not None
         and known_iterable(facts, args[0])
         and _concrete(facts, args[0])
@@ -324,7 +313,7 @@ def _concrete(facts: FunctionFacts, iterable: cst.BaseExpression) -> bool:
     which `list()` asks and `deque()` does not."""
     if not isinstance(iterable, cst.Name):
         return True  # a builtin range(...) call
-    return param_generic(facts, iterable.value)[0] in SIZED_GENERICS | {"str", "bytes"}
+    return param_generic(facts, iterable.value).name in SIZED_GENERICS | TEXT_TYPES
 
 
 def _to_deque(node: cst.CSTNode) -> cst.CSTNode:

@@ -10,16 +10,10 @@ import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import (
-    NON_MUTATING_BUILTINS,
-    FunctionPass,
-    has_immutable_bindings,
-    has_scope_hazard,
-    is_builtin_name,
-    is_fresh_container,
-    is_sequence_name,
-)
-from passes._support import HASHABLE_TYPES, FunctionFacts, name_references
+from passes._builtins import HASHABLE_TYPES, LEAVES_ARGUMENTS
+from passes._facts import FunctionFacts, FunctionPass
+from passes._names import builtin_available, has_scope_hazard, in_store_context, name_references
+from passes._values import has_immutable_bindings, is_fresh_container, is_sequence_name
 from passes.base import Example
 
 RANGE_LEN = m.Call(
@@ -32,7 +26,6 @@ RANGE_LEN = m.Call(
         )
     ],
 )
-STORE_PARENTS = (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del, cst.For, cst.AsName)
 
 
 class RangeLenToEnumerate(FunctionPass):
@@ -186,7 +179,7 @@ def alias(xs: list[int], ys: list[int]) -> int:
         assert isinstance(body, cst.BaseSuite)
         if other_uses == 0:
             return updated_node.with_changes(target=cst.Name(element), iter=cst.Name(xs), body=body)
-        if not is_builtin_name(facts, "enumerate"):
+        if not builtin_available(facts, "enumerate"):
             return updated_node
         return updated_node.with_changes(
             target=cst.Tuple(
@@ -230,17 +223,7 @@ def _index_is_loop_only(facts: FunctionFacts, loop: cst.For, index: str) -> bool
 def _is_index_read(facts: FunctionFacts, node: cst.CSTNode, xs: str, index: str) -> bool:
     if not m.matches(node, _index_pattern(xs, index)):
         return False
-    return not _in_store_context(facts, node)
-
-
-def _in_store_context(facts: FunctionFacts, node: cst.CSTNode) -> bool:
-    current = node
-    parent = facts.parent(current)
-    while isinstance(parent, cst.Tuple | cst.List | cst.Element | cst.StarredElement):
-        current, parent = parent, facts.parent(parent)
-    if isinstance(parent, cst.AugAssign | cst.AnnAssign | cst.For):
-        return parent.target is current
-    return isinstance(parent, STORE_PARENTS)
+    return not in_store_context(facts, node)
 
 
 def _reads_only(facts: FunctionFacts, body: cst.BaseSuite, xs: str, index: str) -> int | None:
@@ -261,7 +244,7 @@ def _cannot_mutate(facts: FunctionFacts, body: cst.BaseSuite, xs: str) -> bool:
         assert isinstance(call, cst.Call)
         func = call.func
         if isinstance(func, cst.Name):
-            if func.value not in NON_MUTATING_BUILTINS or not facts.is_builtin(func, func.value):
+            if func.value not in LEAVES_ARGUMENTS or not facts.is_builtin(func, func.value):
                 return False
         elif isinstance(func, cst.Attribute):
             receiver = func.value
@@ -275,7 +258,7 @@ def _cannot_mutate(facts: FunctionFacts, body: cst.BaseSuite, xs: str) -> bool:
             return False
     for node in m.findall(body, m.Subscript() | m.Attribute()):
         assert isinstance(node, cst.Subscript | cst.Attribute)
-        if not _in_store_context(facts, node):
+        if not in_store_context(facts, node):
             continue
         if isinstance(node, cst.Attribute) or not (
             isinstance(node.value, cst.Name)

@@ -7,7 +7,8 @@ import ast
 import libcst as cst
 
 from passes import _ast_prefilter as pre
-from passes._blocks import FunctionPass, single_positional_arg
+from passes._facts import FunctionPass
+from passes._shapes import single_positional_arg
 from passes.base import Example
 
 # outer builtin -> inner builtins whose copy it makes redundant

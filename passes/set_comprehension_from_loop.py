@@ -6,18 +6,11 @@ import ast
 from collections.abc import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import (
-    AccumulatorLoopPass,
-    accumulator_loop,
-    comp_for,
-    is_builtin_call,
-    replace_initialiser,
-    single_positional_arg,
-)
-from passes._support import FunctionFacts, name_references
+from passes._facts import FunctionFacts
+from passes._loop_shapes import AccumulatorLoopPass, comp_for, filled_container_loop
+from passes._splicing import replace_initialiser
 from passes.base import Example
 
 
@@ -134,20 +127,8 @@ def parse_set(texts: list[str]) -> set[int]:
     def rewrite_pair(
         self, facts: FunctionFacts, init: cst.BaseStatement, loop: cst.BaseStatement
     ) -> Sequence[cst.BaseStatement] | None:
-        parts = accumulator_loop(facts, init, loop)
-        if parts is None or not is_builtin_call(facts, parts.value, "set"):
+        found = filled_container_loop(facts, init, loop, "set", "add")
+        if found is None:
             return None
-        if parts.value.args:  # type: ignore[attr-defined]
-            return None
-        action = parts.action
-        if not m.matches(
-            action,
-            m.Expr(value=m.Call(func=m.Attribute(value=m.Name(parts.name), attr=m.Name("add")))),
-        ):
-            return None
-        assert isinstance(action, cst.Expr) and isinstance(action.value, cst.Call)
-        element = single_positional_arg(action.value)
-        if element is None or len(name_references(parts.loop, parts.name)) != 1:
-            return None
-        comprehension = cst.SetComp(elt=element, for_in=comp_for(parts))
-        return [replace_initialiser(init, comprehension)]
+        parts, item = found
+        return [replace_initialiser(init, cst.SetComp(elt=item, for_in=comp_for(parts)))]

@@ -5,23 +5,22 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from passes._loops import (
-    FunctionPass,
-    builtin_available,
-    homogeneous_element,
-    in_store_context,
-    names_in_function_scope,
+from passes._annotations import (
+    DICT_GENERICS,
+    SEQUENCE_ANNOTATIONS,
+    SET_GENERICS,
+    element_type,
     param_generic,
-    proven_type,
-    simple_type,
 )
-from passes._support import FunctionFacts, flow_type_of, list_element, plain_lambda_param
+from passes._facts import FunctionFacts, FunctionPass
+from passes._flow_types import flow_type_of, proven_type
+from passes._loop_shapes import plain_lambda_param
+from passes._names import builtin_available, in_store_context, names_in_function_scope
+from passes._splicing import code_of
+from passes._types import list_element
 from passes.base import Example
 
-ORDERED = frozenset({"list", "List", "tuple", "Tuple"})
-UNORDERED = frozenset({"set", "Set", "frozenset", "FrozenSet"})
 TOTALLY_ORDERED = frozenset({"int", "str", "bool"})
-DICTS = frozenset({"dict", "Dict", "Mapping", "MutableMapping"})
 SOURCE_ARG = m.Arg(value=m.Name(), keyword=None, star="")
 SORTED_CALL = m.Call(func=m.Name("sorted"), args=[SOURCE_ARG]) | m.Call(
     func=m.Name("sorted"), args=[SOURCE_ARG, m.Arg(keyword=m.Name("key"), star="")]
@@ -175,7 +174,7 @@ def lowest(values: list[int], fill) -> int:
         assert isinstance(source, cst.Name)
         if not facts.is_builtin(call.func, "sorted") or in_store_context(facts, original_node):
             return updated_node
-        if not names_in_function_scope(self, facts, source):
+        if not names_in_function_scope(facts, source):
             return updated_node
         kind, element = self._source_kind(facts, source)
         if kind is None:
@@ -186,7 +185,7 @@ def lowest(values: list[int], fill) -> int:
             key = call.args[1].value
             if not self._key_is_ordered(facts, key, element, first):
                 return updated_node
-            key_code = cst.Module([]).code_for_node(key)
+            key_code = code_of(key)
             scan = f"min({name}, key={key_code})" if first else (
                 f"max(reversed({name}), key={key_code})"
             )
@@ -199,7 +198,7 @@ def lowest(values: list[int], fill) -> int:
         else:
             scan = f"max(reversed({name}))"
         needed = ("min", "max", "reversed") if "reversed" in scan else ("min", "max")
-        if not all(builtin_available(facts, self.module, builtin) for builtin in needed):
+        if not all(builtin_available(facts, builtin) for builtin in needed):
             return updated_node
         replacement = cst.parse_expression(f"({scan} if {name} else [][0])")
         if len(call.args) == 2:
@@ -214,14 +213,14 @@ def lowest(values: list[int], fill) -> int:
     ) -> tuple[str | None, str | None]:
         """("ordered" | "unordered", element type) for a sized builtin container whose
         truth value means non-empty; (None, None) when unknown."""
-        generic, args = param_generic(facts, source.value)
-        if generic in ORDERED:
-            return "ordered", homogeneous_element(generic, args)
-        if generic in UNORDERED:
-            return "unordered", homogeneous_element(generic, args)
-        if generic in DICTS and len(args) == 2:
-            return "unordered", simple_type(args[0])
-        element = list_element(proven_type(self, facts, source))
+        generic = param_generic(facts, source.value)
+        if generic.name in SEQUENCE_ANNOTATIONS:
+            return "ordered", element_type(generic)
+        if generic.name in SET_GENERICS or (
+            generic.name in DICT_GENERICS and len(generic.args) == 2
+        ):
+            return "unordered", element_type(generic)
+        element = list_element(proven_type(facts, source))
         return ("ordered", element) if element is not None else (None, None)
 
     def _key_is_ordered(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from passes._loops import FunctionPass, proven_type
+from passes._facts import FunctionPass
+from passes._flow_types import proven_type
 from passes.base import Example
 
 INDEX = m.Integer() | m.UnaryOperation(operator=m.Minus(), expression=m.Integer())
@@ -143,7 +144,7 @@ def middle(text: str, index: int) -> str:
         if not m.matches(call, m.Call(func=m.Attribute(attr=m.Name("split")))):
             return updated_node
         assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-        if not _plain_separator(call) or proven_type(self, facts, call.func.value) != "str":
+        if not _plain_separator(call) or proven_type(facts, call.func.value) != "str":
             return updated_node
         if position is None or (position < 0 and not _rsplit_safe(call)):
             return updated_node

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
 from passes import _ast_prefilter as pre
-from passes._blocks import ChainPass, is_str_literal, single_positional_arg, tuple_of
-from passes._support import FunctionFacts
+from passes._chains import TupleArgumentChainPass
+from passes._facts import FunctionFacts
+from passes._shapes import single_positional_arg
+from passes._values import is_str_literal
 from passes.base import Example
 
 METHODS = frozenset({"startswith", "endswith"})
 
 
-class StartswithTuple(ChainPass):
+class StartswithTuple(TupleArgumentChainPass):
     """What it does:
         Merges adjacent `s.startswith("a") or s.startswith("b")` tests on the same
         string into one call with a tuple, `s.startswith(("a", "b"))`; the same
@@ -120,18 +121,11 @@ def two(s: str, t: str) -> bool:
         assert isinstance(receiver, cst.Name)
         return f"{receiver.value}.{method}"
 
-    def merge(
-        self, operands: Sequence[cst.BaseExpression], operator: cst.BaseBooleanOp
-    ) -> cst.BaseExpression | None:
-        prefixes: list[cst.BaseExpression] = []
-        for operand in operands:
-            found = _prefixes(operand) if isinstance(operand, cst.Call) else None
-            if found is None:
-                return None
-            prefixes.extend(found)
-        first = operands[0]
-        assert isinstance(first, cst.Call)
-        return first.with_changes(args=[cst.Arg(tuple_of(prefixes))])
+    def tuple_items(self, call: cst.Call) -> list[cst.BaseExpression] | None:
+        return _prefixes(call)
+
+    def with_tuple(self, first: cst.Call, items: cst.Tuple) -> cst.Call:
+        return first.with_changes(args=[cst.Arg(items)])
 
 
 def _prefixes(call: cst.Call) -> list[cst.BaseExpression] | None:

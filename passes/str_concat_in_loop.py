@@ -7,13 +7,15 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from passes._support import FunctionFacts, flow_type_of, name_references
-from passes.base import Example, OptimizationPass
+from passes._facts import FunctionFacts, FunctionPass
+from passes._flow_types import flow_type_of
+from passes._names import name_references
+from passes.base import Example
 
 Loop = cst.For | cst.While
 
 
-class StrConcatInLoop(OptimizationPass):
+class StrConcatInLoop(FunctionPass):
     """What it does:
         Rewrites a local string built with `s += piece` inside a loop into a list of
         parts that is joined once after the loop.
@@ -184,25 +186,12 @@ def labels(rows: list[tuple[str, int]]) -> str:
 ''',
     )
 
-    def __init__(self, context: cst.codemod.CodemodContext) -> None:
-        super().__init__(context)
-        self.functions: list[FunctionFacts] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(FunctionFacts(self, node))
-
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> cst.FunctionDef:
-        self.functions.pop()
-        return updated_node
-
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
-        if not self.functions:
+        facts = self.facts
+        if facts is None:
             return updated_node
-        facts = self.functions[-1]
         for index, statement in enumerate(original_node.body):
             # A changed loop is one whose inner accumulator this pass already rewrote;
             # that rewrite only touched another name, so the analysis below still holds.

@@ -8,13 +8,10 @@ from collections.abc import Sequence
 import libcst as cst
 
 from passes import _ast_prefilter as pre
-from passes._blocks import (
-    AccumulatorLoopPass,
-    accumulator_loop,
-    is_builtin_name,
-    replace_initialiser,
-)
-from passes._support import FunctionFacts, name_references
+from passes._facts import FunctionFacts
+from passes._loop_shapes import AccumulatorLoopPass, accumulator_loop
+from passes._names import builtin_available, name_references
+from passes._splicing import replace_initialiser
 from passes.base import Example
 
 
@@ -151,7 +148,7 @@ def prefix(values: list[int]) -> list[int]:
             return None
         if len(name_references(parts.loop, parts.name)) != 1:
             return None
-        if facts.element_type(parts.loop.iter) != "int" or not is_builtin_name(facts, "sum"):
+        if facts.element_type(parts.loop.iter) != "int" or not builtin_available(facts, "sum"):
             return None
         args = [cst.Arg(parts.loop.iter)]
         if parts.value.evaluated_value != 0:

@@ -9,16 +9,15 @@ import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
 from passes import _ast_prefilter as pre
-from passes._loops import (
+from passes._annotations import (
     ITERABLE_GENERICS,
     LIST_GENERICS,
-    FunctionPass,
-    builtin_available,
+    TUPLE_GENERICS,
     generic_of,
-    import_available,
-    names_in_function_scope,
     param_generic,
 )
+from passes._facts import FunctionPass
+from passes._names import builtin_available, import_available, names_in_function_scope
 from passes.base import Example
 
 EMPTY_LIST = m.List([])
@@ -123,19 +122,20 @@ def flat(rows: list[list[int]], sum: object) -> object:
         source = args[0].value
         if not m.matches(args[1].value, EMPTY_LIST) or not isinstance(source, cst.Name):
             return updated_node
-        if not facts.is_builtin(func, "sum") or not names_in_function_scope(self, facts, source):
+        if not facts.is_builtin(func, "sum") or not names_in_function_scope(facts, source):
             return updated_node
-        generic, params = param_generic(facts, source.value)
-        if generic in {"tuple", "Tuple"}:
+        generic = param_generic(facts, source.value)
+        params = generic.args
+        if generic.name in TUPLE_GENERICS:
             if len(params) != 2 or not isinstance(params[1], cst.Ellipsis):
                 return updated_node
-        elif generic not in ITERABLE_GENERICS - {"dict", "Dict", "Mapping"} or len(params) != 1:
-            return updated_node
-        if generic_of(params[0])[0] not in LIST_GENERICS:
-            return updated_node
-        if not builtin_available(facts, self.module, "list") or not import_available(
-            facts, self.module, "itertools", None
+        elif (
+            generic.name not in ITERABLE_GENERICS - {"dict", "Dict", "Mapping"} or len(params) != 1
         ):
+            return updated_node
+        if generic_of(params[0]).name not in LIST_GENERICS:
+            return updated_node
+        if not builtin_available(facts, "list") or not import_available(facts, "itertools", None):
             return updated_node
         AddImportsVisitor.add_needed_import(self.context, "itertools")
         replacement = cst.parse_expression(

@@ -1,0 +1,166 @@
+"""`FunctionFacts`, what one function's scope proves about its names, and
+`FunctionPass`, the base of every pass that rewrites code inside functions.
+
+Every answer is conservative: `None` or `False` means "not proven", and a pass
+must then decline.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext, ContextAwareTransformer
+from libcst.metadata import (
+    FunctionScope,
+    ParentNodeProvider,
+    QualifiedNameProvider,
+    QualifiedNameSource,
+    Scope,
+    ScopeProvider,
+)
+
+from passes._names import name_references
+from passes._splicing import Replacements, rewrite_function
+from passes._types import TypeInference
+from passes.base import OptimizationPass
+
+
+class FunctionFacts:
+    """Facts about names inside one function, for use by a transformer with metadata."""
+
+    def __init__(self, transformer: ContextAwareTransformer, function: cst.FunctionDef) -> None:
+        self.transformer = transformer
+        self.function = function
+        scope = transformer.get_metadata(ScopeProvider, function.body, None)
+        self.scope: Scope | None = scope if isinstance(scope, FunctionScope) else None
+
+    def is_local(self, name: str) -> bool:
+        """`name` is bound only in this function's own scope (no global/nonlocal)."""
+        if self.scope is None or name not in self.scope:
+            return False
+        assignments = self.scope.assignments[name]
+        return bool(assignments) and all(a.scope is self.scope for a in assignments)
+
+    def is_captured(self, name: str) -> bool:
+        """A nested function, lambda or class in this function mentions `name`."""
+        nested = m.findall(self.function.body, m.FunctionDef() | m.Lambda() | m.ClassDef())
+        return any(name_references(node, name) for node in nested)
+
+    def is_private_local(self, name: str) -> bool:
+        """`name` is local and no nested scope can read or rebind it."""
+        return self.is_local(name) and not self.is_captured(name)
+
+    def single_binding(self, name: str) -> cst.CSTNode | None:
+        """The node that binds `name`, when the function binds it exactly once."""
+        if not self.is_local(name) or self.scope is None:
+            return None
+        assignments = list(self.scope.assignments[name])
+        if len(assignments) != 1:
+            return None
+        node: cst.CSTNode | None = getattr(assignments[0], "node", None)
+        return node
+
+    def is_builtin(self, node: cst.CSTNode, builtin: str) -> bool:
+        """`node` (a Name or Call's func) provably refers to the builtin `builtin`."""
+        names = self.transformer.get_metadata(QualifiedNameProvider, node, set())
+        return any(
+            q.name == f"builtins.{builtin}" and q.source == QualifiedNameSource.BUILTIN
+            for q in names
+        )
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.transformer.get_metadata(ParentNodeProvider, node, None)
+
+    def annotation_of(self, name: str) -> cst.BaseExpression | None:
+        binding = self.single_binding(name)
+        if isinstance(binding, cst.Param) and binding.annotation is not None:
+            return binding.annotation.annotation
+        return None
+
+    def type_of(self, expr: cst.BaseExpression) -> str | None:
+        """A simple type name ("int", "str", ...) that `expr` provably evaluates to."""
+        return TypeInference(self).infer(expr)
+
+    def element_type(self, iterable: cst.BaseExpression) -> str | None:
+        """The simple type of the items that iterating over `iterable` yields."""
+        return TypeInference(self).element(iterable)
+
+    def in_try_block(self, node: cst.CSTNode) -> bool:
+        """`node` sits inside a try statement or a with block of this function."""
+        current = self.parent(node)
+        while current is not None and current is not self.function:
+            if isinstance(current, cst.Try | cst.TryStar | cst.With):
+                return True
+            current = self.parent(current)
+        return False
+
+    def fresh_name(self, base: str) -> str:
+        """A name not used anywhere in the function."""
+        candidate, suffix = base, 1
+        while name_references(self.function, candidate):
+            suffix += 1
+            candidate = f"{base}_{suffix}"
+        return candidate
+
+
+class FunctionPass(OptimizationPass):
+    """A pass that works inside function bodies and keeps their `FunctionFacts`.
+
+    The stack holds the facts of each enclosing `def`, and None for a class body,
+    so statements of a class nested in a function are never analysed with the
+    function's facts. A pass either rewrites nodes as it leaves them (reading
+    `facts`, or `facts_for(node)` for an expression that must sit directly in the
+    function's scope), or returns whole-function `function_replacements`, applied
+    only when nothing else in the function has changed in this round.
+    """
+
+    def __init__(self, context: CodemodContext) -> None:
+        super().__init__(context)
+        self.scopes: list[FunctionFacts | None] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.append(FunctionFacts(self, node))
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        facts = self.scopes.pop()
+        assert facts is not None
+        return self.finish_function(facts, original_node, updated_node)
+
+    def finish_function(
+        self, facts: FunctionFacts, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        """The function as it leaves the pass: by default with `function_replacements`."""
+        return rewrite_function(original, updated, self.function_replacements(facts, original))
+
+    def function_replacements(
+        self, facts: FunctionFacts, function: cst.FunctionDef
+    ) -> Replacements:
+        """Whole-function rewrites, keyed by id() of nodes of `function` (original)."""
+        return {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scopes.append(None)
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        self.scopes.pop()
+        return updated_node
+
+    @property
+    def facts(self) -> FunctionFacts | None:
+        return self.scopes[-1] if self.scopes else None
+
+    def facts_for(self, node: cst.CSTNode) -> FunctionFacts | None:
+        """The current function's facts, when `node` sits directly in its scope.
+
+        Expressions inside a lambda or comprehension of the function get `None`:
+        their names may resolve differently.
+        """
+        facts = self.facts
+        if facts is None or facts.scope is None:
+            return None
+        scope = self.get_metadata(ScopeProvider, node, None)
+        return facts if scope is facts.scope else None

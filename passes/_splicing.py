@@ -1,0 +1,119 @@
+"""Splicing: putting rewritten nodes back into the tree a pass is leaving.
+
+libcst metadata (scopes, parents) is keyed on the ORIGINAL nodes, so a pass
+analyses original nodes and then edits the updated tree through these helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import libcst as cst
+import libcst.matchers as m
+
+# Callbacks keyed by id() of an original node; a statement may become a FlattenSentinel.
+Replacements = dict[int, Callable[[cst.CSTNode], "cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]"]]
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def has_comment(node: cst.CSTNode) -> bool:
+    return bool(m.findall(node, m.Comment()))
+
+
+class ReplaceNodes(cst.CSTTransformer):
+    """Replace nodes of the tree being visited, chosen by identity, via callbacks that
+    receive the updated node. Run it over the ORIGINAL tree whose nodes were analysed."""
+
+    def __init__(self, replacements: Replacements) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
+        callback = self.replacements.get(id(original_node))
+        return callback(updated_node) if callback is not None else updated_node
+
+
+def rewrite_function(
+    original: cst.FunctionDef,
+    updated: cst.FunctionDef,
+    replacements: Replacements,
+) -> cst.FunctionDef:
+    """Apply `replacements` (keyed on nodes of `original`) when nothing else inside the
+    function has changed yet; otherwise leave it for a later round."""
+    if not replacements or not updated.deep_equals(original):
+        return updated
+    result = original.visit(ReplaceNodes(replacements))
+    assert isinstance(result, cst.FunctionDef)
+    return result
+
+
+def rewrite_block_pairs(
+    original: cst.IndentedBlock,
+    updated: cst.IndentedBlock,
+    rewrite: Callable[[cst.BaseStatement, cst.BaseStatement], Sequence[cst.BaseStatement] | None],
+) -> cst.IndentedBlock:
+    """Offer each (statement, next statement) pair of a block to `rewrite`.
+
+    `rewrite` analyses the ORIGINAL pair (metadata is keyed on it) and returns the
+    statements that replace both, or None. Pairs whose children were already
+    changed by another rewrite are skipped.
+    """
+    body: list[cst.BaseStatement] = []
+    index = 0
+    changed = False
+    while index < len(original.body):
+        if index + 1 < len(original.body) and all(
+            updated.body[i].deep_equals(original.body[i]) for i in (index, index + 1)
+        ):
+            replacement = rewrite(original.body[index], original.body[index + 1])
+            if replacement is not None:
+                body.extend(replacement)
+                index += 2
+                changed = True
+                continue
+        body.append(updated.body[index])
+        index += 1
+    return updated.with_changes(body=body) if changed else updated
+
+
+def replace_initialiser(
+    statement: cst.BaseStatement, value: cst.BaseExpression
+) -> cst.BaseStatement:
+    """`name = value` (or `name: T = value`) with a new value, keeping everything else."""
+    assert isinstance(statement, cst.SimpleStatementLine)
+    small = statement.body[0]
+    assert isinstance(small, cst.Assign | cst.AnnAssign)
+    return statement.with_changes(body=[small.with_changes(value=value)])
+
+
+def comprehension_operand(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """Parenthesise an expression that cannot stand bare as a comprehension's iter/if."""
+    needs = isinstance(expr, cst.IfExp | cst.Lambda | cst.NamedExpr | cst.Yield) or (
+        isinstance(expr, cst.Tuple) and not expr.lpar
+    )
+    if needs and not expr.lpar:
+        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return expr
+
+
+def comma_separated(values: Sequence[cst.BaseExpression]) -> list[cst.Element]:
+    """Display elements `a, b, c` with the usual `, ` separators."""
+    return [
+        cst.Element(
+            value,
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            if index < len(values) - 1
+            else cst.MaybeSentinel.DEFAULT,
+        )
+        for index, value in enumerate(values)
+    ]
+
+
+def tuple_of(values: Sequence[cst.BaseExpression]) -> cst.Tuple:
+    """`(a, b, c)` with the usual `, ` separators."""
+    return cst.Tuple(comma_separated(values))
