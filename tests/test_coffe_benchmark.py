@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from llm_server import LLMServer
 from benchmarks.coffe import report
 from benchmarks.coffe.check import check_task
 from benchmarks.coffe.data import DataError, argument_list_source, default_data_dir, load_tasks
+from benchmarks.coffe.timing import measure_on_stress_inputs
+from pipeline.config import TimingConfig
 from pipeline.sandbox.runner import Limits
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,6 +88,7 @@ def test_quick_harness_runs_the_cli_on_each_task_and_reports(tmp_path: Path) -> 
             assert row["tests"] is None and row["speedup"] == 1.0
     typed, untyped = results["tasks"]
     assert typed["outcomes"][0]["verification"] == "equivalent"
+    assert typed["rules"] == ["OPT201"]  # the append loop becomes a comprehension
     assert untyped["reason"] == "unverified: no type hint or domain for parameter(s)"
     assert results["headline"]["tasks"] == 2
     assert results["headline"]["wrong_outputs"] == 0
@@ -132,6 +136,21 @@ def test_a_wrong_written_module_fails_its_tests_in_the_sandbox() -> None:
     assert broken.wrong_cases()  # 1 == True, but not the same type as the canonical's
     assert faithful.wrong_cases() == ()
     assert not faithful.mutates_arguments
+
+
+def test_every_stress_input_is_timed_or_left_out_with_its_reason() -> None:
+    # HumanEval/0 is quadratic: on this machine a call on the larger stress inputs takes
+    # longer than the 1 s budget, on the smaller ones it does not.
+    (task,) = load_tasks(DATA, ("HumanEval/0",))
+    quick = TimingConfig(sample_seconds=0.01, pairs=3, workers=1)
+
+    same = measure_on_stress_inputs(task, task.module_text, task.entry_point, quick, False)
+
+    timed = {entry["index"] for entry in same.inputs}
+    left_out = {int(index) for index in re.findall(r"input (\d+): ", same.detail)}
+    assert timed | left_out == set(range(len(task.stress_inputs))) and not timed & left_out
+    for entry in same.inputs:  # the canonical module against itself
+        assert 0.5 < entry["ratio"] < 2 and entry["low"] <= entry["ratio"] <= entry["high"]
 
 
 def test_stress_inputs_are_parsed_never_evaluated() -> None:

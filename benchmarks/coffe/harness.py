@@ -105,7 +105,7 @@ def run_task(task: Task, settings: Settings) -> dict[str, Any]:
         "stress_inputs": len(task.stress_inputs),
         "verdict": verdict,
         "reason": reason,
-        "rules": sorted({rule for o in cli.outcomes if o["accepted"] for rule in o["rules"]}),
+        "rules": _rules(cli),
         "outcomes": [_outcome_json(o) for o in cli.outcomes],
         "cli_error": cli.error,
         "cli_seconds": cli.seconds,
@@ -119,6 +119,12 @@ def run_task(task: Task, settings: Settings) -> dict[str, Any]:
         "best_known_valid": task.best_known_is_canonical or _best_known_valid(tests),
         "seconds": time.perf_counter() - started,
     }
+
+
+def _rules(cli: project.CliRun) -> list[str]:
+    """The passes (or LLM) behind the written rewrite, else every pass that was tried."""
+    shown = [o for o in cli.outcomes if o["accepted"]] or cli.outcomes
+    return sorted({rule for outcome in shown for rule in outcome["rules"]})
 
 
 def _fails(tests: check.CheckResult | None) -> bool:

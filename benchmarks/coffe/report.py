@@ -15,7 +15,7 @@ TASK_HEADERS = (
     "task",
     "function",
     "verdict",
-    "rules",
+    "passes",
     "tests",
     "optimize speedup",
     "best known speedup",
@@ -86,7 +86,7 @@ def speedup_text(timing: dict[str, Any] | None, inputs: int) -> str:
 def tests_text(row: dict[str, Any]) -> str:
     tests = row["tests"]
     if tests is None:
-        return "not needed"
+        return "nothing to check"
     if not tests["ran"]:
         return f"not run: {tests['problem']}"
     canonical = tests["roles"]["canonical"]["failed_expected"]

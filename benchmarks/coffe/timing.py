@@ -117,19 +117,24 @@ def measure_on_stress_inputs(
         timed.update({size.size: size for size in timing.sizes})
         pending = [index for index in pending if index not in timed]
         if pending:
-            blocker = _failed_size(timing.detail, pending)
-            skipped.append(f"input {blocker}: {timing.detail or 'over the per-call budget'}")
+            blocker, reason = _blocker(timing, pending, timing_config.call_budget)
+            skipped.append(f"input {blocker}: {reason}")
             pending.remove(blocker)
     return StressTiming(tuple(_input_json(timed[i]) for i in sorted(timed)), "; ".join(skipped))
 
 
-def _failed_size(detail: str, pending: list[int]) -> int:
-    """The input that stopped a measurement: named in an error ("size 3: ..."), else the
-    first one not timed (sizes are timed in order until one call exceeds the budget)."""
-    named = FAILED_SIZE.match(detail)
+def _blocker(timing: Timing, pending: list[int], budget: float) -> tuple[int, str]:
+    """The input that stopped a measurement, and why.
+
+    An error names its input ("size 3: ..."); otherwise sizes were timed in order
+    until one call of the canonical solution exceeded the per-call budget.
+    """
+    named = FAILED_SIZE.match(timing.detail)
     if named and int(named.group(1)) in pending:
-        return int(named.group(1))
-    return pending[0]
+        return int(named.group(1)), timing.detail
+    if not timing.sizes and timing.detail:
+        return pending[0], timing.detail
+    return pending[0], f"one call exceeds the {budget:g} s budget"
 
 
 def _measure(
