@@ -81,11 +81,12 @@ def test_quick_harness_runs_the_cli_on_each_task_and_reports(tmp_path: Path) -> 
     assert [row["task"] for row in results["tasks"]] == ["HumanEval/14", "MBPP/18"]
     for row in results["tasks"]:
         assert row["verdict"] in ("written", "rejected"), row
-        assert row["cli_seconds"]["report"] > 0 and row["cli_seconds"]["write"] > 0
+        assert row["cli_seconds"]["report"] > 0
         # COFFE's best known solution for these is the canonical one: nothing to time.
         assert row["best_known_is_canonical"] and row["best_speedup"] == 1.0
         if row["verdict"] != "written":
             assert row["tests"] is None and row["speedup"] == 1.0
+            assert "write" not in row["cli_seconds"]  # nothing accepted, nothing to write
     typed, untyped = results["tasks"]
     assert typed["outcomes"][0]["verification"] == "equivalent"
     assert typed["rules"] == ["OPT201"]  # the append loop becomes a comprehension
@@ -113,6 +114,7 @@ def test_llm_rewrite_is_written_checked_against_the_tests_and_timed(tmp_path: Pa
     row = results["tasks"][0]
     assert row["verdict"] == "written", row["outcomes"]
     assert row["rules"] == ["LLM"]
+    assert row["cli_seconds"]["write"] > 0
     assert row["tests"]["ran"] and row["tests"]["wrong_cases"] == []
     assert row["tests"]["roles"]["written"]["differs_from_canonical"] == []
     assert not row["wrong_output"]

@@ -61,6 +61,7 @@ class Settings:
 
 def run(tasks: list[Task], settings: Settings, log: Log = print) -> dict[str, Any]:
     started = time.perf_counter()
+    machine = environment()  # before the run: the commit whose code runs
     rows = []
     for index, task in enumerate(tasks, 1):
         row = run_task(task, settings)
@@ -69,7 +70,7 @@ def run(tasks: list[Task], settings: Settings, log: Log = print) -> dict[str, An
     return {
         "schema": SCHEMA_VERSION,
         "benchmark": "COFFE function-level (FSE 2025), Apache-2.0",
-        "environment": environment(),
+        "environment": machine,
         "settings": settings.to_json(),
         "wall_seconds": time.perf_counter() - started,
         "headline": headline(rows),

@@ -2,10 +2,12 @@
 
 Each task gets its own temporary project: `pyproject.toml` and one module (the
 canonical solution with its prompt and imports). The CLI runs as a subprocess,
-the way a user runs it: `optimize . --json` for the verdicts, then
-`optimize . --write`, which reuses those verdicts through the project's verdict
-cache and writes the accepted rewrites. Offline (`--no-llm`) unless `llm` is set;
-then `--llm` and the configured endpoint from the environment.
+the way a user runs it: `optimize . --json` for the verdicts, then, when it
+accepted a rewrite, `optimize . --write`, which reuses those verdicts through
+the project's verdict cache and writes the accepted rewrites (when nothing was
+accepted there is nothing to write, and skipping that second start-up halves a
+run). Offline (`--no-llm`) unless `llm` is set; then `--llm` and the configured
+endpoint from the environment.
 
 With `trace`, `optimize trace coffe_workload.py` runs first: a workload script
 that calls the function on each of the task's correctness-test inputs, so
@@ -96,7 +98,10 @@ def workload_script(task: Task) -> str:
 
 
 def run_cli(task: Task, project: Path, settings: CliSettings) -> CliRun:
-    """[trace,] `optimize . --json`, then `optimize . --write`; never raises for a CLI failure."""
+    """[trace,] `optimize . --json`, then `optimize . --write` if the report accepted anything.
+
+    Never raises for a CLI failure: it is recorded in `CliRun.error`.
+    """
     run = CliRun()
     environment = {**os.environ, "OPTIMIZE_CACHE_DIR": str(project.parent / "verdicts")}
     llm_flag = "--llm" if settings.llm else "--no-llm"
@@ -106,8 +111,9 @@ def run_cli(task: Task, project: Path, settings: CliSettings) -> CliRun:
     ]
     if settings.trace:
         steps.insert(0, ("trace", ("trace", WORKLOAD)))
-    module = project / f"{task.module_stem}.py"
     for step, arguments in steps:
+        if step == "write" and not any(outcome["accepted"] for outcome in run.outcomes):
+            break  # --write would write nothing: the report it repeats accepted nothing
         started = time.perf_counter()
         done = _run(arguments, project, environment)
         run.seconds[step] = time.perf_counter() - started
@@ -116,7 +122,7 @@ def run_cli(task: Task, project: Path, settings: CliSettings) -> CliRun:
             return run
         if step == "report":
             run.outcomes = _outcomes(done.stdout)
-    text = module.read_text(encoding="utf-8")
+    text = (project / f"{task.module_stem}.py").read_text(encoding="utf-8")
     run.written = text if text != task.module_text else None
     return run
 
