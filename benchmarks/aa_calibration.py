@@ -24,7 +24,9 @@ from typing import Any
 from pipeline.config import Config, TimingConfig
 from pipeline.model import Candidate, Timing
 from pipeline.sandbox.runner import best_isolation
-from pipeline.stages.measure import measure, python_version
+from pipeline.stages.measure import measure
+from pipeline.stages.timing_stats import python_version
+from pipeline.stages.verify import inputs_for
 
 RESULTS_DIR = Path(__file__).with_name("results")
 REQUIRED_FRACTION = 19 / 20
@@ -117,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     for index in range(1, args.runs + 1):
         start = time.monotonic()
-        measured = measure(identical_candidate(), config)
+        pair = identical_candidate()
+        measured = measure(pair, config, inputs_for(pair, config))
         results.append(run_json(index, measured, time.monotonic() - start))
         print(f"run {index}/{args.runs}: " + ", ".join(
             f"n={s['size']} {s['ratio']:.3f} {s['decision']}" for s in results[-1]["sizes"]

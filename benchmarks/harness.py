@@ -24,10 +24,11 @@ from benchmarks import ruff_baseline
 from pipeline.config import Config, TimingConfig, VerifyConfig
 from pipeline.model import Candidate, FileReport, Outcome, Timing, Verdict
 from pipeline.sandbox.runner import best_isolation
-from pipeline.stages.measure import measure, python_version
+from pipeline.stages.measure import measure
 from pipeline.stages.orchestrate import optimize_file
 from pipeline.stages.parse import module_location
-from pipeline.stages.verify import verify
+from pipeline.stages.timing_stats import python_version
+from pipeline.stages.verify import inputs_for, verify
 
 SCHEMA_VERSION = 1
 CORPUS_DIR = Path(__file__).with_name("corpus")
@@ -235,7 +236,9 @@ def ruff_result(
         project_root=root,
     )
     verdict = verify(candidate, config)
-    timing = measure(candidate, config, copy_args=verdict.mutates_arguments)
+    timing = measure(
+        candidate, config, inputs_for(candidate, config), copy_args=verdict.mutates_arguments
+    )
     sizes = timing_json(timing)
     return {
         "changed": True,

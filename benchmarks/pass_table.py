@@ -19,7 +19,9 @@ from pathlib import Path
 from passes import OptimizationPass, all_passes
 from pipeline.config import Config, TimingConfig
 from pipeline.model import Candidate, Timing
-from pipeline.stages.measure import measure, python_version
+from pipeline.stages.measure import measure
+from pipeline.stages.timing_stats import python_version
+from pipeline.stages.verify import inputs_for
 
 DEFAULT_SIZES = (100, 1_000, 10_000)
 DEFAULT_OUT = Path(__file__).with_name("results") / "pass_table.md"
@@ -75,7 +77,7 @@ def build_table(sizes: Sequence[int], config: Config) -> str:
     for pass_class in all_passes():
         for index, example in enumerate(pass_class.EXAMPLES, 1):
             candidate = example_candidate(pass_class, example.before, example.after)
-            timing = measure(candidate, config)
+            timing = measure(candidate, config, inputs_for(candidate, config))
             cells = timing_cells(timing, sizes)
             if not timing.sizes and timing.detail:
                 cells[-1] += f" ({timing.detail})"

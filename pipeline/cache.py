@@ -33,7 +33,7 @@ from pipeline.model import (
     Verdict,
     VerdictStatus,
 )
-from pipeline.sandbox.runner import CHILD_SCRIPT
+from pipeline.sandbox.isolation import CHILD_DIR
 
 CACHE_DIR_NAME = ".optimize_cache"
 CACHE_DIR_ENV = "OPTIMIZE_CACHE_DIR"
@@ -119,13 +119,16 @@ def cache_key(candidate: Candidate, config: Config) -> str:
 
 @cache
 def tool_fingerprint() -> str:
-    """The package version plus a hash of the child that verifies and times."""
+    """The package version plus a hash of the child package that verifies and times."""
     try:
         version = metadata.version("optimize")
     except metadata.PackageNotFoundError:
         version = "unknown"
+    digest = hashlib.sha256()
     try:
-        child = hashlib.sha256(CHILD_SCRIPT.read_bytes()).hexdigest()[:16]
+        for path in sorted(CHILD_DIR.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        child = digest.hexdigest()[:16]
     except OSError:
         child = "unknown"
     return f"{version}+{child}"

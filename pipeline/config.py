@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.sandbox.runner import Limits
+from pipeline.sandbox.child.protocol import Limits, TimingSettings, VerifySettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,22 +26,9 @@ class ConfigError(ValueError):
     """The configuration is malformed."""
 
 
-@dataclass(frozen=True)
-class VerifyConfig:
-    max_examples: int = 200
-    example_timeout: float = 2.0
-    float_tolerance: float = 0.0
-    run_project_tests: bool = True
-    project_tests_timeout: float = 120.0
-
-
-@dataclass(frozen=True)
-class TimingConfig:
-    sizes: tuple[int, ...] = (10, 1_000, 10_000)
-    sample_seconds: float = 0.05
-    pairs: int = 5
-    workers: int = 2
-    call_budget: float = 1.0
+# The verify and timing tables are the sandbox protocol's own settings: one set of defaults.
+VerifyConfig = VerifySettings
+TimingConfig = TimingSettings
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,8 @@ class Candidate:
     project_root: Path | None
     explanation: str = ""
     original_function: str = ""
+    # A method that never reads `self` can be verified with any object standing in for it.
+    self_unused: bool = False
 
     @property
     def reference_function(self) -> str:
@@ -116,6 +118,8 @@ class Verdict:
     detail: str = ""
     counterexample: Counterexample | None = None
     mutates_arguments: bool = False
+    # What the examples were: e.g. (("recorded calls", 40), ("generated", 200)).
+    basis: tuple[tuple[str, int], ...] = ()
 
     @property
     def is_equivalent(self) -> bool:
@@ -130,7 +134,11 @@ class SizeDecision(str, Enum):
 
 @dataclass(frozen=True)
 class SizeTiming:
-    """Original vs candidate at one input size; ratio > 1 means the candidate is faster."""
+    """Original vs candidate on one input; ratio > 1 means the candidate is faster.
+
+    `size` is how big the input is (its sized arguments' total length, or its int);
+    `source` says where it came from: synthesised, hook, recorded or literal.
+    """
 
     size: int
     ratio: float
@@ -139,19 +147,30 @@ class SizeTiming:
     decision: SizeDecision
     original_seconds: float
     candidate_seconds: float
+    source: str = "synthesised"
+    clock: str = "cpu"
 
     @property
     def spread(self) -> float:
         return (self.high - self.low) / 2
 
+    @property
+    def loss_seconds(self) -> float:
+        """What the candidate costs more per call here (0 when it is not slower)."""
+        return max(0.0, self.candidate_seconds - self.original_seconds)
+
 
 @dataclass(frozen=True)
 class Timing:
+    """Per-input timings, smallest input first; the last is the headline."""
+
     sizes: tuple[SizeTiming, ...]
     floor: float
     python: str
     isolation: str
     detail: str = ""
+    # A loss at a smaller input is forgiven when it costs less than this per call.
+    small_size_tolerance: float = 1e-6
 
     @property
     def headline(self) -> SizeTiming | None:
@@ -159,10 +178,30 @@ class Timing:
 
     @property
     def accepted(self) -> bool:
+        """Faster at the largest input, and any loss at smaller inputs negligible per call."""
         headline = self.headline
         if headline is None or headline.decision != SizeDecision.FASTER:
             return False
-        return all(size.decision != SizeDecision.SLOWER for size in self.sizes)
+        return not self.small_size_losses
+
+    @property
+    def small_size_losses(self) -> tuple[SizeTiming, ...]:
+        """Smaller inputs where the candidate is slower by more than the tolerance per call."""
+        return tuple(
+            size
+            for size in self.sizes[:-1]
+            if size.decision == SizeDecision.SLOWER
+            and size.loss_seconds >= self.small_size_tolerance
+        )
+
+    @property
+    def forgiven_losses(self) -> tuple[SizeTiming, ...]:
+        """Smaller inputs where the candidate is slower, but by less than the tolerance."""
+        return tuple(
+            size
+            for size in self.sizes[:-1]
+            if size.decision == SizeDecision.SLOWER and size not in self.small_size_losses
+        )
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,8 @@ def test_json_shape(project: Path, run_cli: Runner) -> None:
     assert outcome["function"] == "count_vowels" and outcome["rules"] == ["OPT106"]
     timing = outcome["timing"]
     assert set(timing) >= {"speedup", "ci95", "floor", "python", "isolation", "sizes"}
-    assert [s["size"] for s in timing["sizes"]] == [10, 1000]
+    sizes = [s["size"] for s in timing["sizes"]]
+    assert sizes[0] == 10 and sizes[-1] == 1000  # the configured sizes are the caps
     assert timing["python"].startswith("CPython 3.")
 
 

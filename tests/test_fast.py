@@ -65,7 +65,8 @@ def test_fast_json_times_only_constant_factor_passes(project: Path, run_cli: Run
     vowel = outcomes["is_vowel"]
     assert vowel["rules"] == ["OPT106"]
     assert vowel["timing"] is not None and vowel["timing"]["sizes"]
-    assert [s["size"] for s in vowel["timing"]["sizes"]] == [10, 1000]
+    sizes = [s["size"] for s in vowel["timing"]["sizes"]]
+    assert sizes[0] == 10 and sizes[-1] == 1000  # the configured sizes are the caps
 
 
 def test_fast_verdict_is_not_served_to_a_timed_run(project: Path, run_cli: Runner) -> None:

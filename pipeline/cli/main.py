@@ -22,7 +22,7 @@ from pipeline.llm.stage import LLMStage, start_llm
 from pipeline.model import FileReport
 from pipeline.report import html as html_report
 from pipeline.report import terminal as report
-from pipeline.sandbox.runner import ISOLATION_WARNING, best_isolation
+from pipeline.sandbox.isolation import ISOLATION_WARNING, Isolation, best_isolation
 from pipeline.stages.orchestrate import optimize_file, scan_files, selected_passes
 from pipeline.writeback import WriteRefused, write_atomically
 
@@ -191,7 +191,7 @@ def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -
         files = list(scope)
     for message in walk_errors:
         err.print(f"optimize: error: {message}", markup=False)
-    if best_isolation() == "none" and not args.quiet:
+    if best_isolation() == Isolation.NONE and not args.quiet:
         err.print(f"optimize: warning: {ISOLATION_WARNING}")
     if args.no_verify:
         reports = scan_files(files, config, max(1, args.jobs))

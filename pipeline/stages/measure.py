@@ -1,111 +1,106 @@
 """Stage 5: time the original against the candidate, honestly.
 
-Samples are interleaved (ABAB...) inside each of several fresh sandboxed
-workers, run one at a time, with GC disabled during each sample. A sample is
-the timed thread's CPU time, which other load on the machine does not inflate;
-where a function waits or works off-thread (its wall/CPU ratio stands out),
-wall-clock samples are used for that size instead, and the detail says so. The figure
-reported is the ratio of medians (original / candidate, so > 1 is faster)
-with a bootstrap 95% confidence interval. A size counts as *faster* only when
-the whole interval clears the noise floor.
+Each version runs alone in its own sandboxed worker; this process drives both,
+one command at a time, and keeps every clock: the kernel's CPU clock of each
+worker process (read by PID) and our own wall clock, around each timed run.
+Code under test therefore cannot make itself look fast by patching `time` or
+the worker; what it can still do (answer wrongly, work while idle, work
+before the clock starts) is checked: result digests must match the
+original's, a worker must be idle between its runs, and the CPU a worker used
+outside its timed runs (from `os.wait4`) must not exceed the original's.
 
-Timing never shares cores with itself: one measurement runs at a time in this
-process (threads) and in its process group (a lock file, for worker processes),
-even when verification runs in parallel.
+Inputs: the recorded calls of a trace first (a typical one, the largest, and
+the largest scaled up); otherwise inputs grown geometrically from the hook,
+type hints or inferred domains until one call of the original exceeds the
+call budget or raises (the configured sizes are caps); otherwise the literal
+calls of doctests and call sites. Samples alternate ABBA between the workers;
+several fresh worker pairs run one after another. The figure reported is the
+ratio of medians with a bootstrap 95% interval, at several inputs; the
+largest is the headline.
 """
 
 from __future__ import annotations
 
 import fcntl
+import math
 import os
-import platform
-import random
-import statistics
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pipeline.config import Config
-from pipeline.model import Candidate, SizeDecision, SizeTiming, Timing
-from pipeline.sandbox.runner import run_candidate
+from pipeline.model import Candidate, Timing
+from pipeline.sandbox.child import protocol as p
+from pipeline.sandbox.session import Session, WorkerGone
+from pipeline.stages.timing_stats import Samples, python_version
+from pipeline.stages.verify import Plan
 
-BOOTSTRAP_RESAMPLES = 2_000
-TINY_CALL_SECONDS = 10e-6
-TINY_CALL_FLOOR = 1.15
+GROWTH = 2
+SLOW_SAMPLE_FACTOR = 20
+COPY_BYTES_PER_SAMPLE = 64 << 20
+IDLE_CPU_SECONDS = 0.002
+HIDDEN_CPU_SLACK_SECONDS = 0.25
 _TIMING_LOCK = threading.Lock()
 
 
-def python_version() -> str:
-    return f"{platform.python_implementation()} {platform.python_version()}"
+class Untimeable(Exception):
+    """No honest timing is possible; the message says why, in one line."""
 
 
-def noise_floor(min_speedup: float, original_seconds: float, in_ci: bool) -> float:
-    """The ratio a size must clear: larger for tiny calls, doubled on shared CI runners."""
-    floor = min_speedup
-    if original_seconds < TINY_CALL_SECONDS:
-        floor = max(floor, TINY_CALL_FLOOR)
-    return 1 + 2 * (floor - 1) if in_ci else floor
+@dataclass(frozen=True)
+class Input:
+    """How to make one timing input: a size to synthesise, or a recorded or literal call."""
+
+    size: int = 0
+    recorded: int = -1
+    scale: int = 1
+    literal: int = -1
+
+    @property
+    def source(self) -> str:
+        if self.recorded >= 0:
+            return "recorded" if self.scale == 1 else f"recorded x{self.scale}"
+        return "literal" if self.literal >= 0 else "synthesised"
+
+    def command(self) -> p.TimingCommand:
+        return p.TimingCommand(p.Command.BUILD, size=self.size, recorded=self.recorded,
+                               scale=self.scale, literal=self.literal)  # fmt: skip
 
 
-def ratio_of_medians(
-    original: Sequence[float], candidate: Sequence[float], seed: int = 0
-) -> tuple[float, float, float]:
-    """Median(original) / median(candidate) with a percentile-bootstrap 95% CI."""
-    ratio = _ratio(original, candidate)
-    rng = random.Random(seed)
-    resampled = sorted(
-        _ratio(rng.choices(original, k=len(original)), rng.choices(candidate, k=len(candidate)))
-        for _ in range(BOOTSTRAP_RESAMPLES)
-    )
-    low = resampled[int(0.025 * BOOTSTRAP_RESAMPLES)]
-    high = resampled[int(0.975 * BOOTSTRAP_RESAMPLES) - 1]
-    return ratio, low, high
-
-
-def _ratio(original: Sequence[float], candidate: Sequence[float]) -> float:
-    return statistics.median(original) / max(statistics.median(candidate), 1e-12)
-
-
-def decide(low: float, high: float, floor: float) -> SizeDecision:
-    """Faster: the whole CI clears the floor; slower: it lies wholly below 1/floor."""
-    if low > floor:
-        return SizeDecision.FASTER
-    if high < 1 / floor:
-        return SizeDecision.SLOWER
-    return SizeDecision.NO_CHANGE
-
-
-def measure(candidate: Candidate, config: Config, copy_args: bool = False) -> Timing:
-    """Time `candidate` against its original at each configured input size."""
-    settings = {
-        "sizes": list(config.timing.sizes),
-        "sample_seconds": config.timing.sample_seconds,
-        "pairs": config.timing.pairs,
-        "call_budget": config.timing.call_budget,
-        "copy_args": copy_args,
-    }
-    samples: dict[int, Pooled] = {}
+def measure(
+    candidate: Candidate, config: Config, inputs: p.Inputs, copy_args: bool = False
+) -> Timing:
+    """Time `candidate` against its original on inputs of several sizes."""
+    plan = Plan(candidate, config, inputs)
+    pooled: dict[Input, Samples] = {}
+    chosen: list[Input] = []
     isolation = "none"
-    for _ in range(max(1, config.timing.workers)):  # fresh worker processes, one at a time
-        with one_measurement_at_a_time():
-            result = run_candidate(candidate, "measure", settings, config.limits)
-        isolation = result.isolation
-        payload = result.payload
-        if payload is None or payload.get("status") != "ok":
-            detail = result.reason if payload is None else str(payload.get("detail", ""))
-            return Timing((), config.min_speedup, python_version(), isolation, detail=detail)
-        _pool(samples, payload["sizes"])
     in_ci = os.environ.get("CI", "").lower() == "true"
+    try:
+        for _ in range(max(1, config.timing.workers)):  # fresh worker pairs, one at a time
+            with one_measurement_at_a_time(), Pair(plan, copy_args) as pair:
+                isolation = pair.isolation
+                chosen = chosen or pair.choose_inputs()
+                for spec in chosen:
+                    samples = pooled.setdefault(spec, Samples(0, spec.source))
+                    pair.sample(spec, samples)
+    except (Untimeable, WorkerGone) as error:
+        return _untimed(config, isolation, str(error))
     sizes = tuple(
-        _size_timing(size, samples[size], config.min_speedup, in_ci) for size in sorted(samples)
+        pooled[spec].decide(config.min_speedup, in_ci)
+        for spec in sorted(chosen, key=lambda spec: pooled[spec].size)
     )
-    wall = [str(size) for size in sorted(samples) if samples[size].wall_clock]
+    wall = [str(s.size) for s in sizes if s.clock == "wall"]
     detail = f"wall-clock samples at n={', '.join(wall)}" if wall else ""
-    return Timing(sizes, config.min_speedup, python_version(), isolation, detail=detail)
+    return Timing(sizes, config.min_speedup, python_version(), isolation, detail=detail,
+                  small_size_tolerance=config.timing.small_size_tolerance)  # fmt: skip
+
+
+def _untimed(config: Config, isolation: str, detail: str) -> Timing:
+    return Timing((), config.min_speedup, python_version(), isolation, detail=detail)
 
 
 @contextmanager
@@ -124,44 +119,214 @@ def one_measurement_at_a_time() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _pool(samples: dict[int, Pooled], sizes: list[dict[str, Any]]) -> None:
-    """Add one worker's samples; a size that any worker timed by wall clock uses wall everywhere."""
-    for entry in sizes:
-        pooled = samples.setdefault(int(entry["size"]), Pooled())
-        pooled.add(entry)
+class Pair:
+    """The original's worker and the candidate's, alive together, run one at a time."""
+
+    def __init__(self, plan: Plan, copy_args: bool) -> None:
+        self.plan = plan
+        self.settings = plan.config.timing
+        self.copy_args = copy_args
+        self.timed = [0.0, 0.0]  # CPU seconds inside measured runs, per worker
+        self.workers: list[Session] = []
+
+    def __enter__(self) -> Pair:
+        try:
+            for candidate in (False, True):
+                request = p.TimeRequest(self.plan.target(candidate=candidate), self.settings,
+                                        self.plan.inputs, self.plan.sys_path)  # fmt: skip
+                self.workers.append(Session(request, self.plan.sources(original=not candidate),
+                                            self.plan.config.limits))  # fmt: skip
+            self.ready = [worker.first_reply() for worker in self.workers]
+        except BaseException:
+            self._close()
+            raise
+        for reply in self.ready:
+            if not reply.ok:
+                self._close()
+                raise Untimeable(reply.detail)
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            if kind is None:
+                self._check_hidden_work()
+        finally:
+            self._close()
+
+    @property
+    def isolation(self) -> str:
+        return self.workers[0].isolation
+
+    def _close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+
+    def _check_hidden_work(self) -> None:
+        """Work done outside the timed runs (say, computing answers ahead, or in another
+        process) shows in the kernel's figures: the candidate may not do much more of it
+        than the original."""
+        if self.workers[1].other_processes():
+            raise Untimeable("the candidate's worker started other processes")
+        totals = [worker.total_cpu() for worker in self.workers]
+        outside = [total - timed for total, timed in zip(totals, self.timed, strict=True)]
+        slack = HIDDEN_CPU_SLACK_SECONDS + 0.25 * self.timed[1]
+        if outside[1] - outside[0] > slack:
+            raise Untimeable(
+                f"the candidate used {outside[1]:.2f} s of CPU outside its timed calls "
+                f"(the original {outside[0]:.2f} s)"
+            )
+
+    # ----------------------------------------------------------------------- inputs
+
+    def choose_inputs(self) -> list[Input]:
+        """The inputs to time, smallest first; see the module docstring."""
+        recorded = [size for size in self.ready[0].sizes]
+        if recorded and max(recorded) >= 0:
+            return self._recorded_inputs(recorded)
+        grown = self._grow()
+        if grown:
+            return grown
+        literal = self._literal_inputs()
+        if literal:
+            return literal
+        raise Untimeable(
+            "no inputs: give the parameters type hints, record real calls with `optimize trace`, "
+            "or add an OPTIMIZE_INPUTS hook or [tool.optimize.strategies]"
+        )
+
+    def _recorded_inputs(self, sizes: list[int]) -> list[Input]:
+        order = sorted((size, index) for index, size in enumerate(sizes) if size >= 0)
+        typical, largest = order[len(order) // 2][1], order[-1][1]
+        chosen = [Input(recorded=typical)] if typical != largest else []
+        chosen.append(Input(recorded=largest))
+        scale, cap = 4, max(self.settings.sizes)
+        while order[-1][0] * scale <= cap:
+            scaled = Input(recorded=largest, scale=scale)
+            if self._built_within_budget(scaled) is None:
+                break
+            chosen.append(scaled)
+            scale *= 4
+        return chosen
+
+    def _grow(self) -> list[Input]:
+        """Sizes from the smallest configured one, doubling up to the largest, while one
+        call of the original stays within the budget; below the smallest if it is over."""
+        low, cap = min(self.settings.sizes), max(self.settings.sizes)
+        reached = []
+        size = low
+        while size <= cap and self._built_within_budget(Input(size=size)) is not None:
+            reached.append(size)
+            size = cap if size < cap < size * GROWTH else size * GROWTH
+        if not reached:
+            size = low // GROWTH
+            while size >= 0 and not reached:
+                if self._built_within_budget(Input(size=size)) is not None:
+                    reached.append(size)
+                size = size // GROWTH if size > 0 else -1
+        return [Input(size=size) for size in _spread(reached)]
+
+    def _literal_inputs(self) -> list[Input]:
+        """The largest literal call (doctest, call site) that the original handles in budget."""
+        sized = []
+        for index in range(len(self.plan.inputs.literal_calls)):
+            size = self._built_within_budget(Input(literal=index))
+            if size is not None:
+                sized.append((size, index))
+        return [Input(literal=max(sized)[1])] if sized else []
+
+    def _built_within_budget(self, spec: Input) -> int | None:
+        """The input's size if the original takes it within the per-call budget, else None
+        (it cannot be made, the original raises on it, or one call is too slow)."""
+        built = self.workers[0].ask(spec.command(), timeout=self.settings.call_budget * 4 + 10)
+        if not built.ok:
+            return None
+        # One call over the budget is all we need to know: stop it soon after.
+        seconds = self._run(0, 1, timeout=self.settings.call_budget * 2 + 5,
+                            limit=self.settings.call_budget * 1.2 + 0.1)  # fmt: skip
+        if seconds is None or seconds > self.settings.call_budget:
+            return None
+        return built.sizes[0] if built.sizes else spec.size
+
+    # ----------------------------------------------------------------------- samples
+
+    def sample(self, spec: Input, samples: Samples) -> None:
+        original, candidate = self.workers
+        built = original.ask(spec.command(), timeout=self.settings.call_budget * 4 + 10)
+        if not built.ok:
+            raise Untimeable(f"input {spec.source} {spec.size}: {built.detail}")
+        samples.size = built.sizes[0] if built.sizes else spec.size
+        loaded = candidate.ask(p.TimingCommand(p.Command.LOAD, blob=built.blob), timeout=30)
+        if not loaded.ok:
+            raise Untimeable(f"the candidate cannot take the input: {loaded.detail}")
+        # A mutating function gets fresh copies per call: bound the memory they take.
+        most = COPY_BYTES_PER_SAMPLE // max(1, len(built.blob)) if self.copy_args else 10**7
+        loops = min(self._calibrate(samples.size), max(1, most))
+        digests: list[set[str]] = [set(), set()]
+        for pair in range(self.settings.pairs):
+            for which in (0, 1) if pair % 2 == 0 else (1, 0):
+                measured = self._measure(which, loops)
+                samples.add(bool(which), measured[0] / loops, measured[1] / loops)
+                digests[which].add(measured[2])
+        if len(digests[0]) == 1 and digests[0] != digests[1]:
+            raise Untimeable(f"at n={samples.size} the candidate's timed calls return "
+                             "something else than the original's")  # fmt: skip
+
+    def _calibrate(self, size: int) -> int:
+        """Loops per sample, so that a sample of the faster version lasts about
+        `sample_seconds`, and one of the slower stays bounded."""
+        target = self.settings.sample_seconds
+        per_call = []
+        for which in (0, 1):
+            loops = 1
+            while True:
+                try:
+                    seconds, _, _ = self._measure(which, loops)
+                except Untimeable as error:
+                    who = "candidate" if which else "original"
+                    raise Untimeable(f"at n={size}, the {who}: {error}") from None
+                if seconds >= target / 10 or loops >= 10**7:
+                    per_call.append(max(seconds / loops, 1e-9))
+                    break
+                loops *= 10
+        loops = max(1, math.ceil(target / min(per_call)))
+        return max(1, min(loops, math.floor(SLOW_SAMPLE_FACTOR * target / max(per_call))))
+
+    def _run(self, which: int, loops: int, timeout: float, limit: float = 0.0) -> float | None:
+        """CPU seconds of `loops` calls by one worker, or None if they fail or overrun."""
+        try:
+            cpu, _, _ = self._measure(which, loops, timeout, limit)
+        except Untimeable:
+            return None
+        return cpu
+
+    def _measure(
+        self, which: int, loops: int, timeout: float | None = None, limit: float = 0.0
+    ) -> tuple[float, float, str]:
+        """(CPU seconds, wall seconds, result digest) of one timed run, by our clocks."""
+        worker, other = self.workers[which], self.workers[1 - which]
+        prepared = worker.ask(p.TimingCommand(p.Command.PREPARE, loops=loops,
+                                              copy_args=self.copy_args), timeout=60)  # fmt: skip
+        if not prepared.ok:
+            raise Untimeable(prepared.detail)
+        idle_before = other.clocks()
+        before = worker.clocks()
+        budget = timeout or self.settings.call_budget * 2 * loops + 5
+        reply = worker.ask(p.TimingCommand(p.Command.RUN, limit=limit), timeout=budget)
+        after = worker.clocks()
+        idle_after = other.clocks()
+        if not reply.ok:
+            raise Untimeable(reply.detail)
+        cpu, wall = after.cpu - before.cpu, after.wall - before.wall
+        self.timed[which] += cpu
+        if which == 0 and idle_after.cpu - idle_before.cpu > IDLE_CPU_SECONDS + 0.01 * cpu:
+            raise Untimeable("the candidate's worker kept running while the original was timed")
+        return cpu, wall, reply.digest
 
 
-@dataclass
-class Pooled:
-    """One size: every worker's CPU-time and wall-clock samples, and which clock to use."""
-
-    wall_clock: bool = False
-    cpu: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
-    wall: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
-
-    def add(self, entry: dict[str, Any]) -> None:
-        wall = entry.get("wall", {"original": entry["original"], "candidate": entry["candidate"]})
-        self.wall_clock |= entry.get("clock") != "thread-cpu"
-        self.cpu[0].extend(entry["original"])
-        self.cpu[1].extend(entry["candidate"])
-        self.wall[0].extend(wall["original"])
-        self.wall[1].extend(wall["candidate"])
-
-    def chosen(self) -> tuple[list[float], list[float]]:
-        return self.wall if self.wall_clock else self.cpu
-
-
-def _size_timing(size: int, pooled: Pooled, min_speedup: float, in_ci: bool) -> SizeTiming:
-    original, candidate = pooled.chosen()
-    ratio, low, high = ratio_of_medians(original, candidate, seed=size)
-    original_median = statistics.median(original)
-    floor = noise_floor(min_speedup, original_median, in_ci)
-    return SizeTiming(
-        size=size,
-        ratio=ratio,
-        low=low,
-        high=high,
-        decision=decide(low, high, floor),
-        original_seconds=original_median,
-        candidate_seconds=statistics.median(candidate),
-    )
+def _spread(reached: list[int]) -> list[int]:
+    """At most three sizes: the smallest, a middle one (geometrically) and the largest."""
+    if len(reached) <= 3:
+        return reached
+    middle = math.sqrt(reached[0] * reached[-1]) if reached[0] > 0 else reached[len(reached) // 2]
+    closest = min(reached[1:-1], key=lambda size: abs(size - middle))
+    return [reached[0], closest, reached[-1]]

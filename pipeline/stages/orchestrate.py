@@ -24,6 +24,7 @@ from pipeline.model import (
     Outcome,
     ParsedFile,
     SizeDecision,
+    Timing,
     Verdict,
     VerdictStatus,
 )
@@ -32,7 +33,7 @@ from pipeline.stages.measure import measure
 from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, read_source
 from pipeline.stages.rewrite import propose as propose_from_passes
 from pipeline.stages.rewrite import scan, splice
-from pipeline.stages.verify import verify
+from pipeline.stages.verify import inputs_for, verify_with
 
 if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when an endpoint is set
     from pipeline.llm.stage import LLMStage
@@ -184,23 +185,34 @@ def evaluate(
     if cache is not None:  # a hit reuses the stored verdict and its timing
         return cache.evaluate(candidate, config, lambda c, cfg: evaluate(c, cfg, times))
     times = {} if times is None else times
+    inputs = inputs_for(candidate, config, domains or {})
     with _timed(times, "verify"):
-        verdict = verify(candidate, config, domains or {})
+        verdict = verify_with(candidate, config, inputs)
     if not verdict.is_equivalent:
         return Outcome(candidate, verdict, None, False, _rejection(verdict.status, verdict.detail))
     if skips_timing(candidate, config):
         return Outcome(candidate, verdict, None, True, FAST_REASON)
     with _timed(times, "measure"):
-        timing = measure(candidate, config, copy_args=verdict.mutates_arguments)
+        timing = measure(candidate, config, inputs, copy_args=verdict.mutates_arguments)
     if timing.accepted:
         return Outcome(candidate, verdict, timing, True, "verified and faster")
     if not timing.sizes:
         return Outcome(candidate, verdict, timing, False, f"not timed: {timing.detail}")
-    slower = [s for s in timing.sizes if s.decision == SizeDecision.SLOWER]
-    reason = (
-        f"slower at n={slower[0].size}" if slower else "not measurably faster at the largest size"
+    return Outcome(candidate, verdict, timing, False, timing_rejection(timing))
+
+
+def timing_rejection(timing: Timing) -> str:
+    """Why a timed candidate is not accepted, in one line."""
+    headline = timing.headline
+    if headline is not None and headline.decision == SizeDecision.SLOWER:
+        return f"slower at n={headline.size}"
+    if headline is None or headline.decision != SizeDecision.FASTER:
+        return "not measurably faster at the largest size"
+    loss = timing.small_size_losses[0]
+    return (
+        f"slower at n={loss.size} by {loss.loss_seconds * 1e6:.2g} µs per call "
+        f"(over the {timing.small_size_tolerance * 1e6:g} µs tolerance)"
     )
-    return Outcome(candidate, verdict, timing, False, reason)
 
 
 def _rejection(status: str, detail: str) -> str:

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from pipeline.config import DEFAULT_EXCLUDE, Config
 from pipeline.model import Candidate
-from pipeline.sandbox.runner import run_child
+from pipeline.sandbox.child.protocol import ProjectTestsRequest, Status
+from pipeline.sandbox.child.protocol import ProjectTestsResult as ChildReport
+from pipeline.sandbox.runner import run_job
 
 MAX_FILES = 3_000
 MAX_BYTES = 30 << 20
@@ -133,20 +135,15 @@ def _run(
     files: dict[str, str], tests: list[str], config: Config
 ) -> tuple[dict[str, str] | None, str]:
     """Each test's outcome ("passed", "failed", "skipped"), or None and why there are none."""
-    request = {
-        "mode": "project_tests",
-        "sys_path": ["{scratch}/project"],
-        "project_tests": {"root": "{scratch}/project", "tests": tests},
-    }
+    request = ProjectTestsRequest(root="project", tests=tuple(tests), sys_path=("project",))
     sources = {f"project/{relative}": text for relative, text in files.items()}
     timeout = config.verify.project_tests_timeout
     limits = dataclasses.replace(
         config.limits, wall_seconds=timeout, cpu_seconds=max(1, int(timeout))
     )
-    result = run_child(request, sources, limits)
-    if result.payload is None:
-        return None, result.reason
-    if result.payload.get("status") != "ran":
-        return None, str(result.payload.get("detail", "the test runner failed"))
-    outcomes = result.payload.get("outcomes", {})
-    return {str(test): str(outcome) for test, outcome in outcomes.items()}, ""
+    job = run_job(request, sources, limits, ChildReport)
+    if job.result is None:
+        return None, job.reason
+    if job.result.status != Status.OK:
+        return None, job.result.detail or "the test runner failed"
+    return dict(job.result.outcomes), ""

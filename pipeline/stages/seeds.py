@@ -16,43 +16,26 @@ from __future__ import annotations
 import ast
 import doctest
 import json
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from pipeline.sandbox.child.domains import domain_of_values, type_only
+from pipeline.sandbox.child.literals import decode_literal, encode_literal
+from pipeline.sandbox.child.protocol import Domain, LiteralCall
 
 SEEDS_PER_SOURCE = 20
 DOCTEST_SOURCE = "doctest examples"
 CALL_SITE_SOURCE = "call sites"
 INFERRED_SOURCE = "types inferred from literal examples"
 
-JsonValue = Any
-DomainSpec = dict[str, Any]
 
-
-@dataclass(frozen=True)
-class Seed:
-    """One literal call: its positional and keyword arguments and where it was found."""
-
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    source: str
-
-    def to_json(self) -> dict[str, JsonValue]:
-        return {
-            "args": [encode_value(arg) for arg in self.args],
-            "kwargs": {name: encode_value(value) for name, value in self.kwargs.items()},
-            "source": self.source,
-        }
-
-
-def mine_seeds(module_source: str, function: str) -> list[Seed]:
+def mine_seeds(module_source: str, function: str) -> list[LiteralCall]:
     """Doctest examples first, then call sites; duplicates and unparseable calls dropped."""
     try:
         tree = ast.parse(module_source)
     except SyntaxError:
         return []
-    found: list[Seed] = []
+    found: list[LiteralCall] = []
     seen: set[str] = set()
     for source, calls in (
         (DOCTEST_SOURCE, _doctest_calls(tree, function)),
@@ -63,7 +46,7 @@ def mine_seeds(module_source: str, function: str) -> list[Seed]:
             seed = _literal_seed(call, source)
             if seed is None or count >= SEEDS_PER_SOURCE:
                 continue
-            key = json.dumps([seed.to_json()["args"], seed.to_json()["kwargs"]], sort_keys=True)
+            key = json.dumps([seed.args, seed.kwargs], sort_keys=True)
             if key not in seen:
                 seen.add(key)
                 found.append(seed)
@@ -102,105 +85,34 @@ def _names(func: ast.expr, function: str) -> bool:
     return isinstance(func, ast.Attribute) and func.attr == function
 
 
-def _literal_seed(call: ast.Call, source: str) -> Seed | None:
+def _literal_seed(call: ast.Call, source: str) -> LiteralCall | None:
     if any(isinstance(arg, ast.Starred) for arg in call.args):
         return None
     if any(keyword.arg is None for keyword in call.keywords):
         return None
     try:
-        args = tuple(ast.literal_eval(arg) for arg in call.args)
-        kwargs = {str(k.arg): ast.literal_eval(k.value) for k in call.keywords}
+        args = tuple(encode_literal(ast.literal_eval(arg)) for arg in call.args)
+        kwargs = {str(k.arg): encode_literal(ast.literal_eval(k.value)) for k in call.keywords}
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
-    return Seed(args, kwargs, source)
-
-
-# --------------------------------------------------------------------------- encoding
-
-
-def encode_value(value: Any) -> JsonValue:
-    """Tagged JSON for a literal; decoded by `decode_value` in the child."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value) and not (value == 0.0 and math.copysign(1.0, value) < 0):
-            return value
-        return {"$float": repr(value)}  # 'nan', 'inf', '-inf', '-0.0'
-    if isinstance(value, list):
-        return [encode_value(item) for item in value]
-    if isinstance(value, tuple):
-        return {"$tuple": [encode_value(item) for item in value]}
-    if isinstance(value, frozenset):
-        return {"$frozenset": [encode_value(item) for item in value]}
-    if isinstance(value, set):
-        return {"$set": [encode_value(item) for item in value]}
-    if isinstance(value, dict):
-        return {"$dict": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
-    if isinstance(value, bytes):
-        return {"$bytes": value.hex()}
-    if isinstance(value, complex):
-        return {"$complex": [encode_value(value.real), encode_value(value.imag)]}
-    if value is Ellipsis:
-        return {"$ellipsis": None}
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    return LiteralCall(args, kwargs, source)
 
 
 # --------------------------------------------------------------------------- inference
 
 
-def inferred_domains(seeds: list[Seed], parameters: list[str]) -> dict[str, dict[str, Any]]:
-    """Domains for each named parameter, from the shapes of the literal values passed to it."""
-    shapes: dict[str, list[DomainSpec]] = {}
+def inferred_domains(seeds: list[LiteralCall], parameters: list[str]) -> dict[str, Domain]:
+    """Domains for each named parameter, from the types of the literal values passed to it."""
+    values: dict[str, list[Any]] = {}
     for seed in seeds:
-        bound = dict(zip(parameters, seed.args, strict=False)) | seed.kwargs
-        for name, value in bound.items():
-            spec = domain_of(value)
-            if name in parameters and spec is not None:
-                shapes.setdefault(name, []).append(spec)
-    return {
-        name: {"spec": _merge(specs), "source": INFERRED_SOURCE} for name, specs in shapes.items()
-    }
-
-
-def domain_of(value: Any) -> DomainSpec | None:
-    """The domain spec (see the child's `strategy_for_domain`) a literal value belongs to."""
-    scalar = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
-    if value is None:
-        return {"type": "none"}
-    if type(value) in scalar:
-        return {"type": scalar[type(value)]}
-    if isinstance(value, list | set) and type(value) in (list, set):
-        kind = "list" if isinstance(value, list) else "set"
-        return _collection(kind, list(value))
-    if type(value) is tuple:
-        items = [domain_of(item) for item in value]
-        if any(item is None for item in items):
-            return None
-        return {"type": "fixed_tuple", "items": items}
-    if type(value) is dict:
-        keys = _merge_optional([domain_of(k) for k in value])
-        values = _merge_optional([domain_of(v) for v in value.values()])
-        if keys is None or values is None:
-            return None
-        return {"type": "dict", "keys": keys, "values": values}
-    return None
-
-
-def _collection(kind: str, items: list[Any]) -> DomainSpec | None:
-    item_spec = _merge_optional([domain_of(item) for item in items])
-    if item_spec is None:
-        return None
-    return {"type": kind, "items": item_spec}
-
-
-def _merge_optional(specs: list[DomainSpec | None]) -> DomainSpec | None:
-    if any(spec is None for spec in specs):
-        return None
-    present = [spec for spec in specs if spec is not None]
-    return _merge(present) if present else {"type": "int"}  # an empty literal says nothing
-
-
-def _merge(specs: list[DomainSpec]) -> DomainSpec:
-    unique = {json.dumps(spec, sort_keys=True): spec for spec in specs}
-    options = list(unique.values())
-    return options[0] if len(options) == 1 else {"type": "one_of", "options": options}
+        args = decode_literal(list(seed.args))
+        kwargs = {name: decode_literal(value) for name, value in seed.kwargs.items()}
+        for name, value in (dict(zip(parameters, args, strict=False)) | kwargs).items():
+            if name in parameters:
+                values.setdefault(name, []).append(value)
+    found = {}
+    for name, examples in values.items():
+        spec = domain_of_values(examples)
+        if spec is not None:
+            found[name] = Domain(type_only(spec), INFERRED_SOURCE)
+    return found

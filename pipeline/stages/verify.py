@@ -1,93 +1,61 @@
 """Stage 4: decide whether a candidate behaves exactly like the original.
 
-The sandboxed child generates inputs with Hypothesis and calls both functions
-on private copies of each input, comparing return values, exceptions, argument
-mutation, output and aliasing strictly. Strategy sources, by precedence:
-configured domains, type hints, domains inferred from literal examples, and
-default values; doctest examples and literal call sites in the module are also
-replayed as explicit examples. Only an `equivalent` verdict may be written.
+Acceptance rests only on observations compared here, in the parent, from two
+sandboxed processes that each ran one version:
+1. the recorder runs the original alone on the inputs (recorded calls, literal
+   calls, then Hypothesis-generated ones) and ships each input as a pickle,
+   with what the original did on it;
+2. a replay runs the candidate alone on those pickles (this process never
+   unpickles them) and reports what it did;
+3. this process compares the two reports with the strict comparator.
+The candidate never runs in a process whose word decides acceptance, so it
+cannot forge an "equivalent". Only when they differ does a search run both
+versions side by side, to shrink the difference into a small counterexample.
+Then the project's own tests that import the module run on the rewrite.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import Config
 from pipeline.model import Candidate, CandidateOrigin, Counterexample, Verdict, VerdictStatus
-from pipeline.sandbox.runner import run_candidate
+from pipeline.sandbox.child import protocol as p
+from pipeline.sandbox.child.compare import describe, difference
+from pipeline.sandbox.runner import JobResult, run_job
 from pipeline.stages.project_tests import ProjectTestsResult, check_project_tests
 from pipeline.stages.seeds import inferred_domains, mine_seeds
 
 DomainSpec = Mapping[str, Any]
+MIN_EXAMPLES = 20
+# A user's module named like these must not replace them inside the child.
+_CHILD_NEEDS = frozenset({"hypothesis", "pytest", "_pytest", "attr", "sortedcontainers"})
 
 
 def verify(
-    candidate: Candidate, config: Config, domains: Mapping[str, tuple[DomainSpec, str]] = {}
+    candidate: Candidate,
+    config: Config,
+    domains: Mapping[str, tuple[DomainSpec, str]] = {},
+    recorded_calls: Sequence[bytes] = (),
 ) -> Verdict:
-    """Run the differential check, then the project's own tests that import the module.
+    """Confirm equivalence across processes, then run the project's tests on the rewrite.
 
-    `domains` maps a parameter to (spec, source).
+    `domains` maps a parameter to (spec, source) from outside the config (the LLM's);
+    `recorded_calls` are pickles of real calls from a trace.
     """
-    settings = verify_settings(candidate, config, domains)
-    result = run_candidate(candidate, "verify", settings, config.limits)
-    if result.payload is None:
-        return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=f"sandbox: {result.reason}")
-    verdict = _verdict(result.payload)
+    return verify_with(candidate, config, inputs_for(candidate, config, domains, recorded_calls))
+
+
+def verify_with(candidate: Candidate, config: Config, inputs: p.Inputs) -> Verdict:
+    verdict = Plan(candidate, config, inputs).confirm()
     if not verdict.is_equivalent:
         return verdict
     return _with_project_tests(verdict, check_project_tests(candidate, config))
-
-
-def _with_project_tests(verdict: Verdict, tests: ProjectTestsResult) -> Verdict:
-    if tests.failed:
-        broken = ", ".join(tests.failed[:3]) + (" ..." if len(tests.failed) > 3 else "")
-        return dataclasses.replace(
-            verdict,
-            status=VerdictStatus.COUNTEREXAMPLE,
-            detail=f"the project's own tests fail with the rewrite: {broken}",
-            counterexample=Counterexample(broken, "tests pass", "tests fail"),
-        )
-    if tests.ran:
-        sources = (*verdict.strategy_sources, "project tests")
-        return dataclasses.replace(verdict, strategy_sources=sources)
-    return verdict
-
-
-def verify_settings(
-    candidate: Candidate, config: Config, domains: Mapping[str, tuple[DomainSpec, str]] = {}
-) -> dict[str, Any]:
-    """The child's `verify` request: plain JSON data, never code."""
-    configured = config.strategies.get(candidate.reference_function, {})
-    all_domains = {name: {"spec": spec, "source": "config"} for name, spec in configured.items()}
-    all_domains.update(
-        {name: {"spec": spec, "source": src} for name, (spec, src) in domains.items()}
-    )
-    seeds = mine_seeds(candidate.original_code, candidate.reference_function)
-    parameters = parameter_names(candidate.original_code, candidate.reference_function)
-    return {
-        "max_examples": config.verify.max_examples,
-        "example_timeout": config.verify.example_timeout,
-        "float_tolerance": config.verify.float_tolerance,
-        "domains": all_domains,
-        "inferred_domains": inferred_domains(seeds, parameters),
-        "seed_examples": [seed.to_json() for seed in seeds],
-    }
-
-
-def parameter_names(module_source: str, function: str) -> list[str]:
-    """Named parameters of the module-level `function`, in call order (no *args/**kwargs)."""
-    try:
-        tree = ast.parse(module_source)
-    except SyntaxError:
-        return []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
-            arguments = node.args
-            return [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
-    return []
 
 
 def verify_sources(
@@ -112,23 +80,239 @@ def verify_sources(
     return verify(candidate, config or Config())
 
 
-def _verdict(payload: Mapping[str, Any]) -> Verdict:
-    try:
-        status = VerdictStatus(payload.get("status"))
-    except ValueError:
-        detail = str(payload.get("detail", "child error"))
-        return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=detail)
-    raw = payload.get("counterexample")
-    counterexample = (
-        Counterexample(str(raw["arguments"]), str(raw["original"]), str(raw["candidate"]))
-        if raw
-        else None
+def inputs_for(
+    candidate: Candidate,
+    config: Config,
+    domains: Mapping[str, tuple[DomainSpec, str]] = {},
+    recorded_calls: Sequence[bytes] = (),
+) -> p.Inputs:
+    """Every source of inputs for the function: configured and suggested domains, literal
+    calls in the module (and the domains they imply), and recorded calls."""
+    configured = config.strategies.get(candidate.reference_function, {})
+    chosen = {name: p.Domain(dict(spec), "config") for name, spec in configured.items()}
+    chosen.update({name: p.Domain(dict(spec), src) for name, (spec, src) in domains.items()})
+    # A literal call of a method leaves out `self`, so it fits only module-level functions.
+    is_method = "." in candidate.reference_function
+    seeds = [] if is_method else mine_seeds(candidate.original_code, candidate.reference_function)
+    parameters = parameter_names(candidate.original_code, candidate.reference_function)
+    return p.Inputs(
+        domains=chosen,
+        inferred=inferred_domains(seeds, parameters),
+        literal_calls=tuple(seeds),
+        recorded_calls=tuple(recorded_calls),
     )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who runs what for one candidate: module names, sources and requests."""
+
+    candidate: Candidate
+    config: Config
+    inputs: p.Inputs
+
+    @property
+    def settings(self) -> p.VerifySettings:
+        return self.config.verify
+
+    def confirm(self) -> Verdict:
+        recording = self._run(self.record_request(), self.sources(original=True), p.RecordResult)
+        if recording.result is None:
+            return _unverifiable(f"sandbox: {recording.reason}")
+        record = recording.result
+        if record.status != p.Status.OK:
+            return _unverifiable(record.detail)
+        problem = _too_few(record, self.settings)
+        if problem:
+            return _unverifiable(problem)
+        calls = tuple(example.call for example in record.examples)
+        replaying = self._run(
+            p.ReplayRequest(self.target(candidate=True), self.settings, calls, self.sys_path),
+            self.sources(original=False),
+            p.ReplayResult,
+        )
+        if replaying.result is None:
+            return _unverifiable(f"sandbox: {replaying.reason}")
+        replay = replaying.result
+        if replay.status != p.Status.OK:
+            return _unverifiable(replay.detail)
+        if len(replay.observations) != len(record.examples):
+            return _unverifiable("the candidate's report does not cover every input")
+        for example, observation in zip(record.examples, replay.observations, strict=True):
+            reason = difference(example.observation, observation, self.settings.float_tolerance)
+            if reason is not None:
+                return self.explain(record, example, observation, reason)
+        return _equivalent(record)
+
+    def explain(
+        self, record: p.RecordResult, example: p.RecordedExample,
+        observation: p.Observation, reason: str,
+    ) -> Verdict:  # fmt: skip
+        """A confirmed difference, shrunk to a small counterexample where the search can."""
+        searching = self._run(
+            p.SearchRequest(self.target(candidate=False, search=True),
+                            self.target(candidate=True, search=True),
+                            self.settings, self.inputs, self.sys_path),
+            {**self.sources(original=True), **self.sources(original=False)},
+            p.SearchResult,
+        )  # fmt: skip
+        found = searching.result
+        if found is not None and found.verdict == p.SearchVerdict.NONDETERMINISTIC:
+            return _unverifiable(found.detail)
+        if (
+            found is not None
+            and found.verdict == p.SearchVerdict.DIFFERENCE
+            and found.counterexample
+        ):
+            return _counterexample(found.counterexample, found.examples, record.sources)
+        if self._original_disagrees_with_itself(example):
+            return _unverifiable(
+                f"the original gives different results on the same input: {example.shown}"
+            )
+        show = reason == "argument mutation" or example.mutated
+        shown = p.Counterexample(example.shown, describe(example.observation, show),
+                                 describe(observation, show), reason)  # fmt: skip
+        return _counterexample(shown, len(record.examples), record.sources)
+
+    def _original_disagrees_with_itself(self, example: p.RecordedExample) -> bool:
+        again = self._run(
+            p.ReplayRequest(self.target(candidate=False), self.settings, (example.call,),
+                            self.sys_path),
+            self.sources(original=True),
+            p.ReplayResult,
+        )  # fmt: skip
+        if again.result is None or len(again.result.observations) != 1:
+            return False
+        tolerance = self.settings.float_tolerance
+        return difference(example.observation, again.result.observations[0], tolerance) is not None
+
+    # ----------------------------------------------------------------------- requests
+
+    def record_request(self) -> p.RecordRequest:
+        return p.RecordRequest(
+            self.target(candidate=False), self.settings, self.inputs, self.sys_path
+        )
+
+    @property
+    def sys_path(self) -> tuple[str, ...]:
+        root = self.candidate.project_root
+        return (str(root),) if root else ()
+
+    def target(self, candidate: bool, search: bool = False) -> p.Target:
+        """Recorder and replay load their version under one shared private name, so pickled
+        inputs find the replay's own classes; a search loads both, under two names."""
+        package, _, stem = self.candidate.module_name.rpartition(".")
+        prefix = f"{package}." if package else ""
+        role = ("candidate" if candidate else "original") if search else "under_test"
+        aliases = (self.candidate.module_name,) if _can_alias(self.candidate.module_name) else ()
+        return p.Target(
+            path=f"{'candidate' if candidate else 'original'}/{stem}.py",
+            module=f"{prefix}_optimize_{role}_{stem}",
+            qualname=self.candidate.function if candidate else self.candidate.reference_function,
+            aliases=() if search and candidate else aliases,
+            self_unused=self.candidate.self_unused,
+        )
+
+    def sources(self, original: bool) -> dict[str, str]:
+        stem = self.candidate.module_name.rpartition(".")[2]
+        if original:
+            return {f"original/{stem}.py": self.candidate.original_code}
+        return {f"candidate/{stem}.py": self.candidate.module_code}
+
+    def _run(self, request: p.Request, sources: dict[str, str], kind: type[Any]) -> JobResult[Any]:
+        return run_job(request, sources, self.config.limits, kind)
+
+
+def _can_alias(module_name: str) -> bool:
+    top = module_name.split(".")[0]
+    return top not in sys.stdlib_module_names and top not in _CHILD_NEEDS
+
+
+def _too_few(record: p.RecordResult, settings: p.VerifySettings) -> str:
+    needed = min(MIN_EXAMPLES, settings.max_examples)
+    if len(record.examples) >= needed:
+        return ""
+    reasons = []
+    if record.skipped_slow:
+        reasons.append(f"{record.skipped_slow} exceeded the original's time or stack limits")
+    if record.skipped_unpicklable:
+        reasons.append(f"{record.skipped_unpicklable} cannot be sent to another process")
+    if record.budget_exhausted:
+        reasons.append(f"the {settings.budget_seconds:g} s verification budget ran out")
+    because = f"; {', '.join(reasons)}" if reasons else ""
+    return f"only {len(record.examples)} examples could be run{because}"
+
+
+def _basis(record: p.RecordResult) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
+    for example in record.examples:
+        counts[example.origin] = counts.get(example.origin, 0) + 1
+    labels = {"recorded": "recorded calls", "literal": "literal calls", "generated": "generated"}
+    return tuple((labels.get(origin, origin), count) for origin, count in counts.items())
+
+
+def _equivalent(record: p.RecordResult) -> Verdict:
+    notes = []
+    if record.skipped_slow:
+        notes.append(
+            f"{record.skipped_slow} inputs skipped: the original timed out or ran out of stack"
+        )
+    if record.budget_exhausted:
+        notes.append("stopped at the verification budget")
     return Verdict(
-        status=status,
-        examples=int(payload.get("examples", 0)),
-        strategy_sources=tuple(str(source) for source in payload.get("sources", ())),
-        detail=str(payload.get("detail", "")),
-        counterexample=counterexample,
-        mutates_arguments=bool(payload.get("mutates_arguments", False)),
+        VerdictStatus.EQUIVALENT,
+        len(record.examples),
+        record.sources,
+        detail="; ".join(notes),
+        mutates_arguments=any(example.mutated for example in record.examples),
+        basis=_basis(record),
     )
+
+
+def _counterexample(found: p.Counterexample, examples: int, sources: Sequence[str]) -> Verdict:
+    return Verdict(
+        VerdictStatus.COUNTEREXAMPLE,
+        examples,
+        tuple(sources),
+        detail=f"differs in {found.reason}",
+        counterexample=Counterexample(found.arguments, found.original, found.candidate),
+    )
+
+
+def _unverifiable(detail: str) -> Verdict:
+    return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=detail)
+
+
+def _with_project_tests(verdict: Verdict, tests: ProjectTestsResult) -> Verdict:
+    if tests.failed:
+        broken = ", ".join(tests.failed[:3]) + (" ..." if len(tests.failed) > 3 else "")
+        return dataclasses.replace(
+            verdict,
+            status=VerdictStatus.COUNTEREXAMPLE,
+            detail=f"the project's own tests fail with the rewrite: {broken}",
+            counterexample=Counterexample(broken, "tests pass", "tests fail"),
+        )
+    if tests.ran:
+        sources = (*verdict.strategy_sources, "project tests")
+        return dataclasses.replace(verdict, strategy_sources=sources)
+    return verdict
+
+
+def parameter_names(module_source: str, qualname: str) -> list[str]:
+    """Named parameters of the function `qualname` (a method's include `self`), in order."""
+    try:
+        tree = ast.parse(module_source)
+    except SyntaxError:
+        return []
+    scope: list[ast.stmt] = tree.body
+    parts = qualname.split(".")
+    for depth, part in enumerate(parts):
+        found = next((n for n in scope if getattr(n, "name", None) == part), None)
+        if isinstance(found, ast.ClassDef) and depth < len(parts) - 1:
+            scope = found.body
+        elif isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef) and depth == len(parts) - 1:
+            arguments = found.args
+            return [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+        else:
+            return []
+    return []
