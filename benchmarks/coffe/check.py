@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.coffe.data import BEST_KNOWN_FUNCTION, Task
-from pipeline.sandbox.runner import Limits, run_child
+from pipeline.sandbox.child.protocol import Limits, ProjectTestsRequest, ProjectTestsResult, Status
+from pipeline.sandbox.runner import run_job
 
 TEST_FILE = "test_coffe_task.py"
 TESTS_SOURCE = Path(__file__).with_name("task_tests.py")
@@ -65,19 +66,14 @@ def check_task(
     sources = {f"project/{role}.py": text for role, text in modules.items()}
     sources["project/cases.json"] = json.dumps({"functions": functions, "cases": cases})
     sources[f"project/{TEST_FILE}"] = TESTS_SOURCE.read_text(encoding="utf-8")
-    request = {
-        "mode": "project_tests",
-        "sys_path": ["{scratch}/project"],
-        "project_tests": {"root": "{scratch}/project", "tests": [TEST_FILE]},
-    }
+    request = ProjectTestsRequest(root="project", tests=(TEST_FILE,), sys_path=("project",))
     bounded = dataclasses.replace(limits, wall_seconds=CHECK_SECONDS, cpu_seconds=CHECK_SECONDS)
-    result = run_child(request, sources, bounded)
-    payload = result.payload
-    if payload is None:
-        return CheckResult(False, {}, result.reason)
-    if payload.get("status") != "ran":
-        return CheckResult(False, {}, str(payload.get("detail", "the test runner failed")))
-    outcomes = {str(node): str(outcome) for node, outcome in payload["outcomes"].items()}
+    job = run_job(request, sources, bounded, ProjectTestsResult)
+    if job.result is None:
+        return CheckResult(False, {}, job.reason)
+    if job.result.status != Status.OK:
+        return CheckResult(False, {}, job.result.detail or "the test runner failed")
+    outcomes = dict(job.result.outcomes)
     return _results(outcomes, list(modules), len(cases))
 
 

@@ -1,7 +1,7 @@
 """Step 4: time the canonical solution against another module on the task's stress inputs.
 
 Everything goes through `measure_on_stress_inputs`, the one place that knows the
-project's timing API: today `pipeline.measure.measure` (interleaved samples of
+project's timing API: today `pipeline.stages.measure.measure` (interleaved samples of
 both functions in fresh sandboxed workers, ratio of medians with a bootstrap
 95% interval) fed by the module hook `OPTIMIZE_INPUTS`, whose "size" is the
 index of a stress input. When the timing protocol changes, only that function
@@ -25,6 +25,7 @@ from benchmarks.harness import geometric_mean
 from pipeline.config import Config, TimingConfig
 from pipeline.model import Candidate, CandidateOrigin, SizeTiming, Timing
 from pipeline.stages.measure import measure
+from pipeline.stages.verify import inputs_for
 
 HOOK_PREFIX = "_coffe_stress_input_"
 FAILED_SIZE = re.compile(r"size (\d+): ")
@@ -147,9 +148,10 @@ def _measure(
             pairs=timing.pairs,
             workers=timing.workers,
             call_budget=timing.call_budget,
+            adaptive=False,  # a "size" here is the index of a stress input
         )
     )
-    return measure(candidate, config, copy_args=copy_args)
+    return measure(candidate, config, inputs_for(candidate, config), copy_args=copy_args)
 
 
 def _input_json(size: SizeTiming) -> dict[str, Any]:

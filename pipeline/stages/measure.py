@@ -180,10 +180,10 @@ class Pair:
 
     def choose_inputs(self) -> list[Input]:
         """The inputs to time, smallest first; see the module docstring."""
-        recorded = [size for size in self.ready[0].sizes]
+        recorded = list(self.ready[0].sizes)
         if recorded and max(recorded) >= 0:
             return self._recorded_inputs(recorded)
-        grown = self._grow()
+        grown = self._grow() if self.settings.adaptive else self._configured()
         if grown:
             return grown
         literal = self._literal_inputs()
@@ -225,6 +225,15 @@ class Pair:
                 size = size // GROWTH if size > 0 else -1
         return [Input(size=size) for size in _spread(reached)]
 
+    def _configured(self) -> list[Input]:
+        """The configured sizes, smallest first, up to the first one over the budget."""
+        chosen = []
+        for size in sorted(self.settings.sizes):
+            if self._built_within_budget(Input(size=size)) is None:
+                break
+            chosen.append(Input(size=size))
+        return chosen
+
     def _literal_inputs(self) -> list[Input]:
         """The largest literal call (doctest, call site) that the original handles in budget."""
         sized = []
@@ -253,7 +262,7 @@ class Pair:
         original, candidate = self.workers
         built = original.ask(spec.command(), timeout=self.settings.call_budget * 4 + 10)
         if not built.ok:
-            raise Untimeable(f"input {spec.source} {spec.size}: {built.detail}")
+            raise Untimeable(f"size {spec.size} ({spec.source}): {built.detail}")
         samples.size = built.sizes[0] if built.sizes else spec.size
         loaded = candidate.ask(p.TimingCommand(p.Command.LOAD, blob=built.blob), timeout=30)
         if not loaded.ok:
@@ -268,7 +277,7 @@ class Pair:
                 samples.add(bool(which), measured[0] / loops, measured[1] / loops)
                 digests[which].add(measured[2])
         if len(digests[0]) == 1 and digests[0] != digests[1]:
-            raise Untimeable(f"at n={samples.size} the candidate's timed calls return "
+            raise Untimeable(f"size {samples.size}: the candidate's timed calls return "
                              "something else than the original's")  # fmt: skip
 
     def _calibrate(self, size: int) -> int:
@@ -283,7 +292,7 @@ class Pair:
                     seconds, _, _ = self._measure(which, loops)
                 except Untimeable as error:
                     who = "candidate" if which else "original"
-                    raise Untimeable(f"at n={size}, the {who}: {error}") from None
+                    raise Untimeable(f"size {size}: the {who}: {error}") from None
                 if seconds >= target / 10 or loops >= 10**7:
                     per_call.append(max(seconds / loops, 1e-9))
                     break

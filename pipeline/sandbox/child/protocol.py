@@ -74,6 +74,9 @@ class TimingSettings:
     call_budget: float = 1.0
     # A loss at a smaller size is forgiven when it costs less than this per call.
     small_size_tolerance: float = 1e-6
+    # Grow inputs from the smallest size to the largest while a call stays in budget;
+    # false: time exactly the configured sizes (say, for a hook whose n is an index).
+    adaptive: bool = True
 
 
 # --------------------------------------------------------------------------- requests
