@@ -7,8 +7,9 @@ parse -> ParsedFile -> analyze -> FunctionFacts -> rewrite -> Candidate
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
+
+from pipeline.sandbox.child.protocol import TextEnum
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class FunctionFacts:
         return not self.impurities
 
 
-class CandidateOrigin(str, Enum):
+class CandidateOrigin(TextEnum):
     PASS = "pass"
     LLM = "llm"
 
@@ -97,7 +98,7 @@ class Candidate:
         return "+".join(self.rules)
 
 
-class VerdictStatus(str, Enum):
+class VerdictStatus(TextEnum):
     EQUIVALENT = "equivalent"
     COUNTEREXAMPLE = "counterexample"
     UNVERIFIABLE = "unverifiable"
@@ -126,7 +127,7 @@ class Verdict:
         return self.status == VerdictStatus.EQUIVALENT
 
 
-class SizeDecision(str, Enum):
+class SizeDecision(TextEnum):
     FASTER = "faster"
     SLOWER = "slower"
     NO_CHANGE = "no change"

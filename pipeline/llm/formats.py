@@ -17,9 +17,10 @@ import hashlib
 import json
 import os
 import tempfile
-from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from pipeline.sandbox.child.protocol import TextEnum
 
 CAPABILITIES_FILE = "capabilities.json"
 # Words by which a 400/422 names the request format (OpenAI, DeepSeek, vLLM, LM Studio...).
@@ -27,7 +28,7 @@ _FORMAT_WORDS = ("response_format", "response format", "json_schema", "json_obje
                  "structured output", "guided_json")  # fmt: skip
 
 
-class ResponseFormat(str, Enum):
+class ResponseFormat(TextEnum):
     """The rungs, best first. The value is what the cache stores."""
 
     JSON_SCHEMA = "json_schema"  # the server constrains the reply to the schema

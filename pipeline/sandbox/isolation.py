@@ -10,7 +10,6 @@ Levels, best first:
 from __future__ import annotations
 
 import contextlib
-import enum
 import json
 import os
 import resource
@@ -23,7 +22,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from pipeline.sandbox.child.protocol import Limits
+from pipeline.sandbox.child.protocol import Limits, TextEnum
 
 CHILD_DIR = Path(__file__).with_name("child")
 BOOTSTRAP = CHILD_DIR / "bootstrap.py"
@@ -34,7 +33,7 @@ ISOLATION_WARNING = (
 )
 
 
-class Isolation(str, enum.Enum):
+class Isolation(TextEnum):
     BUBBLEWRAP = "bubblewrap"
     UNSHARE = "unshare"
     NONE = "none"

@@ -6,7 +6,6 @@ Shared by the search (original and candidate side by side) and the recorder
 
 from __future__ import annotations
 
-import enum
 import pickle
 import sys
 import time
@@ -14,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .loading import owner_class
-from .protocol import Inputs, Target, VerifySettings
+from .protocol import Inputs, Target, TextEnum, VerifySettings
 from .strategies import Parameters, bind, bind_literal, register_nasty_values
 
 # Hypothesis may raise an ExceptionGroup (Python 3.11+) holding several failures.
@@ -54,7 +53,7 @@ def recorded_calls(inputs: Inputs) -> tuple[list[tuple[Any, dict[str, Any]]], in
     return calls, broken
 
 
-class Origin(str, enum.Enum):
+class Origin(TextEnum):
     RECORDED = "recorded"
     LITERAL = "literal"
     GENERATED = "generated"

@@ -29,6 +29,16 @@ MAX_MESSAGE_BYTES = 256 << 20
 JsonValue = Any
 
 
+class TextEnum(str, enum.Enum):
+    """An enum whose members are their text everywhere: in JSON, str() and f-strings."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
 class ProtocolError(ValueError):
     """A message that does not have the shape its type promises."""
 
@@ -82,7 +92,7 @@ class TimingSettings:
 # --------------------------------------------------------------------------- requests
 
 
-class Mode(str, enum.Enum):
+class Mode(TextEnum):
     PREPARE = "prepare"  # build Hypothesis's Unicode tables; runs no user code
     SEARCH = "search"  # original and candidate in one process: find and shrink a difference
     RECORD = "record"  # the original alone: generate inputs, observe, ship the inputs
@@ -212,7 +222,7 @@ def decode_request(data: bytes) -> Request:
 # --------------------------------------------------------------------------- results
 
 
-class Status(str, enum.Enum):
+class Status(TextEnum):
     """How a child's job ended; `USER_CODE_ERROR` means the module could not be loaded."""
 
     OK = "ok"
@@ -220,7 +230,7 @@ class Status(str, enum.Enum):
     UNSUPPORTED = "unsupported"  # e.g. no strategy for a parameter: why is in `detail`
 
 
-class CallKind(str, enum.Enum):
+class CallKind(TextEnum):
     RETURN = "return"
     RAISE = "raise"
     TIMEOUT = "timeout"
@@ -293,7 +303,7 @@ class Counterexample:
     reason: str
 
 
-class SearchVerdict(str, enum.Enum):
+class SearchVerdict(TextEnum):
     NO_DIFFERENCE = "no_difference"  # says nothing for acceptance: the candidate ran here
     DIFFERENCE = "difference"
     NONDETERMINISTIC = "nondeterministic"
@@ -327,7 +337,7 @@ class PrepareResult:
 # --------------------------------------------------------------------------- timing dialogue
 
 
-class Command(str, enum.Enum):
+class Command(TextEnum):
     """What the parent asks a timing worker, one at a time."""
 
     BUILD = "build"  # make inputs (the original's worker only); reply with their pickle
