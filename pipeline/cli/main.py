@@ -104,6 +104,10 @@ def _main(argv: Sequence[str] | None) -> int:
         from pipeline.cli import verify as verify_cli
 
         return verify_cli.main(arguments[1:])
+    if arguments[:1] == ["trace"]:  # `optimize trace app.py ARGS` / `optimize trace -m pytest`
+        from pipeline.cli import trace as trace_cli
+
+        return trace_cli.main(arguments[1:])
     args = build_parser().parse_args(arguments)
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False)
