@@ -16,7 +16,7 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -53,12 +53,20 @@ class VerdictCache:
         configured = os.environ.get(CACHE_DIR_ENV)
         if configured:
             return cls(Path(configured))
-        root = config.source.parent if config.source else Path.cwd()
-        return cls(root / CACHE_DIR_NAME / "verdicts")
+        return cls(config.root / CACHE_DIR_NAME / "verdicts")
 
-    def evaluate(self, candidate: Candidate, config: Config, evaluate: Evaluate) -> Outcome:
-        """The cached outcome for `candidate`, or `evaluate`'s, stored when it is stable."""
-        key = cache_key(candidate, config)
+    def evaluate(
+        self,
+        candidate: Candidate,
+        config: Config,
+        evaluate: Evaluate,
+        recorded_calls: Sequence[bytes] = (),
+    ) -> Outcome:
+        """The cached outcome for `candidate`, or `evaluate`'s, stored when it is stable.
+
+        `recorded_calls` (a trace's) are inputs of verification and timing: part of the key.
+        """
+        key = cache_key(candidate, config, recorded_calls)
         stored = self._load(key)
         if stored is not None:
             self.hits += 1
@@ -94,7 +102,7 @@ class VerdictCache:
             return
 
 
-def cache_key(candidate: Candidate, config: Config) -> str:
+def cache_key(candidate: Candidate, config: Config, recorded_calls: Sequence[bytes] = ()) -> str:
     relevant = {
         "format": FORMAT,
         "tool": tool_fingerprint(),
@@ -112,9 +120,18 @@ def cache_key(candidate: Candidate, config: Config) -> str:
         "timing": dataclasses.asdict(config.timing),
         "limits": dataclasses.asdict(config.limits),
         "strategies": config.strategies.get(candidate.reference_function, {}),
+        "recorded_calls": calls_digest(recorded_calls) if recorded_calls else "",
     }
     text = json.dumps(relevant, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def calls_digest(calls: Sequence[bytes]) -> str:
+    """A content hash of recorded calls (pickles, hashed as bytes and never loaded)."""
+    digest = hashlib.sha256()
+    for blob in calls:
+        digest.update(len(blob).to_bytes(8, "big") + blob)
+    return digest.hexdigest()
 
 
 @cache
@@ -168,6 +185,7 @@ def outcome_from_json(candidate: Candidate, data: dict[str, Any]) -> Outcome:
         detail=raw["detail"],
         counterexample=Counterexample(**counterexample) if counterexample else None,
         mutates_arguments=bool(raw["mutates_arguments"]),
+        basis=tuple((str(label), int(count)) for label, count in raw.get("basis", ())),
     )
     timing = None
     if data["timing"] is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.sandbox.child.protocol import Limits, TimingSettings, VerifySettings
+from pipeline.trace.settings import TraceSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,10 +65,18 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     llm: LLMConfig = field(default_factory=LLMConfig)
     strategies: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    trace: TraceSettings = field(default_factory=TraceSettings)
+    # The trace store whose recorded calls and times this run uses (--trace); None: none.
+    trace_store: Path | None = None
     source: Path | None = None
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def root(self) -> Path:
+        """The project root: the directory of the pyproject.toml read, else the current one."""
+        return self.source.parent if self.source else Path.cwd()
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -107,9 +116,10 @@ def _from_table(table: dict[str, Any], pyproject: Path) -> Config:
         "timing": (TimingConfig, table.pop("timing", {})),
         "limits": (Limits, table.pop("limits", {})),
         "llm": (LLMConfig, table.pop("llm", {})),
+        "trace": (TraceSettings, table.pop("trace", {})),
     }
     strategies = table.pop("strategies", {})
-    known = {f.name for f in dataclasses.fields(Config)} - {"source", *nested}
+    known = {f.name for f in dataclasses.fields(Config)} - {"source", "trace_store", *nested}
     unknown = set(table) - known
     if unknown:
         raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")

@@ -206,12 +206,31 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class WorkloadShare:
+    """A function's part of the traced workload (`optimize trace`), and what its rewrite
+    would save of it: the function's total time times (1 - 1/ratio), as a share of the
+    workload, at the measured ratio and at its interval's ends."""
+
+    share: float  # the function's own time / the workload's time
+    calls: int
+    workload_seconds: float
+    saving: float | None = None
+    saving_low: float | None = None
+    saving_high: float | None = None
+
+    @property
+    def seconds_saved(self) -> float | None:
+        return None if self.saving is None else self.saving * self.workload_seconds
+
+
+@dataclass(frozen=True)
 class Outcome:
     candidate: Candidate
     verdict: Verdict
     timing: Timing | None
     accepted: bool
     reason: str
+    workload: WorkloadShare | None = None
 
 
 @dataclass(frozen=True)

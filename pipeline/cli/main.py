@@ -24,6 +24,7 @@ from pipeline.report import html as html_report
 from pipeline.report import terminal as report
 from pipeline.sandbox.isolation import ISOLATION_WARNING, Isolation, best_isolation
 from pipeline.stages.orchestrate import optimize_file, scan_files, selected_passes
+from pipeline.workload import StoreError, default_store, workload_for
 from pipeline.writeback import WriteRefused, write_atomically
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -84,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "change asymptotic cost (for hooks; see README)")  # fmt: skip
     parser.add_argument("--report", type=Path, metavar="FILE",
                         help="also write a self-contained HTML report to FILE")  # fmt: skip
+    trace = parser.add_mutually_exclusive_group()
+    trace.add_argument("--trace", type=Path, metavar="FILE",
+                       help="verify and time on the real calls recorded by `optimize trace` "
+                            "(default: .optimize_cache/trace.sqlite when it exists)")  # fmt: skip
+    trace.add_argument("--no-trace", action="store_true", help="ignore any recorded trace")
+    parser.add_argument("--top", type=_positive, metavar="N",
+                        help="optimise only the N functions that take most of the traced "
+                             "run's time")  # fmt: skip
     return parser
 
 
@@ -121,11 +130,34 @@ def _main(argv: Sequence[str] | None) -> int:
         err.print("optimize: error: no paths given (try `optimize --help`)")
         return EXIT_ERROR
     try:
-        config = _config(args)
-    except ConfigError as error:
-        err.print(f"optimize: error: {error}")
+        config = _with_trace(_config(args), args, err)
+    except (ConfigError, StoreError) as error:
+        err.print(f"optimize: error: {error}", markup=False, soft_wrap=True)
         return EXIT_ERROR
     return _run(args, config, out, err)
+
+
+def _with_trace(config: Config, args: argparse.Namespace, err: Console) -> Config:
+    """The trace to use: --trace FILE, else the project's when one exists; --no-trace: none."""
+    if args.no_trace:
+        if args.top:
+            raise ConfigError("--top ranks functions by a trace: drop --no-trace")
+        return config
+    store = args.trace or default_store(config)
+    if args.trace is None and not store.is_file():
+        if args.top:
+            raise ConfigError(f"--top needs a trace: run `optimize trace` first (no {store})")
+        return config
+    chosen = dataclasses.replace(config, trace_store=store)
+    try:
+        workload_for(chosen)  # read now, so a broken store is one clear error
+    except StoreError:
+        if args.trace is not None or args.top:
+            raise
+        err.print(f"optimize: warning: ignoring the trace: {sys.exc_info()[1]}", markup=False,
+                  soft_wrap=True)  # fmt: skip
+        return config
+    return chosen
 
 
 def _explain(out: Console, err: Console, code: str) -> int:
@@ -156,6 +188,13 @@ def _config(args: argparse.Namespace) -> Config:
             ),
         ),
     )
+
+
+def _positive(text: str) -> int:
+    value = int(_at_least_zero(text, int))
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _token_count(text: str) -> int:
@@ -193,6 +232,9 @@ def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -
             err.print(f"optimize: error: --staged: {error}", markup=False)
             return EXIT_ERROR
         files = list(scope)
+    if args.top:
+        scope = _hottest(files, config, args.top)
+        files = list(scope)
     for message in walk_errors:
         err.print(f"optimize: error: {message}", markup=False)
     if best_isolation() == Isolation.NONE and not args.quiet:
@@ -217,6 +259,18 @@ def _run(args: argparse.Namespace, config: Config, out: Console, err: Console) -
         return EXIT_ERROR
     found = any(r.outcomes if args.no_verify else r.accepted for r in reports)
     return EXIT_FOUND if args.check and found else EXIT_OK
+
+
+def _hottest(files: list[Path], config: Config, count: int) -> dict[Path, tuple[str, ...]]:
+    """`--top N`: the N functions with the most own time in the traced run, by file."""
+    workload = workload_for(config)
+    assert workload is not None  # --top without a trace is refused earlier
+    chosen: dict[Path, tuple[str, ...]] = {}
+    by_path = {path.resolve(): path for path in files}
+    for load in workload.hottest(list(by_path), count):
+        path = by_path[load.path]
+        chosen[path] = (*chosen.get(path, ()), load.qualname)
+    return chosen
 
 
 def _print_unverified(out: Console, reports: list[FileReport]) -> None:

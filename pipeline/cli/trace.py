@@ -21,7 +21,6 @@ from pathlib import Path
 from pipeline.config import DEFAULT_EXCLUDE, Config, ConfigError, load_config
 from pipeline.stages.parse import module_location
 from pipeline.trace import store
-from pipeline.trace.settings import TraceSettings
 
 COMMAND = "optimize trace"
 BOOTSTRAP = Path(store.__file__).with_name("bootstrap.py")
@@ -62,7 +61,7 @@ def main(argv: Sequence[str]) -> int:
         config = load_config(Path.cwd())
     except ConfigError as error:
         return _fail(str(error))
-    root = project_root(config)
+    root = config.root
     store_path = (args.store or root / store.DEFAULT_STORE).absolute()
     if args.show:
         return show(store_path)
@@ -90,17 +89,13 @@ def split_program(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def project_root(config: Config) -> Path:
-    return config.source.parent if config.source else Path.cwd()
-
-
 def run_traced(program: list[str], root: Path, store_path: Path, config: Config) -> int:
     """Run the program in a fresh interpreter under the tracer; its exit code as a shell sees it."""
     job = {
         "root": str(root),
         "store": str(store_path),
         "excluded": [*DEFAULT_EXCLUDE, *config.exclude],
-        "settings": vars(TraceSettings()),
+        "settings": vars(config.trace),
         "command": " ".join(["optimize trace", *program]),
         "main_module": "" if program[0] == "-m" else module_location(Path(program[0]))[0],
     }

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from passes import by_code
-from pipeline.model import FileReport, LLMVisit, Outcome, Timing
+from pipeline.model import FileReport, LLMVisit, Outcome, Timing, Verdict, WorkloadShare
 
 SCHEMA_VERSION = 1
 # An accepted outcome without timing: `--fast` accepted an asymptotic win on its
@@ -47,16 +47,42 @@ def rule_names(rules: Sequence[str]) -> str:
     return ", ".join(f"{code} {known[code].name}" if code in known else code for code in rules)
 
 
+def basis_text(verdict: Verdict) -> str:
+    """What a verdict rests on: "40 recorded calls + 200 generated examples (sources)"."""
+    sources = f" ({', '.join(verdict.strategy_sources)})" if verdict.strategy_sources else ""
+    if not verdict.basis:
+        return f"{verdict.examples} examples{sources}"
+    parts = [f"{count} {label}" for label, count in verdict.basis]
+    if parts[-1].endswith(" generated"):
+        parts[-1] += " examples"
+    return " + ".join(parts) + sources
+
+
+def workload_text(share: WorkloadShare) -> str:
+    """The function's part of the traced run and what the rewrite saves of the whole."""
+    text = f"{percent(share.share)} of workload ({share.calls:,} calls traced)"
+    if share.saving is not None and share.saving_low is not None and share.saving_high is not None:
+        text += (
+            f"; projected saving {percent(share.saving)} of the workload "
+            f"[{percent(share.saving_low)}, {percent(share.saving_high)}]"
+        )
+    return text
+
+
+def percent(fraction: float) -> str:
+    return f"{100 * fraction:.1f}%"
+
+
 def print_terminal(
     console: Console, reports: Sequence[FileReport], show_rejected: bool, diffs: bool = True
 ) -> None:
+    for report, outcome in _accepted_hottest_first(reports):
+        _print_accepted(console, report, outcome, diffs)
     for report in reports:
         if report.error:
             continue
         for outcome in report.outcomes:
-            if outcome.accepted:
-                _print_accepted(console, report, outcome, diffs)
-            elif show_rejected:
+            if not outcome.accepted and show_rejected:
                 candidate = outcome.candidate
                 console.print(
                     f"[dim]{escape(str(report.path))}:{candidate.lineno} "
@@ -66,6 +92,17 @@ def print_terminal(
         if show_rejected:
             for visit in report.llm_visits:
                 _print_llm_visit(console, report, visit)
+
+
+def _source(source: str) -> str:
+    """Where a timed input came from, when it is not the usual synthesised one."""
+    return "" if source == "synthesised" else f" ({source})"
+
+
+def _accepted_hottest_first(reports: Sequence[FileReport]) -> list[tuple[FileReport, Outcome]]:
+    """Accepted rewrites in file order; with a trace, the largest share of the workload first."""
+    accepted = [(r, o) for r in reports if not r.error for o in r.outcomes if o.accepted]
+    return sorted(accepted, key=lambda pair: -(pair[1].workload.share if pair[1].workload else 0))
 
 
 def _print_llm_visit(console: Console, report: FileReport, visit: LLMVisit) -> None:
@@ -88,20 +125,22 @@ def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diff
         f"[bold]{escape(str(report.path))}:{candidate.lineno}[/bold] "
         f"[cyan]{escape(candidate.function)}[/cyan]  {escape(rule_names(candidate.rules))}  "
     )
-    sources = ", ".join(verdict.strategy_sources)
-    verified = f"  verified on {verdict.examples} examples ({sources}); "
+    verified = f"  verified on {basis_text(verdict)}; "
     if timing is None or timing.headline is None:
         console.print(f"{where}[yellow]{NOT_TIMED_FAST}[/yellow]")
         console.print(f"{verified}timing skipped: --fast accepts asymptotic wins", style="dim")
     else:
         console.print(f"{where}[green]{speedup_text(timing)}[/green] at n={timing.headline.size}")
         per_size = ", ".join(
-            f"n={s.size}: {s.ratio:.2f}× [{s.low:.2f}, {s.high:.2f}]" for s in timing.sizes
+            f"n={s.size}{_source(s.source)}: {s.ratio:.2f}× [{s.low:.2f}, {s.high:.2f}]"
+            for s in timing.sizes
         )
         console.print(
             f"{verified}{escape(per_size)}; {timing.python}, sandbox: {timing.isolation}",
             style="dim",
         )
+    if outcome.workload is not None:
+        console.print(f"  {escape(workload_text(outcome.workload))}")
     if candidate.explanation:
         console.print(f"  model's explanation: {escape(candidate.explanation)}", style="dim")
     if diffs:
@@ -122,6 +161,24 @@ def print_summary(
     llm = llm_summary(reports, verbose)
     if llm:
         console.print(llm, markup=False)
+    workload = workload_summary(reports)
+    if workload:
+        console.print(workload, markup=False)
+
+
+def workload_summary(reports: Sequence[FileReport]) -> str:
+    """The projected saving of every accepted rewrite together, on the traced workload."""
+    shares = [o.workload for r in reports for o in r.accepted if o.workload is not None]
+    saved = [s for s in shares if s.saving is not None]
+    if not saved:
+        return ""
+    total = sum(s.saving or 0.0 for s in saved)
+    seconds = saved[0].workload_seconds
+    return (
+        f"projected saving for the whole traced workload: {percent(total)} "
+        f"({total * seconds:.2f} s of {seconds:.2f} s traced), "
+        f"from {len(saved)} rewrite(s)"
+    )
 
 
 def llm_summary(reports: Sequence[FileReport], verbose: bool = False) -> str:
@@ -182,9 +239,23 @@ def _outcome_json(path: str, outcome: Outcome) -> dict[str, Any]:
             "strategy_sources": list(verdict.strategy_sources),
             "detail": verdict.detail,
             "counterexample": verdict.counterexample.__dict__ if verdict.counterexample else None,
+            "basis": [[label, count] for label, count in verdict.basis],
         },
         "timing": _timing_json(timing),
+        "workload": _workload_json(outcome.workload),
         "diff": candidate_diff(path, outcome),
+    }
+
+
+def _workload_json(share: WorkloadShare | None) -> dict[str, Any] | None:
+    if share is None:
+        return None
+    return {
+        "share": share.share,
+        "calls": share.calls,
+        "workload_seconds": share.workload_seconds,
+        "saving": share.saving,
+        "saving_ci95": [share.saving_low, share.saving_high] if share.saving is not None else None,
     }
 
 
@@ -207,6 +278,7 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
                 "decision": s.decision,
                 "original_seconds": s.original_seconds,
                 "candidate_seconds": s.candidate_seconds,
+                "source": s.source,
             }
             for s in timing.sizes
         ],

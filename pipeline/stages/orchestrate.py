@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, 
 from pipeline.stages.rewrite import propose as propose_from_passes
 from pipeline.stages.rewrite import scan, splice
 from pipeline.stages.verify import inputs_for, verify_with
+from pipeline.workload import recorded_calls, workload_for
 
 if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when an endpoint is set
     from pipeline.llm.stage import LLMStage
@@ -181,11 +183,31 @@ def evaluate(
     Under `--fast` a candidate that `skips_timing` is accepted once verified, untimed.
 
     `domains` are input domains from outside the config (the LLM's), with their source.
+    Real calls of the function recorded by `optimize trace` (`config.trace_store`) are
+    checked and timed first.
     """
+    recorded = recorded_calls(candidate.module_name, candidate.reference_function, config)
     if cache is not None:  # a hit reuses the stored verdict and its timing
-        return cache.evaluate(candidate, config, lambda c, cfg: evaluate(c, cfg, times))
+        judge = partial(_judge, times=times, recorded=recorded)
+        outcome = cache.evaluate(candidate, config, judge, recorded)
+    else:
+        outcome = _judge(candidate, config, times, domains, recorded)
+    workload = workload_for(config)
+    if workload is None:
+        return outcome
+    share = workload.share(candidate.module_name, candidate.reference_function, outcome.timing)
+    return replace(outcome, workload=share)
+
+
+def _judge(
+    candidate: Candidate,
+    config: Config,
+    times: dict[str, float] | None = None,
+    domains: Mapping[str, tuple[Mapping[str, Any], str]] | None = None,
+    recorded: Sequence[bytes] = (),
+) -> Outcome:
     times = {} if times is None else times
-    inputs = inputs_for(candidate, config, domains or {})
+    inputs = inputs_for(candidate, config, domains or {}, recorded)
     with _timed(times, "verify"):
         verdict = verify_with(candidate, config, inputs)
     if not verdict.is_equivalent:

@@ -72,7 +72,7 @@ def main(argv: list[str]) -> None:
         outcome = error
     finally:
         recorder.stop()
-    wall = time.perf_counter_ns() - clock - recorder.sampling_ns
+    wall = time.perf_counter_ns() - clock
     if os.getpid() == pid:  # a forked child that returned here must not save the parent's data
         run = Run(job.command, started, wall, _exit_code(outcome), platform.python_version(),
                   tracer)  # fmt: skip

@@ -130,7 +130,7 @@ class Recorder:
         self.traces: dict[tuple[str, str], FunctionTrace] = {}
         self.profiler = _lsprof.Profiler()
         self.sampler: _Sampler | None = None
-        self.sampling_ns = 0  # time spent pickling, left out of the run's wall time
+        self.sampling_ns = 0  # time spent pickling calls, all functions together
         self.started = 0
 
     # ----------------------------------------------------------------------- control
