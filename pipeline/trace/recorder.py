@@ -38,6 +38,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 from .settings import TraceSettings
@@ -45,13 +46,13 @@ from .store import FunctionTrace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 Call = tuple[tuple[Any, ...], dict[str, Any]]
-# Sampling may take, per function, this much plus a share of the run so far; and overall,
-# a share of the run: a function with huge arguments costs little, then is left alone.
-SAMPLING_ALLOWANCE_NS = 50_000_000
-SAMPLING_FUNCTION_SHARE = 0.05
-SAMPLING_TOTAL_SHARE = 0.25
+# Sampling may take, per function, an allowance plus a share of the run so far, and overall
+# another: a function with huge arguments costs a little, then is left alone.
+FUNCTION_ALLOWANCE_NS, FUNCTION_SHARE = 30_000_000, 0.02
+TOTAL_ALLOWANCE_NS, TOTAL_SHARE = 100_000_000, 0.10
 _SUSPENDABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
-_MONITORING_TOOLS = (3, 4, 5)  # ids no standard tool claims (0-2 are debugger, coverage, profiler)
+_MONITORING_TOOLS = (3, 4, 5)
+_UNSEEN: Any = object()  # ids no standard tool claims (0-2 are debugger, coverage, profiler)
 
 
 class Scope:
@@ -205,16 +206,14 @@ class Recorder:
         self.codes[code] = function
         return function
 
-    def on_call(self, function: _Function, frame: types.FrameType) -> None:
-        """A call of a project function starts: keep it if its key and the budgets allow."""
-        key = self.random()
-        if key >= function.threshold:
-            return
+    def on_call(self, function: _Function, frame: types.FrameType, key: float) -> None:
+        """A call of a project function whose key is under its threshold starts: keep it
+        if the sampling budgets allow."""
         now = time.perf_counter_ns()
         run = now - self.started
-        if function.sample_ns > SAMPLING_ALLOWANCE_NS + SAMPLING_FUNCTION_SHARE * run:
+        if function.sample_ns > FUNCTION_ALLOWANCE_NS + FUNCTION_SHARE * run:
             return
-        if self.sampling_ns > SAMPLING_ALLOWANCE_NS + SAMPLING_TOTAL_SHARE * run:
+        if self.sampling_ns > TOTAL_ALLOWANCE_NS + TOTAL_SHARE * run:
             return
         self._keep(function, frame, key)
         spent = time.perf_counter_ns() - now
@@ -264,18 +263,30 @@ class _Tracing(_Sampler):
     """Before 3.12: a trace function that sees each call start and asks for nothing more."""
 
     def install(self) -> None:
-        threading.settrace(self.on_call)
-        sys.settrace(self.on_call)
+        callback = self.callback()
+        threading.settrace(callback)
+        sys.settrace(callback)
 
     def remove(self) -> None:
         sys.settrace(None)
         threading.settrace(None)  # type: ignore[arg-type]
 
-    def on_call(self, frame: types.FrameType, event: str, arg: Any) -> None:
-        function = self.recorder.lookup(frame.f_code, frame)
-        if function is not None and frame.f_lasti <= function.first_offset:
-            self.recorder.on_call(function, frame)
-        # None: no line, return or exception events for this frame.
+    def callback(self) -> Callable[[types.FrameType, str, Any], None]:
+        """The trace function. It runs on every Python call of the program, so its common
+        paths are one dict lookup (code outside the project) or that and one draw."""
+        recorder, codes, draw = self.recorder, self.recorder.codes, self.recorder.random
+
+        def on_call(frame: types.FrameType, event: str, arg: Any) -> None:
+            function = codes.get(frame.f_code, _UNSEEN)
+            if function is _UNSEEN:
+                function = recorder.lookup(frame.f_code, frame)
+            if function is None:
+                return  # None: no line, return or exception events for this frame
+            key = draw()
+            if key < function.threshold and frame.f_lasti <= function.first_offset:
+                recorder.on_call(function, frame, key)
+
+        return on_call
 
 
 class _Monitoring(_Sampler):
@@ -303,7 +314,9 @@ class _Monitoring(_Sampler):
         function = self.recorder.lookup(code, frame)
         if function is None:
             return self.monitoring.DISABLE
-        self.recorder.on_call(function, frame)
+        key = self.recorder.random()
+        if key < function.threshold:
+            self.recorder.on_call(function, frame, key)
         return None
 
 
