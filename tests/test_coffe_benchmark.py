@@ -22,7 +22,7 @@ from benchmarks.coffe.check import check_task
 from benchmarks.coffe.data import DataError, argument_list_source, default_data_dir, load_tasks
 from benchmarks.coffe.timing import measure_on_stress_inputs
 from pipeline.config import TimingConfig
-from pipeline.sandbox.runner import Limits
+from pipeline.sandbox.child.protocol import Limits
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = default_data_dir()
@@ -123,6 +123,15 @@ def test_llm_rewrite_is_written_checked_against_the_tests_and_timed(tmp_path: Pa
     assert results["headline"]["written"] == 1 and results["settings"]["llm"]
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert 'id="speedup-chart"' in html and "HumanEval/5 intersperse" in html
+
+
+def test_trace_step_runs_optimize_trace_on_a_workload_of_the_tests(tmp_path: Path) -> None:
+    results = run_harness(tmp_path, "--trace", "--task", "MBPP/18")
+
+    (row,) = results["tasks"]
+    assert results["settings"]["trace"]
+    assert row["cli_error"] == "" and row["verdict"] != "error"
+    assert list(row["cli_seconds"])[:2] == ["trace", "report"]
 
 
 def test_a_wrong_written_module_fails_its_tests_in_the_sandbox() -> None:

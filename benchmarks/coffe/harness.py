@@ -20,7 +20,7 @@ from benchmarks.coffe import check, project, timing
 from benchmarks.coffe.data import BEST_KNOWN_FUNCTION, Task
 from benchmarks.harness import environment, geometric_mean
 from pipeline.config import TimingConfig, VerifyConfig
-from pipeline.sandbox.runner import Limits
+from pipeline.sandbox.child.protocol import Limits
 
 SCHEMA_VERSION = 1
 IMPROVED_AT = 1.1

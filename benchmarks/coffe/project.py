@@ -11,9 +11,8 @@ endpoint from the environment.
 
 With `trace`, `optimize trace coffe_workload.py` runs first: a workload script
 that calls the function on each of the task's correctness-test inputs, so
-untyped functions can be verified and timed on real calls. The command does
-not exist yet in every version of `optimize`; without it that step fails and
-the task is reported as a CLI error.
+untyped functions can be verified and timed on real calls (once `optimize
+PATH` reads the trace; a trace step that fails is reported as a CLI error).
 """
 
 from __future__ import annotations

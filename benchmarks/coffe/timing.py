@@ -1,11 +1,12 @@
 """Step 4: time the canonical solution against another module on the task's stress inputs.
 
 Everything goes through `measure_on_stress_inputs`, the one place that knows the
-project's timing API: today `pipeline.stages.measure.measure` (interleaved samples of
-both functions in fresh sandboxed workers, ratio of medians with a bootstrap
-95% interval) fed by the module hook `OPTIMIZE_INPUTS`, whose "size" is the
-index of a stress input. When the timing protocol changes, only that function
-changes.
+project's timing API: today `pipeline.stages.measure.measure` (original and
+candidate each in its own sandboxed worker, samples alternated, ratio of
+medians with a bootstrap 95% interval) fed by the module hook
+`OPTIMIZE_INPUTS`, whose "size" is the index of a stress input (with
+`adaptive = false`, so exactly that input is timed). When the timing protocol
+changes, only that function changes.
 
 The stress inputs are expressions (comprehensions, `range`, `str.join`,
 `random`), not only literals, so the parent never evaluates them: they become
@@ -16,7 +17,6 @@ sandboxed timing child, like any code under test.
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from pipeline.stages.measure import measure
 from pipeline.stages.verify import inputs_for
 
 HOOK_PREFIX = "_coffe_stress_input_"
-FAILED_SIZE = re.compile(r"size (\d+): ")
+NOT_FROM_HOOK = ("literal", "recorded")  # inputs the protocol falls back to
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ def measure_on_stress_inputs(
 ) -> StressTiming:
     """Canonical vs `other_function` of `other_module` on every stress input that can be timed.
 
-    One `measure` call for all inputs. It stops at the first input whose single
-    call exceeds the budget, and reports nothing when a worker fails; then that
-    input is left out (with the reason) and the rest are measured again.
+    One measurement per input: the protocol reports an input by its size, not by
+    the hook's index, and when the hook's input is over the per-call budget it
+    falls back to doctest calls, which are not stress inputs and are dropped.
     """
     candidate = Candidate(
         function=other_function,
@@ -110,40 +110,23 @@ def measure_on_stress_inputs(
         project_root=None,
         original_function=task.entry_point if other_function != task.entry_point else "",
     )
-    timed: dict[int, SizeTiming] = {}
+    timed: list[dict[str, Any]] = []
     skipped: list[str] = []
-    pending = list(range(len(task.stress_inputs)))
-    while pending:  # each round either times everything pending or drops one blocking input
-        timing = _measure(candidate, timing_config, tuple(pending), copy_args)
-        timed.update({size.size: size for size in timing.sizes})
-        pending = [index for index in pending if index not in timed]
-        if pending:
-            blocker, reason = _blocker(timing, pending, timing_config.call_budget)
-            skipped.append(f"input {blocker}: {reason}")
-            pending.remove(blocker)
-    return StressTiming(tuple(_input_json(timed[i]) for i in sorted(timed)), "; ".join(skipped))
+    for index in range(len(task.stress_inputs)):
+        timing = _measure(candidate, timing_config, index, copy_args)
+        from_hook = [size for size in timing.sizes if size.source not in NOT_FROM_HOOK]
+        if from_hook:
+            timed.append(_input_json(index, from_hook[0]))
+        else:
+            budget = f"one call exceeds the {timing_config.call_budget:g} s budget"
+            skipped.append(f"input {index}: {timing.detail or budget}")
+    return StressTiming(tuple(timed), "; ".join(skipped))
 
 
-def _blocker(timing: Timing, pending: list[int], budget: float) -> tuple[int, str]:
-    """The input that stopped a measurement, and why.
-
-    An error names its input ("size 3: ..."); otherwise sizes were timed in order
-    until one call of the canonical solution exceeded the per-call budget.
-    """
-    named = FAILED_SIZE.match(timing.detail)
-    if named and int(named.group(1)) in pending:
-        return int(named.group(1)), timing.detail
-    if not timing.sizes and timing.detail:
-        return pending[0], timing.detail
-    return pending[0], f"one call exceeds the {budget:g} s budget"
-
-
-def _measure(
-    candidate: Candidate, timing: TimingConfig, indices: tuple[int, ...], copy_args: bool
-) -> Timing:
+def _measure(candidate: Candidate, timing: TimingConfig, index: int, copy_args: bool) -> Timing:
     config = Config(
         timing=TimingConfig(
-            sizes=indices,
+            sizes=(index,),
             sample_seconds=timing.sample_seconds,
             pairs=timing.pairs,
             workers=timing.workers,
@@ -154,9 +137,10 @@ def _measure(
     return measure(candidate, config, inputs_for(candidate, config), copy_args=copy_args)
 
 
-def _input_json(size: SizeTiming) -> dict[str, Any]:
+def _input_json(index: int, size: SizeTiming) -> dict[str, Any]:
     return {
-        "index": size.size,
+        "index": index,
+        "size": size.size,
         "ratio": size.ratio,
         "low": size.low,
         "high": size.high,
