@@ -76,7 +76,7 @@ def run_harness(out: Path, *arguments: str, env: dict[str, str] | None = None) -
 
 def test_quick_harness_runs_the_cli_on_each_task_and_reports(tmp_path: Path) -> None:
     # HumanEval/14: typed, a pass rewrites it and verification succeeds; MBPP/18: untyped.
-    results = run_harness(tmp_path, "--task", "HumanEval/14", "--task", "MBPP/18")
+    results = run_harness(tmp_path, "--no-trace", "--task", "HumanEval/14", "--task", "MBPP/18")
 
     assert [row["task"] for row in results["tasks"]] == ["HumanEval/14", "MBPP/18"]
     for row in results["tasks"]:
@@ -125,13 +125,19 @@ def test_llm_rewrite_is_written_checked_against_the_tests_and_timed(tmp_path: Pa
     assert 'id="speedup-chart"' in html and "HumanEval/5 intersperse" in html
 
 
-def test_trace_step_runs_optimize_trace_on_a_workload_of_the_tests(tmp_path: Path) -> None:
-    results = run_harness(tmp_path, "--trace", "--task", "MBPP/18")
+def test_traced_calls_let_an_untyped_function_be_verified(tmp_path: Path) -> None:
+    # MBPP/18's helper str_to_list has no hints: untraced it is "unverified" (above).
+    results = run_harness(tmp_path, "--task", "MBPP/18")
 
     (row,) = results["tasks"]
     assert results["settings"]["trace"]
-    assert row["cli_error"] == "" and row["verdict"] != "error"
-    assert list(row["cli_seconds"])[:2] == ["trace", "report"]
+    assert row["cli_error"] == "" and list(row["cli_seconds"])[:2] == ["trace", "report"]
+    (outcome,) = [o for o in row["outcomes"] if o["function"] == "str_to_list"]
+    assert outcome["verification"] == "equivalent"
+    assert "recorded calls" in outcome["strategy_sources"]
+    assert not row["wrong_output"]
+    if row["verdict"] == "written":  # the rewrite was faster on the recorded calls
+        assert row["tests"]["ran"] and row["optimized"] is not None
 
 
 def test_a_wrong_written_module_fails_its_tests_in_the_sandbox() -> None:

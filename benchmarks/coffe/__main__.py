@@ -1,4 +1,4 @@
-"""`python -m benchmarks.coffe [--quick] [--data DIR] [--llm] [--out DIR] [--update-readme]`."""
+"""`python -m benchmarks.coffe [--quick] [--data DIR] [--llm] [--no-trace] [--out DIR] ...`."""
 
 from __future__ import annotations
 
@@ -30,8 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--llm", action="store_true", help="let optimize use its LLM endpoint")
     parser.add_argument(
         "--trace",
-        action="store_true",
-        help="run `optimize trace` on a workload of the task's tests first",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first run `optimize trace` on a workload of the task's tests (default: on)",
     )
     parser.add_argument(
         "--task", action="append", default=[], metavar="ID", help="only this task (repeatable)"
