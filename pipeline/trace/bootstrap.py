@@ -2,7 +2,9 @@
 
 It loads this directory as a package under the private name `_optimize_trace`,
 so the traced program never sees a module of ours named `pipeline` (a user's
-project may have its own), then runs the program (see `program`).
+project may have its own), then runs the program (see `program`). The sandbox
+child's bootstrap loads its package the same way; each runs by path before any
+module of ours can be imported, so the dozen lines are not shared.
 """
 
 import importlib
