@@ -1,11 +1,15 @@
 """A content-hash cache of verdicts, so an unchanged function costs nothing twice.
 
-The key hashes everything the outcome depends on: the original module, the
-candidate module, the function and pass codes, the tool version and the code
-of the sandboxed child, the Python version, the verify/timing/limits settings
-and `--fast`. The value is the verdict *with its timing*, stored as one JSON file
-per key. A hit therefore reproduces the same finding with the same numbers,
-which keeps CI review comments stable across re-runs.
+The key hashes everything the outcome depends on: the function's dependency
+slice in the original and in the candidate (see `slices`: an edit elsewhere in
+the file changes neither), the function and pass codes, the tool version and
+the code of the sandboxed child, the Python version, the verify/timing/limits
+settings and `--fast`. The value is the verdict *with its timing*, stored as
+one JSON file per key. A hit reproduces the same finding with the same
+numbers, which keeps CI review comments stable across re-runs; and a decision
+once made for a function's content stays made (a rewrite rejected as not
+faster is not re-timed until the function changes), so `--write` followed by
+`--check` finds nothing new however noisy the machine.
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ from pipeline.model import (
     VerdictStatus,
 )
 from pipeline.sandbox.isolation import CHILD_DIR
+from pipeline.slices import slice_digest
 
 CACHE_DIR_NAME = ".optimize_cache"
 CACHE_DIR_ENV = "OPTIMIZE_CACHE_DIR"
-FORMAT = 1
+FORMAT = 2
 
 Evaluate = Callable[[Candidate, Config], Outcome]
 
@@ -111,8 +116,8 @@ def cache_key(candidate: Candidate, config: Config, recorded_calls: Sequence[byt
         "function": candidate.function,
         "reference": candidate.reference_function,
         "rules": list(candidate.rules),
-        "original": candidate.original_code,
-        "candidate": candidate.module_code,
+        "original": slice_digest(candidate.original_code, candidate.reference_function),
+        "candidate": slice_digest(candidate.module_code, candidate.function),
         "module": candidate.module_name,
         "min_speedup": config.min_speedup,
         "fast": config.fast,  # an untimed --fast verdict must not answer a timed run
@@ -157,7 +162,7 @@ def is_stable(outcome: Outcome) -> bool:
     An accepted outcome without timing is a `--fast` verdict: timing was not skipped
     by accident but by design, so it is as repeatable as its verification.
     """
-    if outcome.verdict.detail.startswith("sandbox:"):
+    if outcome.verdict.transient:
         return False
     if outcome.accepted and outcome.timing is None:
         return True

@@ -58,6 +58,9 @@ class Config:
     ignore: tuple[str, ...] = ()
     min_speedup: float = 1.05
     fast: bool = False  # `--fast`: asymptotic wins accepted verified but untimed
+    # Seconds one candidate may take to verify and time, so one pathological function
+    # cannot eat a run; the verification budget ([tool.optimize.verify]) is part of it.
+    candidate_budget: float = 60.0
     exclude: tuple[str, ...] = ()
     max_file_bytes: int = 2_000_000
     verify: VerifyConfig = field(default_factory=VerifyConfig)

@@ -121,6 +121,8 @@ class Verdict:
     mutates_arguments: bool = False
     # What the examples were: e.g. (("recorded calls", 40), ("generated", 200)).
     basis: tuple[tuple[str, int], ...] = ()
+    # The sandbox failed (a crash, a limit, a timeout): another run may decide otherwise.
+    transient: bool = False
 
     @property
     def is_equivalent(self) -> bool:

@@ -12,7 +12,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from passes import by_code
-from pipeline.model import FileReport, LLMVisit, Outcome, Timing, Verdict, WorkloadShare
+from pipeline.model import (
+    FileReport,
+    LLMVisit,
+    Outcome,
+    SizeDecision,
+    SizeTiming,
+    Timing,
+    Verdict,
+    WorkloadShare,
+)
 
 SCHEMA_VERSION = 1
 # An accepted outcome without timing: `--fast` accepted an asymptotic win on its
@@ -24,7 +33,27 @@ def speedup_text(timing: Timing | None) -> str:
     headline = timing.headline if timing else None
     if headline is None:
         return "not timed"
-    return f"{headline.ratio:.2f}× ±{headline.spread:.2f}"
+    return ratio_text(headline.ratio, headline.low, headline.high)
+
+
+def ratio_text(ratio: float, low: float, high: float) -> str:
+    """`118× [80, 150]`: the ratio and its 95% interval, which need not be symmetric."""
+    return f"{_figure(ratio)}× [{_figure(low)}, {_figure(high)}]"
+
+
+def _figure(value: float) -> str:
+    """Three significant digits, no more: 2.31, 23.1, 231, 2310."""
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def size_text(size: SizeTiming) -> str:
+    """One input's result; a forgiven small-size loss says what it costs per call."""
+    text = f"n={size.size}{_source(size.source)}: {ratio_text(size.ratio, size.low, size.high)}"
+    if size.decision == SizeDecision.SLOWER:
+        text += f" (slower by {size.loss_seconds * 1e6:.2g} µs per call)"
+    return text
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
@@ -131,10 +160,7 @@ def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diff
         console.print(f"{verified}timing skipped: --fast accepts asymptotic wins", style="dim")
     else:
         console.print(f"{where}[green]{speedup_text(timing)}[/green] at n={timing.headline.size}")
-        per_size = ", ".join(
-            f"n={s.size}{_source(s.source)}: {s.ratio:.2f}× [{s.low:.2f}, {s.high:.2f}]"
-            for s in timing.sizes
-        )
+        per_size = ", ".join(size_text(s) for s in timing.sizes)
         console.print(
             f"{verified}{escape(per_size)}; {timing.python}, sandbox: {timing.isolation}",
             style="dim",
@@ -279,6 +305,8 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
                 "original_seconds": s.original_seconds,
                 "candidate_seconds": s.candidate_seconds,
                 "source": s.source,
+                "clock": s.clock,
+                "forgiven_loss_seconds": s.loss_seconds if s in timing.forgiven_losses else None,
             }
             for s in timing.sizes
         ],

@@ -26,6 +26,7 @@ import math
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,9 +72,15 @@ class Input:
 
 
 def measure(
-    candidate: Candidate, config: Config, inputs: p.Inputs, copy_args: bool = False
+    candidate: Candidate,
+    config: Config,
+    inputs: p.Inputs,
+    copy_args: bool = False,
+    deadline: float | None = None,
 ) -> Timing:
-    """Time `candidate` against its original on inputs of several sizes."""
+    """Time `candidate` against its original on inputs of several sizes.
+
+    `deadline` (time.monotonic) ends timing with "not timed" and the reason."""
     plan = Plan(candidate, config, inputs)
     pooled: dict[Input, Samples] = {}
     chosen: list[Input] = []
@@ -81,7 +88,7 @@ def measure(
     in_ci = os.environ.get("CI", "").lower() == "true"
     try:
         for _ in range(max(1, config.timing.workers)):  # fresh worker pairs, one at a time
-            with one_measurement_at_a_time(), Pair(plan, copy_args) as pair:
+            with one_measurement_at_a_time(), Pair(plan, copy_args, deadline) as pair:
                 isolation = pair.isolation
                 chosen = chosen or pair.choose_inputs()
                 for spec in chosen:
@@ -122,8 +129,9 @@ def one_measurement_at_a_time() -> Iterator[None]:
 class Pair:
     """The original's worker and the candidate's, alive together, run one at a time."""
 
-    def __init__(self, plan: Plan, copy_args: bool) -> None:
+    def __init__(self, plan: Plan, copy_args: bool, deadline: float | None = None) -> None:
         self.plan = plan
+        self.deadline = deadline
         self.settings = plan.config.timing
         self.copy_args = copy_args
         self.timed = [0.0, 0.0]  # CPU seconds inside measured runs, per worker
@@ -312,6 +320,9 @@ class Pair:
         self, which: int, loops: int, timeout: float | None = None, limit: float = 0.0
     ) -> tuple[float, float, str]:
         """(CPU seconds, wall seconds, result digest) of one timed run, by our clocks."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            budget = self.plan.config.candidate_budget
+            raise Untimeable(f"the {budget:g} s budget per candidate ran out")
         worker, other = self.workers[which], self.workers[1 - which]
         prepared = worker.ask(p.TimingCommand(p.Command.PREPARE, loops=loops,
                                               copy_args=self.copy_args), timeout=60)  # fmt: skip

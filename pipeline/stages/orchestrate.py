@@ -207,6 +207,7 @@ def _judge(
     recorded: Sequence[bytes] = (),
 ) -> Outcome:
     times = {} if times is None else times
+    deadline = time.monotonic() + config.candidate_budget
     inputs = inputs_for(candidate, config, domains or {}, recorded)
     with _timed(times, "verify"):
         verdict = verify_with(candidate, config, inputs)
@@ -215,7 +216,7 @@ def _judge(
     if skips_timing(candidate, config):
         return Outcome(candidate, verdict, None, True, FAST_REASON)
     with _timed(times, "measure"):
-        timing = measure(candidate, config, inputs, copy_args=verdict.mutates_arguments)
+        timing = measure(candidate, config, inputs, verdict.mutates_arguments, deadline)
     if timing.accepted:
         return Outcome(candidate, verdict, timing, True, "verified and faster")
     if not timing.sizes:

@@ -118,7 +118,7 @@ class Plan:
     def confirm(self) -> Verdict:
         recording = self._run(self.record_request(), self.sources(original=True), p.RecordResult)
         if recording.result is None:
-            return _unverifiable(f"sandbox: {recording.reason}")
+            return _unverifiable(f"sandbox: {recording.reason}", transient=True)
         record = recording.result
         if record.status != p.Status.OK:
             return _unverifiable(record.detail)
@@ -132,7 +132,7 @@ class Plan:
             p.ReplayResult,
         )
         if replaying.result is None:
-            return _unverifiable(f"sandbox: {replaying.reason}")
+            return _unverifiable(f"sandbox: {replaying.reason}", transient=True)
         replay = replaying.result
         if replay.status != p.Status.OK:
             return _unverifiable(replay.detail)
@@ -279,8 +279,8 @@ def _counterexample(found: p.Counterexample, examples: int, sources: Sequence[st
     )
 
 
-def _unverifiable(detail: str) -> Verdict:
-    return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=detail)
+def _unverifiable(detail: str, transient: bool = False) -> Verdict:
+    return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=detail, transient=transient)
 
 
 def _with_project_tests(verdict: Verdict, tests: ProjectTestsResult) -> Verdict:

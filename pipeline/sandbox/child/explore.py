@@ -23,10 +23,94 @@ ExceptionGroup_ = getattr(sys.modules["builtins"], "ExceptionGroup", AssertionEr
 RESOURCE_ERRORS = ("RecursionError", "MemoryError")
 MAX_SKIPPED = 20
 MIN_EXAMPLES = 20
+TOO_SLOW = "too many inputs exceed the original's time or stack limits"
 
 
-class TooManySkipped(Exception):
-    """Most inputs exhaust the original's time or stack: no honest verdict is possible."""
+class SlowInputs:
+    """What the original is too slow on, learned as inputs time out.
+
+    Exploration then skips inputs at least as large in every size (an int's
+    magnitude, a collection's length) instead of paying the timeout again, and
+    cuts calls at 100x the original's typical time. Skipping never calls
+    Hypothesis's `reject`: what is skipped depends on what came before, and
+    Hypothesis requires the same input to be treated the same way every time.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.ceiling = timeout
+        self.slow: list[tuple[int, ...]] = []
+        self.seconds: list[float] = []
+        self.skipped = 0
+        self.timeouts = 0
+        self.gave_up = False
+
+    def skip(self, values: dict[str, Any]) -> bool:
+        """Whether to skip this input untried (known too slow, or exploration gave up)."""
+        sizes = _sizes(values)
+        if self.gave_up or any(
+            all(a >= b for a, b in zip(sizes, s, strict=True)) for s in self.slow
+        ):
+            self.skipped += not self.gave_up
+            return True
+        return False
+
+    def add(self, values: dict[str, Any], seconds: float, too_slow: bool, examples: int) -> None:
+        """One call of the original: its time, or that it was too slow."""
+        if not too_slow:
+            self.seconds.append(seconds)
+            return
+        self.slow.append(_sizes(values))
+        self.skipped += 1
+        self.timeouts += 1
+        # Mostly too slow: no honest verdict is possible; stop paying for timeouts.
+        self.gave_up = self.timeouts >= MAX_SKIPPED and self.timeouts > 2 * examples
+
+    def bounds(self, names: list[str]) -> dict[str, int]:
+        """Per parameter, the smallest size the original was too slow on, to keep new
+        inputs under: the frontier of what it can do within the per-call budget."""
+        if not self.slow:
+            return {}
+        ordered = sorted(names)
+        found = {}
+        for position, name in enumerate(ordered):
+            smallest = min(sizes[position] for sizes in self.slow)
+            if smallest > 0:
+                found[name] = smallest
+        return found
+
+    def timeout(self) -> float:
+        """The configured limit; once typical calls are known, 100x the median of them
+        (at least 50 ms), so inputs far slower than usual are cut short."""
+        if len(self.seconds) < 10:
+            return self.ceiling
+        typical = sorted(self.seconds)[len(self.seconds) // 2]
+        return min(self.ceiling, max(0.05, 100 * typical))
+
+
+def size_of(value: Any) -> int:
+    """How big a value is for the cost of a call: an int's magnitude, a collection's length."""
+    if type(value) is int:
+        return abs(value)
+    try:
+        return len(value) if not isinstance(value, type) else 0
+    except TypeError:
+        return 0
+
+
+def _sizes(values: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(size_of(values[name]) for name in sorted(values))
+
+
+def bounded(strategies: dict[str, Any], bounds: dict[str, int]) -> dict[str, Any]:
+    """The strategies, each kept under its parameter's bound (see `SlowInputs.bounds`)."""
+
+    def under(limit: int) -> Callable[[Any], bool]:
+        return lambda value: size_of(value) < limit
+
+    return {
+        name: strategy.filter(under(bounds[name])) if name in bounds else strategy
+        for name, strategy in strategies.items()
+    }
 
 
 class Budget:
@@ -86,8 +170,24 @@ def parameters_for(
     return parameters, explicit, problem
 
 
-def run_hypothesis(
+def explore(
     parameters: Parameters,
+    explicit: list[tuple[dict[str, Any], Origin]],
+    settings: VerifySettings,
+    check: Callable[[dict[str, Any]], None],
+    slow_inputs: SlowInputs,
+    enough: Callable[[], bool],
+) -> None:
+    """`run_hypothesis`; if the original was too slow on so many inputs that too few
+    examples ran, once more with every parameter kept under the sizes it was too slow on."""
+    run_hypothesis(parameters.strategies, explicit, settings, check)
+    if not enough() and not slow_inputs.gave_up:
+        strategies = bounded(parameters.strategies, slow_inputs.bounds(list(parameters.strategies)))
+        run_hypothesis(strategies, [], settings, check)
+
+
+def run_hypothesis(
+    strategies: dict[str, Any],
     explicit: list[tuple[dict[str, Any], Origin]],
     settings: VerifySettings,
     check: Callable[[dict[str, Any]], None],
@@ -97,7 +197,7 @@ def run_hypothesis(
     from hypothesis import settings as hypothesis_settings
     from hypothesis import strategies as st
 
-    test = given(st.fixed_dictionaries(parameters.strategies))(check)
+    test = given(st.fixed_dictionaries(strategies))(check)
     # `example` decorators run bottom-up: apply them in reverse so they run in list order.
     for values, _ in reversed(explicit):
         test = example(values)(test)

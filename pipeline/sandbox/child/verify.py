@@ -15,15 +15,15 @@ from typing import Any
 
 from .compare import describe, difference
 from .explore import (
-    MAX_SKIPPED,
     MIN_EXAMPLES,
+    TOO_SLOW,
     Budget,
     ExceptionGroup_,
     Origin,
-    TooManySkipped,
+    SlowInputs,
+    explore,
     is_resource_error,
     parameters_for,
-    run_hypothesis,
 )
 from .loading import load_module, owner_class, resolve, unify_classes
 from .observe import Observer, describe_call, first_line
@@ -79,19 +79,21 @@ def record(request: RecordRequest) -> RecordResult:
     )
     origins = [origin for _, origin in explicit]
     recorder = _Recorder(function, observer, Budget(request.settings.budget_seconds), origins)
+    needed = min(MIN_EXAMPLES, request.settings.max_examples)
     try:
-        run_hypothesis(parameters, explicit, request.settings, recorder.check)
-    except TooManySkipped:
-        detail = "too many inputs exceed the original's time or stack limits"
-        return RecordResult(Status.UNSUPPORTED, detail=detail, skipped_slow=recorder.skipped)
+        explore(parameters, explicit, request.settings, recorder.check, recorder.slow_inputs,
+                lambda: len(recorder.examples) >= needed)  # fmt: skip
     except Exception as error:
         detail = f"input generation failed: {type(error).__name__}: {first_line(error)}"
         return RecordResult(Status.UNSUPPORTED, detail=detail)
+    skipped = recorder.slow_inputs.skipped
+    if recorder.slow_inputs.gave_up:
+        return RecordResult(Status.UNSUPPORTED, detail=TOO_SLOW, skipped_slow=skipped)
     return RecordResult(
         Status.OK,
         examples=tuple(recorder.examples),
         sources=tuple(sorted(parameters.sources)),
-        skipped_slow=recorder.skipped,
+        skipped_slow=skipped,
         skipped_unpicklable=recorder.unpicklable,
         budget_exhausted=recorder.budget.exhausted,
     )
@@ -106,17 +108,15 @@ class _Recorder:
         self.budget = budget
         self.explicit = explicit
         self.calls = 0
+        self.slow_inputs = SlowInputs(observer.timeout)
         self.names = _names(function)
         self.examples: list[RecordedExample] = []
-        self.skipped = 0
         self.unpicklable = 0
 
     def check(self, values: dict[str, Any]) -> None:
-        from hypothesis import reject
-
         index, self.calls = self.calls, self.calls + 1
         origin = self.explicit[index] if index < len(self.explicit) else Origin.GENERATED
-        if self.budget.spent():
+        if self.budget.spent() or self.slow_inputs.skip(values):
             return
         args, kwargs = call_arguments(self.function, values)
         try:
@@ -124,12 +124,13 @@ class _Recorder:
         except Exception:
             self.unpicklable += 1
             return
-        observation = self.observer.observe(self.function, args, kwargs, self.names)
-        if _too_slow(observation):
-            self.skipped += 1
-            if self.skipped >= MAX_SKIPPED and self.skipped > 2 * len(self.examples):
-                raise TooManySkipped()
-            reject()
+        start = time.perf_counter()
+        timeout = self.slow_inputs.timeout()
+        observation = self.observer.observe(self.function, args, kwargs, self.names, timeout)
+        too_slow = _too_slow(observation)
+        self.slow_inputs.add(values, time.perf_counter() - start, too_slow, len(self.examples))
+        if too_slow:
+            return
         shown = describe_call(args, kwargs, self.names)
         mutated = _mutated(self.observer, args, kwargs, observation)
         self.examples.append(RecordedExample(blob, shown, observation, mutated, origin.value))
@@ -191,16 +192,15 @@ def search(request: SearchRequest) -> SearchResult:
                          settings.float_tolerance, settings.shrink_seconds,
                          Budget(settings.budget_seconds), owner)  # fmt: skip
     sources = tuple(sorted(parameters.sources))
+    needed = min(MIN_EXAMPLES, request.settings.max_examples)
     try:
-        run_hypothesis(parameters, explicit, request.settings, searcher.check)
+        explore(parameters, explicit, request.settings, searcher.check, searcher.slow_inputs,
+                lambda: searcher.examples >= needed or searcher.failure is not None)  # fmt: skip
     except Mismatch:
         return searcher.result(SearchVerdict.DIFFERENCE, sources)
     except Nondeterministic as error:
         detail = f"the original gives different results on the same input: {error}"
         return searcher.result(SearchVerdict.NONDETERMINISTIC, sources, detail)
-    except TooManySkipped:
-        detail = "too many inputs exceed the original's time or stack limits"
-        return searcher.result(SearchVerdict.UNVERIFIABLE, sources, detail)
     except Exception as error:
         if searcher.failure is not None:  # e.g. flaky under load, or shrinking was cut short
             return searcher.result(SearchVerdict.DIFFERENCE, sources)
@@ -208,6 +208,8 @@ def search(request: SearchRequest) -> SearchResult:
             detail = f"input generation failed: {type(error).__name__}: {first_line(error)}"
             return searcher.result(SearchVerdict.UNVERIFIABLE, sources, detail)
         raise
+    if searcher.slow_inputs.gave_up:
+        return searcher.result(SearchVerdict.UNVERIFIABLE, sources, TOO_SLOW)
     if searcher.examples < min(MIN_EXAMPLES, request.settings.max_examples):
         detail = f"only {searcher.examples} examples could be run"
         return searcher.result(SearchVerdict.UNVERIFIABLE, sources, detail)
@@ -228,22 +230,23 @@ class _Searcher:
         self.owner = owner
         self.names = _names(original)
         self.examples = 0
-        self.skipped = 0
+        self.slow_inputs = SlowInputs(observer.timeout)
         self.failure: Counterexample | None = None
         self.first_failure_at: float | None = None
 
     def check(self, values: dict[str, Any]) -> None:
-        from hypothesis import reject
-
         if self._shrinking_is_over() or (self.failure is None and self.budget.spent()):
             return  # keep the smallest difference found so far; see search()
+        if self.slow_inputs.skip(values):
+            return
         args, kwargs = call_arguments(self.original, values)
-        original = self.observer.observe(self.original, args, kwargs, self.names)
-        if _too_slow(original):
-            self.skipped += 1
-            if self.skipped >= MAX_SKIPPED and self.skipped > 2 * self.examples:
-                raise TooManySkipped()
-            reject()
+        start = time.perf_counter()
+        timeout = self.slow_inputs.timeout()
+        original = self.observer.observe(self.original, args, kwargs, self.names, timeout)
+        too_slow = _too_slow(original)
+        self.slow_inputs.add(values, time.perf_counter() - start, too_slow, self.examples)
+        if too_slow:
+            return
         candidate = self._observe_candidate(args, kwargs)
         self.examples += 1
         reason = difference(original, candidate, self.tolerance)
