@@ -23,7 +23,7 @@ from typing import Any
 
 from pipeline.config import Config, TimingConfig
 from pipeline.model import Candidate, Timing
-from pipeline.sandbox.runner import best_isolation
+from pipeline.sandbox.isolation import best_isolation
 from pipeline.stages.measure import measure
 from pipeline.stages.timing_stats import python_version
 from pipeline.stages.verify import inputs_for

@@ -23,7 +23,7 @@ from typing import Any
 from benchmarks import ruff_baseline
 from pipeline.config import Config, TimingConfig, VerifyConfig
 from pipeline.model import Candidate, FileReport, Outcome, Timing, Verdict
-from pipeline.sandbox.runner import best_isolation
+from pipeline.sandbox.isolation import best_isolation
 from pipeline.stages.measure import measure
 from pipeline.stages.orchestrate import optimize_file
 from pipeline.stages.parse import module_location
