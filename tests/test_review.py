@@ -118,9 +118,15 @@ def only_result(review: Review) -> dict[str, Any]:
 
 
 def speedup_text(result: dict[str, Any]) -> str:
+    """The README's notation, `118× [80, 150]`: three significant digits, no ±."""
     properties = result["properties"]
     low, high = properties["ci95"]
-    return f"{properties['speedup']:.2f}\N{MULTIPLICATION SIGN} ±{(high - low) / 2:.2f}"
+
+    def figure(value: float) -> str:
+        return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+    ratio = properties["speedup"]
+    return f"{figure(ratio)}\N{MULTIPLICATION SIGN} [{figure(low)}, {figure(high)}]"
 
 
 def test_review_reports_only_the_function_changed_since_the_base(review: Review) -> None:

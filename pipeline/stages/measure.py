@@ -191,7 +191,12 @@ class Pair:
         recorded = list(self.ready[0].sizes)
         if recorded and max(recorded) >= 0:
             return self._recorded_inputs(recorded)
-        grown = self._grow() if self.settings.adaptive else self._configured()
+        if not self.settings.adaptive:
+            configured = self._configured()
+            if configured:
+                return configured
+            raise Untimeable("every configured size exceeds the per-call budget or fails")
+        grown = self._grow()
         if grown:
             return grown
         literal = self._literal_inputs()
@@ -234,13 +239,9 @@ class Pair:
         return [Input(size=size) for size in _spread(reached)]
 
     def _configured(self) -> list[Input]:
-        """The configured sizes, smallest first, up to the first one over the budget."""
-        chosen = []
-        for size in sorted(self.settings.sizes):
-            if self._built_within_budget(Input(size=size)) is None:
-                break
-            chosen.append(Input(size=size))
-        return chosen
+        """The configured sizes that the original takes within the per-call budget."""
+        sizes = sorted(self.settings.sizes)
+        return [Input(size=n) for n in sizes if self._built_within_budget(Input(size=n)) is not None]
 
     def _literal_inputs(self) -> list[Input]:
         """The largest literal call (doctest, call site) that the original handles in budget."""

@@ -97,7 +97,9 @@ class Worker:
                                   self.request.target.self_unused)  # fmt: skip
         self.call = call
         blob = pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL)
-        return TimingReply(True, blob=blob, sizes=(call_size(call),))
+        # A size asked for is the size (a hook's n may be an index); a given call is measured.
+        given = command.recorded >= 0 or command.literal >= 0
+        return TimingReply(True, blob=blob, sizes=(call_size(call) if given else size,))
 
     def prepare(self, loops: int, copy_args: bool) -> TimingReply:
         """Fresh copies for a function that mutates its inputs, made before the clock starts."""
