@@ -240,8 +240,8 @@ class Pair:
 
     def _configured(self) -> list[Input]:
         """The configured sizes that the original takes within the per-call budget."""
-        sizes = sorted(self.settings.sizes)
-        return [Input(size=n) for n in sizes if self._built_within_budget(Input(size=n)) is not None]
+        chosen = [Input(size=size) for size in sorted(self.settings.sizes)]
+        return [spec for spec in chosen if self._built_within_budget(spec) is not None]
 
     def _literal_inputs(self) -> list[Input]:
         """The largest literal call (doctest, call site) that the original handles in budget."""
