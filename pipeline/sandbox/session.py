@@ -92,6 +92,17 @@ class Session:
             raise WorkerGone("the worker process is gone") from None
         return Clocks(cpu, time.perf_counter())
 
+    def voluntary_switches(self) -> int:
+        """How often the worker's main thread gave up the CPU to wait (kernel count)."""
+        assert self.pid is not None
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        raise WorkerGone("the worker process is gone")
+
     def total_cpu(self) -> float:
         """CPU seconds the worker used so far, with its reaped children's (kernel figures)."""
         assert self.pid is not None

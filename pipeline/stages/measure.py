@@ -282,9 +282,9 @@ class Pair:
         digests: list[set[str]] = [set(), set()]
         for pair in range(self.settings.pairs):
             for which in (0, 1) if pair % 2 == 0 else (1, 0):
-                measured = self._measure(which, loops)
-                samples.add(bool(which), measured[0] / loops, measured[1] / loops)
-                digests[which].add(measured[2])
+                cpu, wall, digest, waits = self._measure(which, loops)
+                samples.add(bool(which), cpu / loops, wall / loops, waits / loops)
+                digests[which].add(digest)
         if len(digests[0]) == 1 and digests[0] != digests[1]:
             raise Untimeable(f"size {samples.size}: the candidate's timed calls return "
                              "something else than the original's")  # fmt: skip
@@ -298,7 +298,7 @@ class Pair:
             loops = 1
             while True:
                 try:
-                    seconds, _, _ = self._measure(which, loops)
+                    seconds = self._measure(which, loops)[0]
                 except Untimeable as error:
                     who = "candidate" if which else "original"
                     raise Untimeable(f"size {size}: the {who}: {error}") from None
@@ -312,15 +312,15 @@ class Pair:
     def _run(self, which: int, loops: int, timeout: float, limit: float = 0.0) -> float | None:
         """CPU seconds of `loops` calls by one worker, or None if they fail or overrun."""
         try:
-            cpu, _, _ = self._measure(which, loops, timeout, limit)
+            return self._measure(which, loops, timeout, limit)[0]
         except Untimeable:
             return None
-        return cpu
 
     def _measure(
         self, which: int, loops: int, timeout: float | None = None, limit: float = 0.0
-    ) -> tuple[float, float, str]:
-        """(CPU seconds, wall seconds, result digest) of one timed run, by our clocks."""
+    ) -> tuple[float, float, str, int]:
+        """(CPU seconds, wall seconds, result digest, voluntary context switches) of one timed
+        run, by our clocks and the kernel's counts."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             budget = self.plan.config.candidate_budget
             raise Untimeable(f"the {budget:g} s budget per candidate ran out")
@@ -330,10 +330,13 @@ class Pair:
         if not prepared.ok:
             raise Untimeable(prepared.detail)
         idle_before = other.clocks()
+        switches = worker.voluntary_switches()
         before = worker.clocks()
         budget = timeout or self.settings.call_budget * 2 * loops + 5
         reply = worker.ask(p.TimingCommand(p.Command.RUN, limit=limit), timeout=budget)
         after = worker.clocks()
+        # The worker blocks on its channel after replying: that switch is not the function's.
+        waits = max(0, worker.voluntary_switches() - switches - 1)
         idle_after = other.clocks()
         if not reply.ok:
             raise Untimeable(reply.detail)
@@ -341,7 +344,7 @@ class Pair:
         self.timed[which] += cpu
         if which == 0 and idle_after.cpu - idle_before.cpu > IDLE_CPU_SECONDS + 0.01 * cpu:
             raise Untimeable("the candidate's worker kept running while the original was timed")
-        return cpu, wall, reply.digest
+        return cpu, wall, reply.digest, waits
 
 
 def _spread(reached: list[int]) -> list[int]:

@@ -13,8 +13,8 @@ from pipeline.model import SizeDecision, SizeTiming
 BOOTSTRAP_RESAMPLES = 2_000
 TINY_CALL_SECONDS = 10e-6
 TINY_CALL_FLOOR = 1.15
-# A function whose wall/CPU ratio stands out by more than this waits or works off-thread.
-WAIT_TOLERANCE = 2.0
+# A version that blocks on at least this share of its calls is timed by the wall clock.
+WAITS_PER_CALL = 0.25
 
 
 def python_version() -> str:
@@ -65,25 +65,26 @@ class Samples:
     source: str
     cpu: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
     wall: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
+    waits: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
 
-    def add(self, candidate: bool, cpu: float, wall: float) -> None:
+    def add(self, candidate: bool, cpu: float, wall: float, waits: float) -> None:
+        """One sample's per-call CPU and wall seconds, and per-call voluntary context
+        switches (the kernel's count of times the worker blocked: slept, waited)."""
         self.cpu[candidate].append(cpu)
         self.wall[candidate].append(wall)
+        self.waits[candidate].append(waits)
 
     def cpu_tells_it_all(self) -> bool:
         """Whether CPU time stands for the cost of both functions.
 
         CPU time ignores the time other processes hold the core, which on a shared
-        machine is most of the noise. It also ignores sleeping, waiting and work
-        in other processes: a function doing those has a much larger wall/CPU
-        ratio than the other one (both see the same load, interleaved), and then
-        wall time is used instead.
+        machine is most of the noise. It also ignores sleeping and waiting: a
+        function that blocks on most calls (the kernel counts each time the worker
+        gives up the CPU voluntarily) is timed by the wall clock instead, and so is
+        the other version, at that size. Load alone causes only involuntary
+        switches, so it never tips the choice.
         """
-        stretch = [
-            statistics.median([w / max(c, 1e-12) for w, c in zip(walls, cpus, strict=True)])
-            for walls, cpus in zip(self.wall, self.cpu, strict=True)
-        ]
-        return max(stretch) <= WAIT_TOLERANCE * min(stretch)
+        return all(statistics.median(waits) < WAITS_PER_CALL for waits in self.waits)
 
     def decide(self, min_speedup: float, in_ci: bool) -> SizeTiming:
         original, candidate = self.cpu if self.cpu_tells_it_all() else self.wall
