@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.sandbox.child.protocol import TextEnum
+from pipeline.sandbox.child.wire import TextEnum
 
 
 @dataclass(frozen=True)

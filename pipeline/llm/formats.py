@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipeline.sandbox.child.protocol import TextEnum
+from pipeline.sandbox.child.wire import TextEnum
 
 CAPABILITIES_FILE = "capabilities.json"
 # Words by which a 400/422 names the request format (OpenAI, DeepSeek, vLLM, LM Studio...).

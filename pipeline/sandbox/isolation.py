@@ -22,7 +22,8 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from pipeline.sandbox.child.protocol import Limits, TextEnum
+from pipeline.sandbox.child.protocol import Limits
+from pipeline.sandbox.child.wire import TextEnum
 
 CHILD_DIR = Path(__file__).with_name("child")
 BOOTSTRAP = CHILD_DIR / "bootstrap.py"

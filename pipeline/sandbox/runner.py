@@ -29,11 +29,10 @@ from pipeline.sandbox.child.protocol import (
     Limits,
     PrepareRequest,
     PrepareResult,
-    ProtocolError,
     Request,
     encode_request,
-    from_json,
 )
+from pipeline.sandbox.child.wire import ProtocolError, parse, split_frame
 from pipeline.sandbox.isolation import (
     Isolation,
     apply_limits,
@@ -49,7 +48,6 @@ from pipeline.sandbox.isolation import (
 )
 
 T = TypeVar("T")
-FRAME_HEADER = 8
 READER_GRACE_SECONDS = 5.0
 
 
@@ -183,12 +181,10 @@ class _Drain:
 
 
 def _parse(data: bytes, result_type: type[T]) -> T | None:
-    import json
-
     try:
-        length = int(data[:FRAME_HEADER], 16)
-        return from_json(result_type, json.loads(data[FRAME_HEADER : FRAME_HEADER + length]))
-    except (ValueError, ProtocolError, RecursionError):
+        framed = split_frame(data)
+        return None if framed is None else parse(result_type, framed[0])
+    except ProtocolError:
         return None
 
 

@@ -10,7 +10,6 @@ started tell whether it did work outside the timed runs.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import select
 import shutil
@@ -19,16 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.sandbox.child.protocol import (
-    Command,
-    Limits,
-    ProtocolError,
-    TimeRequest,
-    TimingCommand,
-    TimingReply,
-    from_json,
-    to_json,
-)
+from pipeline.sandbox.child.protocol import Command, Limits, TimeRequest, TimingCommand, TimingReply
+from pipeline.sandbox.child.wire import ProtocolError, frame, parse, split_frame
 from pipeline.sandbox.isolation import (
     exits_within,
     kill_group,
@@ -36,7 +27,7 @@ from pipeline.sandbox.isolation import (
     python_pid,
     sandbox_init_pid,
 )
-from pipeline.sandbox.runner import FRAME_HEADER, Launched, launch
+from pipeline.sandbox.runner import Launched, launch
 
 STOP_GRACE_SECONDS = 5.0
 MAX_REPLY_BYTES = 512 << 20
@@ -75,9 +66,8 @@ class Session:
 
     def ask(self, command: TimingCommand, timeout: float) -> TimingReply:
         assert self.launched.commands is not None
-        data = json.dumps(to_json(command)).encode("utf-8")
         try:
-            os.write(self.launched.commands, b"%08x" % len(data) + data)
+            os.write(self.launched.commands, frame(command))
         except OSError as error:
             raise WorkerGone(f"the worker stopped listening: {error.strerror}") from None
         return self._read(time.monotonic() + timeout)
@@ -126,8 +116,7 @@ class Session:
         """Stop the worker and leave nothing of it behind."""
         with contextlib.suppress(WorkerGone, OSError):
             assert self.launched.commands is not None
-            data = json.dumps(to_json(TimingCommand(Command.STOP))).encode("utf-8")
-            os.write(self.launched.commands, b"%08x" % len(data) + data)
+            os.write(self.launched.commands, frame(TimingCommand(Command.STOP)))
         process = self.launched.process
         if not exits_within(process.pid, STOP_GRACE_SECONDS):
             kill_namespace(self.init_pid)
@@ -139,12 +128,13 @@ class Session:
     def _read(self, deadline: float) -> TimingReply:
         deadline = min(deadline, self.deadline)
         while True:
-            frame = self._frame()
-            if frame is not None:
-                try:
-                    return from_json(TimingReply, json.loads(frame))
-                except (ValueError, ProtocolError, RecursionError):
-                    raise WorkerGone("the worker sent a malformed reply") from None
+            try:
+                framed = split_frame(self.buffer, MAX_REPLY_BYTES)
+                if framed is not None:
+                    data, self.buffer = framed
+                    return parse(TimingReply, data)
+            except ProtocolError as error:
+                raise WorkerGone(f"the worker sent a malformed reply: {error}") from None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WorkerGone("the worker did not answer in time")
@@ -154,21 +144,6 @@ class Session:
                 if not chunk:
                     raise WorkerGone(self._why_gone())
                 self.buffer += chunk
-
-    def _frame(self) -> bytes | None:
-        if len(self.buffer) < FRAME_HEADER:
-            return None
-        try:
-            length = int(self.buffer[:FRAME_HEADER], 16)
-        except ValueError:
-            raise WorkerGone("the worker sent a malformed reply") from None
-        if length > MAX_REPLY_BYTES:
-            raise WorkerGone("the worker's reply is too large")
-        if len(self.buffer) < FRAME_HEADER + length:
-            return None
-        frame = self.buffer[FRAME_HEADER : FRAME_HEADER + length]
-        self.buffer = self.buffer[FRAME_HEADER + length :]
-        return frame
 
     def _why_gone(self) -> str:
         tail = ""

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .loading import owner_class
-from .protocol import Inputs, Target, TextEnum, VerifySettings
+from .protocol import Inputs, Target, VerifySettings
 from .strategies import Parameters, bind, bind_literal, register_nasty_values
+from .wire import TextEnum
 
 # Hypothesis may raise an ExceptionGroup (Python 3.11+) holding several failures.
 ExceptionGroup_ = getattr(sys.modules["builtins"], "ExceptionGroup", AssertionError)

@@ -29,8 +29,8 @@ from .protocol import (
     TimeRequest,
     TimingReply,
     decode_request,
-    write_message,
 )
+from .wire import write_message
 
 
 def main(argv: list[str]) -> None:

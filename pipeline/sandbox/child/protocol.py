@@ -6,41 +6,23 @@ imports `pipeline` (a user's project may own that name). Every message is a
 frozen dataclass; it crosses the process boundary as one JSON object made by
 `to_json` and is read back by `from_json`, which checks each field against the
 dataclass's type hints, so a malformed or forged message fails loudly instead
-of being half-read. Settings and limits are defined here once, with their
-defaults, and `pipeline.config` reads `[tool.optimize]` into these very classes.
+of being half-read (`wire` holds that machinery). Settings and limits are
+defined here once, with their defaults, and `pipeline.config` reads
+`[tool.optimize]` into these very classes.
 """
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import enum
 import json
-import sys
-import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
+
+from .wire import ProtocolError, TextEnum, from_json, json_object, to_json
 
 CPU_LIMIT_EXIT = 86  # the child's exit code when RLIMIT_CPU's SIGXCPU arrives
-PROTOCOL_VERSION = 1
-MAX_MESSAGE_BYTES = 256 << 20
 
 JsonValue = Any
-
-
-class TextEnum(str, enum.Enum):
-    """An enum whose members are their text everywhere: in JSON, str() and f-strings."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
-
-
-class ProtocolError(ValueError):
-    """A message that does not have the shape its type promises."""
 
 
 # --------------------------------------------------------------------------- settings
@@ -211,7 +193,7 @@ def encode_request(request: Request) -> bytes:
 
 
 def decode_request(data: bytes) -> Request:
-    envelope = _json_object(data)
+    envelope = json_object(data)
     try:
         kind = REQUESTS[Mode(envelope.get("mode"))]
     except (ValueError, KeyError):
@@ -370,141 +352,3 @@ class TimingReply:
     blob: bytes = b""  # BUILD: pickle of the inputs
     sizes: tuple[int, ...] = ()  # first reply: recorded calls' sizes; BUILD: the inputs' size
     digest: str = ""  # RUN: the last call's encoded result, to catch a sham run
-
-
-# --------------------------------------------------------------------------- framing
-
-
-def write_message(fd: int, message: Any) -> None:
-    """One message: 8 ASCII hex digits of length, then the JSON bytes."""
-    import os
-
-    data = json.dumps(to_json(message)).encode("utf-8")
-    frame = b"%08x" % len(data) + data
-    while frame:
-        written = os.write(fd, frame)
-        frame = frame[written:]
-
-
-def read_message(fd: int, kind: type[T]) -> T:
-    """The next message on `fd`, as `kind`; ProtocolError on EOF or a bad frame."""
-    header = _read_exactly(fd, 8)
-    try:
-        length = int(header, 16)
-    except ValueError:
-        raise ProtocolError("bad frame header") from None
-    if length > MAX_MESSAGE_BYTES:
-        raise ProtocolError(f"message of {length} bytes is over the limit")
-    return from_json(kind, _json_object(_read_exactly(fd, length)))
-
-
-def _read_exactly(fd: int, count: int) -> bytes:
-    import os
-
-    chunks, remaining = [], count
-    while remaining:
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            raise ProtocolError("the other side closed the channel")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _json_object(data: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise ProtocolError(f"not JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise ProtocolError("not a JSON object")
-    return value
-
-
-# --------------------------------------------------------------------------- (de)serialising
-
-T = TypeVar("T")
-
-
-def to_json(value: Any) -> JsonValue:
-    """Plain JSON data for a message: dataclasses become objects, bytes base64 text."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, list | tuple):
-        return [to_json(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): to_json(item) for key, item in value.items()}
-    return value
-
-
-def from_json(kind: type[T], data: JsonValue) -> T:
-    """`data` read as `kind` (a dataclass), each field checked against its type hint."""
-    return typing.cast(T, _read(kind, data, kind.__name__))
-
-
-def _read(hint: Any, data: JsonValue, where: str) -> Any:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is Any:
-        return data
-    if origin in (typing.Union, types.UnionType):
-        if data is None and type(None) in args:
-            return None
-        options = [a for a in args if a is not type(None)]
-        return _read(options[0], data, where)
-    if dataclasses.is_dataclass(hint):
-        return _read_dataclass(hint, data, where)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        try:
-            return hint(data)
-        except ValueError:
-            raise ProtocolError(f"{where}: {data!r} is not a {hint.__name__}") from None
-    if hint is bytes:
-        if not isinstance(data, str):
-            raise ProtocolError(f"{where}: expected base64 text")
-        try:
-            return base64.b64decode(data.encode("ascii"), validate=True)
-        except ValueError:
-            raise ProtocolError(f"{where}: bad base64") from None
-    if origin is tuple:
-        items = _expect(list, data, where)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_read(args[0], item, f"{where}[]") for item in items)
-        if len(items) != len(args):
-            raise ProtocolError(f"{where}: expected {len(args)} items")
-        return tuple(_read(a, item, f"{where}[]") for a, item in zip(args, items, strict=True))
-    if origin is list:
-        return [_read(args[0], item, f"{where}[]") for item in _expect(list, data, where)]
-    if origin is dict:
-        mapping = _expect(dict, data, where)
-        return {str(k): _read(args[1], v, f"{where}.{k}") for k, v in mapping.items()}
-    if hint is float:
-        if isinstance(data, int | float) and not isinstance(data, bool):
-            return float(data)
-        raise ProtocolError(f"{where}: expected a number")
-    if hint in (int, str, bool):
-        if type(data) is not hint:
-            raise ProtocolError(f"{where}: expected {hint.__name__}, got {type(data).__name__}")
-        return data
-    raise ProtocolError(f"{where}: unsupported field type {hint!r}")
-
-
-def _read_dataclass(kind: Any, data: JsonValue, where: str) -> Any:
-    mapping = _expect(dict, data, where)
-    hints = typing.get_type_hints(kind, vars(sys.modules[kind.__module__]))
-    values = {}
-    for spec in dataclasses.fields(kind):
-        if spec.name in mapping:
-            values[spec.name] = _read(hints[spec.name], mapping[spec.name], f"{where}.{spec.name}")
-        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-            raise ProtocolError(f"{where}: missing {spec.name}")
-    return kind(**values)
-
-
-def _expect(kind: type[T], data: JsonValue, where: str) -> T:
-    if not isinstance(data, kind):
-        raise ProtocolError(f"{where}: expected {kind.__name__}")
-    return data

@@ -18,7 +18,7 @@ from typing import Any
 from .encoding import TooLarge, encode
 from .loading import load_module, resolve
 from .observe import ExampleTimeout, first_line, silenced, time_limit
-from .protocol import Command, TimeRequest, TimingCommand, TimingReply, read_message, write_message
+from .protocol import Command, TimeRequest, TimingCommand, TimingReply
 from .synthesis import (
     NoInputs,
     call_size,
@@ -28,6 +28,7 @@ from .synthesis import (
     recorded,
     synthesise,
 )
+from .wire import ProtocolError, read_message, write_message
 
 
 def serve(request: TimeRequest, commands: int, replies: int) -> None:
@@ -37,7 +38,7 @@ def serve(request: TimeRequest, commands: int, replies: int) -> None:
     while True:
         try:
             command = read_message(commands, TimingCommand)
-        except ValueError:  # the parent is gone
+        except ProtocolError:  # the parent is gone
             return
         if command.command == Command.STOP:
             return
