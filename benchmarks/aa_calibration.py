@@ -91,12 +91,16 @@ def markdown(report: dict[str, Any]) -> str:
         f"load average {report['load_before']:.2f} → {report['load_after']:.2f}; "
         f"settings: {report['settings']}",
         "",
-        "| run | " + " | ".join(f"n={n}" for n in report["settings"]["sizes"]) + " |",
-        "|---|" + "---|" * len(report["settings"]["sizes"]),
+        "Sizes grow from the smallest configured one while a call stays in budget; each",
+        "cell names the size it was timed at.",
+        "",
+        "| run | smallest | middle | largest |",
+        "|---|---|---|---|",
     ]
     for run in report["results"]:
         cells = [
-            f"{s['ratio']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] {s['decision']}"
+            f"n={s['size']}: {s['ratio']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] "
+            f"{s['decision']}"
             for s in run["sizes"]
         ] or [run["detail"]]
         lines.append(f"| {run['run']} | " + " | ".join(cells) + " |")
