@@ -81,7 +81,13 @@ def has_star_import(module: cst.Module | None) -> bool:
     see the names such an import binds."""
     if module is None:
         return True
-    return bool(m.findall(module, m.ImportFrom(names=m.ImportStar())))
+    # Only legal at module level (not in a def or class body): skip those, which are most
+    # of a module, as this is asked once per function.
+    return any(
+        m.findall(statement, m.ImportFrom(names=m.ImportStar()))
+        for statement in module.body
+        if not isinstance(statement, cst.FunctionDef | cst.ClassDef)
+    )
 
 
 def builtin_available(facts: FunctionFacts, name: str) -> bool:

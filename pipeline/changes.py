@@ -1,4 +1,4 @@
-"""Which module-level functions a git diff touched, per file.
+"""Which functions and methods a git diff touched, per file.
 
 Used by the pre-commit hook (`--staged`: the index against HEAD) and by
 `optimize review --base REF` (the working tree against the merge base), so
@@ -12,6 +12,8 @@ import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+
+from pipeline.stages.defs import inventory
 
 LineRange = tuple[int, int]
 
@@ -67,16 +69,17 @@ def changed_lines(diff: str) -> dict[str, list[LineRange]]:
 
 
 def functions_touched(source: str, ranges: Iterable[LineRange]) -> tuple[str, ...]:
-    """Module-level functions (decorators included) overlapping any range."""
+    """Qualnames of the module-level functions and methods (decorators included) that
+    overlap any range; a change inside a nested function counts for the one around it."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return ()  # the optimise run reports the syntax error itself
     spans = [
-        (node.name, min([node.lineno, *(d.lineno for d in node.decorator_list)]),
-         node.end_lineno or node.lineno)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        (site.qualname, min([site.node.lineno, *(d.lineno for d in site.node.decorator_list)]),
+         site.node.end_lineno or site.node.lineno)
+        for site in inventory(tree)
+        if site.is_unit
     ]  # fmt: skip
     wanted = list(ranges)
     return tuple(

@@ -22,9 +22,23 @@ class SourceFile:
     encoding: str
 
 
+class DefKind(str, Enum):
+    FUNCTION = "function"
+    METHOD = "method"
+    STATICMETHOD = "staticmethod"
+    CLASSMETHOD = "classmethod"
+    NESTED = "nested function"
+
+
 @dataclass(frozen=True)
 class FunctionInfo:
-    """A module-level function found by the parse stage."""
+    """A def found by the parse stage: a module-level function, a method, or a nested
+    function that captures nothing (see `pipeline.stages.defs`).
+
+    `qualname` is Python's `__qualname__` ("Cart.total", "outer.<locals>.helper") and
+    names the function everywhere (candidates, reports, `--function`); `name` is the
+    def's own name. `source` is its text as in the file, indentation included.
+    """
 
     name: str
     lineno: int
@@ -35,10 +49,27 @@ class FunctionInfo:
     is_async: bool
     is_generator: bool
     decorators: tuple[str, ...]
+    qualname: str
+    kind: DefKind
+    # A method that never reads `self` (nor calls zero-argument `super()`).
+    self_unused: bool = False
+
+    @property
+    def is_method(self) -> bool:
+        """Called with an instance first (a classmethod is bound to its class instead)."""
+        return self.kind == DefKind.METHOD
+
+    @property
+    def value_params(self) -> tuple[str, ...]:
+        """The parameters that take generated values: not a method's `self` (it needs an
+        instance) nor a classmethod's `cls` (it is bound to its class)."""
+        if self.kind in (DefKind.METHOD, DefKind.CLASSMETHOD):
+            return self.params[1:]
+        return self.params
 
     @property
     def is_fully_typed(self) -> bool:
-        return set(self.params) <= set(self.annotated_params)
+        return set(self.value_params) <= set(self.annotated_params)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """`optimize review --base REF`: the CI code-review step.
 
-Analyses only the module-level functions added or changed since the merge base
+Analyses only the functions and methods added or changed since the merge base
 of REF and HEAD, then reports the verified speedups as GitHub annotations, a
 SARIF 2.1.0 log and a Markdown summary. To keep the noise down, the speedup
 floor is higher than in `--check` (1.2x), the number of suggestions is capped,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from pipeline.stages.defs import find_def, replace_def
 from pipeline.stages.rewrite import add_imports, defined_names, is_import, new_imports
 
 if TYPE_CHECKING:
@@ -30,7 +31,9 @@ class ProposalRejected(Exception):
 
 
 def apply_proposal(module: cst.Module, function: str, proposal: Proposal) -> cst.Module:
-    """`module` with `function` replaced by the proposal, or ProposalRejected."""
+    """`module` with the def `function` (a qualname: a method lands in its class)
+    replaced by the proposal, or ProposalRejected."""
+    qualname, function = function, function.rsplit(".", 1)[-1]
     code = _parse("function", proposal.function)
     helper_code = _parse("helpers", proposal.helpers)
     import_code = _parse("imports", "\n".join(proposal.imports))
@@ -44,11 +47,11 @@ def apply_proposal(module: cst.Module, function: str, proposal: Proposal) -> cst
         s for s in (*code.body, *helper_code.body) if s is not replacement and not is_import(s)
     ]
     imports = [s for s in (*code.body, *import_code.body) if is_import(s)]
-    original = _target(module, function)
+    original = _target(module, qualname)
     _check_signature(original, replacement)
     _check_helpers(module, function, helpers)
     merged = _merge(original, replacement)
-    return _install(module, function, merged, helpers, cst.Module(body=imports))
+    return _install(module, qualname, merged, helpers, cst.Module(body=imports))
 
 
 def fingerprint(module: cst.Module) -> str:
@@ -65,11 +68,11 @@ def _parse(what: str, code: str) -> cst.Module:
         raise ProposalRejected(f"does not parse ({what}, line {error.raw_line}): {line}") from None
 
 
-def _target(module: cst.Module, function: str) -> cst.FunctionDef:
-    for statement in module.body:
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
-            return statement
-    raise ProposalRejected(f"module has no function {function!r}")
+def _target(module: cst.Module, qualname: str) -> cst.FunctionDef:
+    found = find_def(module, qualname)
+    if found is None:
+        raise ProposalRejected(f"module has no function {qualname!r}")
+    return found
 
 
 def _module_names(module: cst.Module) -> set[str]:
@@ -132,16 +135,19 @@ def _docstring(node: cst.FunctionDef) -> cst.BaseStatement | None:
 
 def _install(
     module: cst.Module,
-    function: str,
+    qualname: str,
     replacement: cst.FunctionDef,
     helpers: Sequence[cst.CSTNode],
     import_source: cst.Module,
 ) -> cst.Module:
+    """The replacement in place (a method inside its class); helpers just before the
+    module-level statement that holds it."""
     spaced = [_with_blank_lines(h) for h in helpers]
+    top = qualname.split(".")[0]
     body: list[cst.CSTNode] = []
-    for statement in module.body:
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
-            body.extend([*spaced, replacement])
+    for statement in replace_def(module, qualname, replacement).body:
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef) and statement.name.value == top:
+            body.extend([*spaced, statement])
         else:
             body.append(statement)
     rebuilt = module.with_changes(body=body)

@@ -39,13 +39,16 @@ from pipeline.llm.replies import Analysis, Proposal
 from pipeline.model import (
     Candidate,
     CandidateOrigin,
+    DefKind,
     FunctionFacts,
+    FunctionInfo,
     LLMVisit,
     Outcome,
     ParsedFile,
     Verdict,
     VerdictStatus,
 )
+from pipeline.stages.defs import DefSite, inventory
 from pipeline.stages.parse import InputError, libcst_module
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
@@ -105,7 +108,11 @@ class LLMStage:
         evaluate: Evaluate,
         progress: Callable[[str], None] | None = None,
     ) -> LLMFindings:
-        """Every function in `facts` ends with its proposals evaluated, or a reason why none."""
+        """Every function in `facts` ends with its proposals evaluated, or a reason why none.
+
+        Nested functions are not sent on their own: they travel inside their unit.
+        """
+        facts = [f for f in facts if f.info.kind != DefKind.NESTED]
         if _excluded(parsed.source.path, self.config.exclude):
             return LLMFindings(visits=_none_for(facts, EXCLUDED))
         try:
@@ -117,7 +124,7 @@ class LLMStage:
         visits: list[LLMVisit] = []
         for fact in facts:
             if progress:
-                progress(f"{parsed.source.path.name}::{fact.info.name} (LLM)")
+                progress(f"{parsed.source.path.name}::{fact.info.qualname} (LLM)")
             found: list[Outcome] = []
             try:
                 visits.append(self._function(parsed, module, fact, evaluate, found))
@@ -156,7 +163,7 @@ class LLMStage:
         if not analysis.pure:
             effect = analysis.side_effects[0] if analysis.side_effects else "side effects"
             return _no_proposal(fact, IMPURE, f"the model: {effect}")
-        domains, missing = self._domains(info.name, context, analysis)
+        domains, missing = self._domains(info.qualname, context, analysis)
         if missing:
             return _no_proposal(fact, NO_DOMAIN, ", ".join(missing))
         try:
@@ -165,7 +172,7 @@ class LLMStage:
             return _no_proposal(fact, failure.reason, f"proposals: {failure}")
         if not proposals:
             return _no_proposal(fact, NOTHING_PROPOSED)
-        attempt = _Attempt(self.config, module, parsed, info.name, info.lineno, domains, evaluate)
+        attempt = _Attempt(self.config, module, parsed, info, domains, evaluate)
         found.extend(attempt.run(p) for p in proposals)
         problem = "" if any(o.accepted for o in found) else self._repairs(context, attempt, found)
         return _evaluated(fact, found, problem)
@@ -223,7 +230,7 @@ class LLMStage:
 
 
 def _no_proposal(fact: FunctionFacts, reason: str, detail: str = "") -> LLMVisit:
-    return LLMVisit(fact.info.name, fact.info.lineno, no_proposal=reason, detail=detail)
+    return LLMVisit(fact.info.qualname, fact.info.lineno, no_proposal=reason, detail=detail)
 
 
 def _none_for(
@@ -233,25 +240,25 @@ def _none_for(
 
 
 def _evaluated(fact: FunctionFacts, found: Sequence[Outcome], detail: str = "") -> LLMVisit:
-    return LLMVisit(fact.info.name, fact.info.lineno, proposals=len(found), detail=detail)
+    return LLMVisit(fact.info.qualname, fact.info.lineno, proposals=len(found), detail=detail)
 
 
 class _Attempt:
     """Turns proposals for one function into evaluated outcomes, refusing repeats."""
 
     def __init__(
-        self, config: Config, module: cst.Module, parsed: ParsedFile, name: str, lineno: int,
+        self, config: Config, module: cst.Module, parsed: ParsedFile, info: FunctionInfo,
         domains: Domains, evaluate: Evaluate,
     ) -> None:  # fmt: skip
-        self.config, self.module, self.parsed = config, module, parsed
-        self.name, self.lineno, self.domains, self.evaluate = name, lineno, domains, evaluate
+        self.config, self.module, self.parsed, self.info = config, module, parsed, info
+        self.domains, self.evaluate = domains, evaluate
         self.tried = {fingerprint(module)}
         self.proposals: dict[Candidate, Proposal] = {}
 
     def run(self, proposal: Proposal, repaired: bool = False) -> Outcome:
         rules = (*LLM_RULES, "repair") if repaired else LLM_RULES
         try:
-            rewritten = apply_proposal(self.module, self.name, proposal)
+            rewritten = apply_proposal(self.module, self.info.qualname, proposal)
             key = fingerprint(rewritten)
             if key in self.tried:
                 raise ProposalRejected("duplicate of a candidate already tried (normalised AST)")
@@ -264,8 +271,8 @@ class _Attempt:
 
     def _candidate(self, code: str, proposal: Proposal, rules: tuple[str, ...]) -> Candidate:
         return Candidate(
-            function=self.name,
-            lineno=self.lineno,
+            function=self.info.qualname,
+            lineno=self.info.lineno,
             rules=rules,
             origin=CandidateOrigin.LLM,
             original_code=self.module.code,
@@ -273,6 +280,7 @@ class _Attempt:
             module_name=self.parsed.module_name,
             project_root=self.parsed.project_root,
             explanation=proposal.explanation,
+            self_unused=self.info.self_unused,
         )
 
     def _rejected(self, proposal: Proposal, rules: tuple[str, ...], reason: str) -> Outcome:
@@ -300,28 +308,56 @@ def _headline_ratio(outcome: Outcome) -> float:
 
 
 def function_context(parsed: ParsedFile, fact: FunctionFacts) -> FunctionContext:
-    """The function, its imports and the signatures of what it calls: all that is sent."""
+    """The function, its imports and the signatures of what it calls: all that is sent.
+
+    A method goes with its class: the class line (which says what `self` is) and
+    the signatures of the methods of that class it calls.
+    """
     info = fact.info
     tree = ast.parse(parsed.source.text)
-    node = next(
-        n for n in tree.body
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == info.name
-    )  # fmt: skip
-    calls = [c for c in ast.walk(node) if isinstance(c, ast.Call)]
+    sites = {site.qualname: site for site in inventory(tree)}
+    site = sites[info.qualname]
+    calls = [c for c in ast.walk(site.node) if isinstance(c, ast.Call)]
     called = {c.func.id for c in calls if isinstance(c.func, ast.Name)}
-    signatures = tuple(
+    signatures = [
         _signature(n) for n in tree.body
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name in called - {info.name}
-    )  # fmt: skip
+    ]  # fmt: skip
+    if site.classes:
+        signatures = [*_class_context(site, calls), *signatures]
     imports = tuple(
         ast.get_source_segment(parsed.source.text, n) or ""
         for n in tree.body
         if isinstance(n, ast.Import | ast.ImportFrom)
     )
-    untyped = tuple(p for p in info.params if p not in info.annotated_params)
+    untyped = tuple(p for p in info.value_params if p not in info.annotated_params)
     return FunctionContext(
-        info.name, info.lineno, info.source, signatures, imports, untyped, fact.applicable_passes
-    )
+        info.name, info.lineno, textwrap.dedent(info.source), tuple(signatures), imports, untyped,
+        fact.applicable_passes,
+    )  # fmt: skip
+
+
+def _class_context(site: DefSite, calls: Sequence[ast.Call]) -> list[str]:
+    """`class Name(bases):` saying what the def is, then its class's methods it calls
+    (through `self.`, `cls.` or the class name)."""
+    owner = site.classes[-1]
+    receivers = {"self", "cls", owner.name}
+    called = {
+        c.func.attr
+        for c in calls
+        if isinstance(c.func, ast.Attribute)
+        and isinstance(c.func.value, ast.Name)
+        and c.func.value.id in receivers
+    }
+    bases = ", ".join(ast.unparse(b) for b in (*owner.bases, *owner.keywords))
+    header = f"class {'.'.join(c.name for c in site.classes)}{f'({bases})' if bases else ''}:"
+    what = "a static method" if site.kind == DefKind.STATICMETHOD else f"a {site.kind.value}"
+    lines = [f"{header}  # `{site.node.name}` is {what} of this class"]
+    called.discard(site.node.name)
+    for node in owner.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in called:
+            lines.append(textwrap.indent(_signature(node), "    "))
+    return lines
 
 
 def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.model import CandidateOrigin, FileReport, Outcome, SizeTiming
 from pipeline.report.terminal import NOT_TIMED_FAST, candidate_diff, speedup_text
+from pipeline.stages.defs import find_node
 
 
 @dataclass(frozen=True)
@@ -96,15 +97,15 @@ class Finding:
 
 
 def function_span(code: str, name: str) -> tuple[int, int] | None:
+    """First (decorator) and last line of the def `name` (a qualname)."""
     try:
-        tree = ast.parse(code)
+        node = find_node(ast.parse(code), name)
     except (SyntaxError, ValueError):
         return None
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            return first, node.end_lineno or node.lineno
-    return None
+    if node is None:
+        return None
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return first, node.end_lineno or node.lineno
 
 
 def collect(reports: Iterable[FileReport], root: Path, limit: int | None) -> list[Finding]:

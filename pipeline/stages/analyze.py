@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from passes import OptimizationPass
 from pipeline.model import FunctionFacts, FunctionInfo, ParsedFile
+from pipeline.stages.defs import inventory
 
 IMPURE_CALLS = frozenset(
     {"print", "open", "input", "exec", "eval", "compile", "setattr", "delattr", "globals",
@@ -27,14 +28,10 @@ NONDETERMINISTIC_MODULES = frozenset({"random", "time", "datetime", "os", "sys",
 def analyze(
     parsed: ParsedFile, passes: Sequence[type[OptimizationPass]], tree: ast.Module | None = None
 ) -> tuple[FunctionFacts, ...]:
-    """Facts per module-level function; pass `tree` when the parse stage already built it."""
+    """Facts per inventoried def; pass `tree` when the parse stage already built it."""
     tree = tree or ast.parse(parsed.source.text)
-    nodes = {
-        node.name: node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    }
-    return tuple(_facts(info, nodes[info.name], passes) for info in parsed.functions)
+    nodes = {site.qualname: site.node for site in inventory(tree)}
+    return tuple(_facts(info, nodes[info.qualname], passes) for info in parsed.functions)
 
 
 def _facts(

@@ -30,10 +30,11 @@ from pipeline.model import (
     VerdictStatus,
 )
 from pipeline.stages.analyze import analyze
+from pipeline.stages.defs import LOCALS
 from pipeline.stages.measure import measure
 from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, read_source
+from pipeline.stages.rewrite import nested_candidates, scan, splice
 from pipeline.stages.rewrite import propose as propose_from_passes
-from pipeline.stages.rewrite import scan, splice
 from pipeline.stages.verify import inputs_for, verify_with
 from pipeline.workload import recorded_calls, workload_for
 
@@ -67,7 +68,7 @@ def optimize_file(
         with _timed(times, "analyze"):
             facts = analyze(parsed, selected_passes(config))
         if functions:
-            facts = tuple(f for f in facts if f.info.name in functions)
+            facts = in_scope(facts, functions)
         with _timed(times, "rewrite"):
             candidates = propose_from_passes(parsed, facts, selected_passes(config))
             module = libcst_module(parsed) if candidates else None
@@ -84,7 +85,7 @@ def optimize_file(
         sped_up = {o.candidate.function for o in outcomes if o.accepted}
         found = llm.optimize(
             parsed,
-            [f for f in facts if f.info.name not in sped_up],
+            [f for f in facts if f.info.qualname not in sped_up],
             lambda c, cfg, domains: evaluate(c, cfg, times, None if domains else cache, domains),
             progress,
         )
@@ -116,12 +117,19 @@ def evaluate_with_fallback(
     times: dict[str, float] | None = None,
     cache: VerdictCache | None = None,
 ) -> list[Outcome]:
-    """Evaluate composed passes; if rejected, try each pass alone, keeping the fastest."""
+    """Evaluate composed passes; if rejected, try each pass alone, keeping the fastest.
+
+    When the unit cannot be verified at all, the nested functions it changed are
+    tried alone instead.
+    """
     first = evaluate(candidate, config, times, cache)
+    if first.verdict.status == VerdictStatus.UNVERIFIABLE:
+        nested = nested_candidates(candidate, parsed)
+        return _keep_best_accepted([first, *(evaluate(c, config, times, cache) for c in nested)])
     if first.accepted or len(candidate.rules) < 2 or module is None:
         return [first]
     known = {p.code: p for p in selected_passes(config)}
-    own_facts = [f for f in facts if f.info.name == candidate.function]
+    own_facts = in_scope(facts, [candidate.function])
     singles = [
         single
         for code in candidate.rules
@@ -130,6 +138,16 @@ def evaluate_with_fallback(
     ]
     outcomes = [first, *(evaluate(single, config, times, cache) for single in singles)]
     return _keep_best_accepted(outcomes)
+
+
+def in_scope(facts: Sequence[FunctionFacts], functions: Sequence[str]) -> tuple[FunctionFacts, ...]:
+    """The facts of the named functions (qualnames) and of the nested functions in them."""
+    wanted = set(functions)
+    return tuple(
+        f
+        for f in facts
+        if f.info.qualname in wanted or f.info.qualname.split(f".{LOCALS}.")[0] in wanted
+    )
 
 
 def _keep_best_accepted(outcomes: list[Outcome]) -> list[Outcome]:

@@ -1,7 +1,10 @@
 """Stage 1: read a file's bytes safely and inventory its functions.
 
-The cheap stdlib `ast` does the inventory and the syntax check; the libcst
-tree, which costs about 10x more, is built only when a rewrite needs it.
+Every def is inventoried (`pipeline.stages.defs`): module-level functions,
+methods (static, class and plain, nested classes too) and nested functions
+that capture nothing. The cheap stdlib `ast` does the inventory and the syntax
+check; the libcst tree, which costs about 10x more, is built only when a
+rewrite needs it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import libcst as cst
 
 from pipeline.model import FunctionInfo, ParsedFile, SourceFile
+from pipeline.stages.defs import DefSite, inventory, self_unused
 
 
 class InputError(Exception):
@@ -82,11 +86,7 @@ def parse_tree(source: SourceFile) -> tuple[ParsedFile, ast.Module]:
     except ValueError as error:
         raise InputError(f"{source.path}: cannot parse: {_first_line(error)}") from error
     lines = physical_lines(source.text)
-    functions = tuple(
-        _function_info(node, lines)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    )
+    functions = tuple(_function_info(site, lines) for site in inventory(tree))
     module_name, project_root = module_location(source.path)
     return ParsedFile(source, functions, module_name, project_root), tree
 
@@ -102,7 +102,8 @@ def libcst_module(parsed: ParsedFile) -> cst.Module:
         raise InputError(message) from error
 
 
-def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> FunctionInfo:
+def _function_info(site: DefSite, lines: list[str]) -> FunctionInfo:
+    node = site.node
     arguments = node.args
     every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
     if arguments.vararg:
@@ -121,6 +122,9 @@ def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str
         is_async=isinstance(node, ast.AsyncFunctionDef),
         is_generator=any(isinstance(n, ast.Yield | ast.YieldFrom) for n in _walk_own_body(node)),
         decorators=tuple(ast.unparse(d) for d in node.decorator_list),
+        qualname=site.qualname,
+        kind=site.kind,
+        self_unused=self_unused(site),
     )
 
 

@@ -10,8 +10,9 @@ function replaced, plus the helpers and imports it needs.
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 import libcst.matchers as m
@@ -23,6 +24,7 @@ from libcst.metadata import MetadataWrapper
 from passes import OptimizationPass
 from passes.base import module_functions
 from pipeline.model import Candidate, CandidateOrigin, FunctionFacts, FunctionInfo, ParsedFile
+from pipeline.stages.defs import LOCALS, DefSite, find_def, inventory, replace_def, unit_defs
 from pipeline.stages.parse import InputError, libcst_module, physical_lines
 
 
@@ -32,35 +34,60 @@ def propose(
     passes: Sequence[type[OptimizationPass]],
     module: cst.Module | None = None,
 ) -> tuple[Candidate, ...]:
-    """One candidate per function the passes changed: the whole module with only
-    that function replaced, plus the helpers and imports it needs.
+    """One candidate per unit (function or method) the passes changed: the whole module
+    with only that def replaced, plus the helpers and imports it needs.
 
-    The passes run on a stand-in holding just the prefiltered functions, so the
-    expensive libcst metadata never covers the rest of the file.
+    The passes run on a stand-in holding just the prefiltered units, so the
+    expensive libcst metadata never covers the rest of the file. A change inside
+    a nested function belongs to the unit around it (see `nested_candidates`).
     """
     result = _run_on_stand_in(parsed, facts, passes)
     if result is None:
         return ()
-    stand_in_module, rewritten, fired, infos = result
+    stand_in_module, rewritten, fired, units = result
     module = module or libcst_module(parsed)
     return tuple(
         _candidate(
             parsed,
             info,
-            fired[info.name],
+            fired[info.qualname],
             module.code,
-            splice(module, rewritten, info.name, reference=stand_in_module).code,
+            splice(module, rewritten, info.qualname, reference=stand_in_module).code,
         )
-        for info in infos
-        if info.name in fired
+        for info in units
+        if info.qualname in fired
     )
+
+
+def nested_candidates(candidate: Candidate, parsed: ParsedFile) -> tuple[Candidate, ...]:
+    """For a candidate of a unit: one candidate per nested function it changed, each the
+    original module with only that nested def replaced.
+
+    A nested function is checked alone (through a module-level copy, see
+    `pipeline.stages.defs`) only when its unit cannot be verified: say, a method
+    without an instance, or a function that returns a closure.
+    """
+    prefix = f"{candidate.function}.{LOCALS}."
+    nested = [i for i in parsed.functions if i.qualname.startswith(prefix)]
+    if not nested or candidate.origin != CandidateOrigin.PASS:
+        return ()
+    original = cst.parse_module(candidate.original_code)
+    rewritten = cst.parse_module(candidate.module_code)
+    found = []
+    for info in nested:
+        old, new = find_def(original, info.qualname), find_def(rewritten, info.qualname)
+        if old is None or new is None or old.deep_equals(new):
+            continue
+        code = splice(original, rewritten, info.qualname).code
+        found.append(_candidate(parsed, info, candidate.rules, candidate.original_code, code))
+    return tuple(found)
 
 
 def _candidate(
     parsed: ParsedFile, info: FunctionInfo, rules: tuple[str, ...], original: str, code: str
 ) -> Candidate:
     return Candidate(
-        function=info.name,
+        function=info.qualname,
         lineno=info.lineno,
         rules=rules,
         origin=CandidateOrigin.PASS,
@@ -68,6 +95,7 @@ def _candidate(
         module_code=code,
         module_name=parsed.module_name,
         project_root=parsed.project_root,
+        self_unused=info.self_unused,
     )
 
 
@@ -78,26 +106,63 @@ def _run_on_stand_in(
     tree: ast.Module | None = None,
 ) -> tuple[cst.Module, cst.Module, dict[str, tuple[str, ...]], list[FunctionInfo]] | None:
     """Run the applicable passes over a stand-in for the module that holds only the
-    prefiltered functions: (stand-in, rewritten stand-in, codes per function, infos)."""
+    prefiltered units: (stand-in, rewritten stand-in, codes per unit, the units).
+
+    A prefiltered nested function brings its whole unit; a method comes inside a
+    bare `class Name:` for each class around it (a class body's names are not
+    visible in its methods, so a bare class resolves every name as the real one).
+    """
     wanted = [f for f in facts if f.applicable_passes]
     if not wanted:
         return None
     codes = {code for f in wanted for code in f.applicable_passes}
     chosen = [p for p in passes if p.code in codes]
-    infos = [f.info for f in wanted]
     tree = tree or ast.parse(parsed.source.text)
-    context = stand_in(tree, parsed.source.text).around({(i.name, i.lineno) for i in infos})
+    sites = {site.qualname: site for site in inventory(tree)}
+    wanted_units = {sites[f.info.qualname].unit for f in wanted}
+    units = [i for i in parsed.functions if i.qualname in wanted_units]
+    module_level = {(i.name, i.lineno) for i in units if "." not in i.qualname}
+    context = stand_in(tree, parsed.source.text).around(module_level)
+    body = _units_in_classes([(sites[i.qualname], i.source) for i in units], parsed.source.text)
     try:  # one libcst parse for all the kept functions of the file
-        module = cst.parse_module(context + "".join(_ending_in_newline(i.source) for i in infos))
+        module = cst.parse_module(context + body)
     except cst.ParserSyntaxError as error:
         where = f"{parsed.source.path}: libcst cannot parse this file"
         raise InputError(f"{where}: {error.message}") from error
-    rewritten, fired = run_passes(chosen, module)
-    return module, rewritten, fired, infos
+    applicable: dict[str, set[str]] = {}
+    for fact in wanted:
+        applicable.setdefault(sites[fact.info.qualname].unit, set()).update(fact.applicable_passes)
+    rewritten, fired = run_passes(chosen, module, applicable=applicable)
+    return module, rewritten, fired, units
+
+
+def _units_in_classes(units: Sequence[tuple[DefSite, str]], text: str) -> str:
+    """The units' sources in source order, each method under bare headers of its classes
+    (indented as in the file, shared by consecutive methods of one class)."""
+    lines = physical_lines(text)
+    parts: list[str] = []
+    open_classes: tuple[ast.ClassDef, ...] = ()
+    for site, source in sorted(units, key=lambda unit: unit[0].node.lineno):
+        shared = 0
+        while (
+            shared < min(len(open_classes), len(site.classes))
+            and open_classes[shared] is site.classes[shared]
+        ):
+            shared += 1
+        for cls in site.classes[shared:]:
+            line = lines[cls.lineno - 1]
+            indent = line[: len(line) - len(line.lstrip(" \t\f"))]
+            parts.append(f"{indent}class {cls.name}:\n")
+        open_classes = site.classes
+        parts.append(_ending_in_newline(source))
+    return "".join(parts)
 
 
 def run_passes(
-    pass_classes: Sequence[type[OptimizationPass]], module: cst.Module, max_rounds: int = 4
+    pass_classes: Sequence[type[OptimizationPass]],
+    module: cst.Module,
+    max_rounds: int = 4,
+    applicable: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[cst.Module, dict[str, tuple[str, ...]]]:
     """`passes.apply_passes`, computing libcst metadata once per distinct module.
 
@@ -105,6 +170,11 @@ def run_passes(
     names, parents), which costs more than the pass itself; here passes that see
     the same module share one resolved `MetadataWrapper`. Same rounds, same order,
     same result.
+
+    With `applicable` (pass codes per unit qualname, from the prefilter), a pass
+    skips the units it cannot match, until a pass has changed them (a rewrite may
+    make a new match): a file's units together are far bigger than what each pass
+    needs to see.
     """
     fired: dict[str, list[str]] = {}
     wrapper = MetadataWrapper(module)
@@ -115,7 +185,8 @@ def run_passes(
             if not pass_class.may_apply(code):
                 continue
             before = wrapper.module
-            updated = _apply_with_metadata(pass_class, wrapper)
+            skip = _not_applicable(before, pass_class.code, applicable, fired)
+            updated = _apply_with_metadata(pass_class, wrapper, skip)
             if updated.deep_equals(before):  # libcst rebuilds the tree even when nothing changed
                 continue
             for name in _changed_functions(before, updated):
@@ -129,11 +200,28 @@ def run_passes(
     return wrapper.module, {name: tuple(codes) for name, codes in fired.items()}
 
 
+def _not_applicable(
+    module: cst.Module,
+    code: str,
+    applicable: Mapping[str, Collection[str]] | None,
+    changed: Collection[str],
+) -> set[int]:
+    """id() of the unit defs the pass `code` may skip."""
+    if applicable is None:
+        return set()
+    return {
+        id(node)
+        for name, node in unit_defs(module).items()
+        if name not in changed and code not in applicable.get(name, ())
+    }
+
+
 def _apply_with_metadata(
-    pass_class: type[OptimizationPass], wrapper: MetadataWrapper
+    pass_class: type[OptimizationPass], wrapper: MetadataWrapper, skip: Collection[int] = ()
 ) -> cst.Module:
-    """What `Codemod.transform_module` does, but on an already resolved wrapper."""
-    command = pass_class(CodemodContext(wrapper=wrapper))
+    """What `Codemod.transform_module` does, but on an already resolved wrapper, and
+    without visiting the nodes whose id() is in `skip`."""
+    command = _skipping(pass_class, skip)(CodemodContext(wrapper=wrapper))
     with command.resolve(wrapper):
         try:
             module = command.transform_module_impl(wrapper.module)
@@ -149,37 +237,84 @@ def _apply_with_metadata(
     return module
 
 
+def _skipping(pass_class: type[OptimizationPass], skip: Collection[int]) -> type[OptimizationPass]:
+    """The pass, made to leave the nodes whose id() is in `skip` unvisited and unchanged."""
+    if not skip:
+        return pass_class
+
+    class Skipping(pass_class):  # type: ignore[valid-type,misc]
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            return id(node) not in skip and bool(super().on_visit(node))
+
+        def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+            if id(original_node) in skip:
+                return updated_node
+            return super().on_leave(original_node, updated_node)
+
+    return Skipping
+
+
 def _changed_functions(before: cst.Module, after: cst.Module) -> list[str]:
-    old, new = module_functions(before), module_functions(after)
+    """Qualnames of the units (functions and methods) that differ between the modules."""
+    old, new = unit_defs(before), unit_defs(after)
     return [name for name, node in new.items() if name in old and not node.deep_equals(old[name])]
 
 
 def splice(
     base: cst.Module, donor: cst.Module, function: str, reference: cst.Module | None = None
 ) -> cst.Module:
-    """`base` with `function` taken from `donor`, plus the helpers and imports it needs.
+    """`base` with the def `function` (a qualname) taken from `donor`, plus the helpers
+    and imports it needs.
 
-    Helpers are module-level statements of `donor` that `reference` (default:
-    `base`) lacks and that the new function uses, directly or through another
-    helper (e.g. a memo dict, or a model's helper function); they go just
-    before the function. Passes and LLM proposals both land through here.
+    A method lands inside its class, a nested function inside its function; the
+    def keeps the comments and blank lines above it, and its body the indentation
+    it has in `donor`. Helpers are module-level statements of `donor` that
+    `reference` (default: `base`) lacks and that the new def uses, directly or
+    through another helper (e.g. a memo dict, or a model's helper function); they
+    go just before the module-level statement holding the def. Passes and LLM
+    proposals both land through here.
     """
     reference = reference or base
-    replacement = module_functions(donor)[function]
+    replacement = find_def(donor, function)
+    if replacement is None:
+        raise KeyError(function)
+    if donor.default_indent != base.default_indent:
+        replacement = _with_explicit_indents(replacement, donor.default_indent)
     helpers = _helpers_used_by(replacement, donor, reference)
+    top = function.split(".")[0]
     body: list[cst.BaseStatement] = []
     for statement in base.body:
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
-            body.extend(_keep_spacing(statement, helpers, replacement))
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef) and statement.name.value == top:
+            rebuilt = replace_def(cst.Module(body=[statement]), function, replacement).body[0]
+            body.extend(_keep_spacing(statement, helpers, rebuilt))
         else:
             body.append(statement)
     return add_imports(base.with_changes(body=body), new_imports(reference, donor))
 
 
+def _with_explicit_indents(function: cst.FunctionDef, indent: str) -> cst.FunctionDef:
+    """`function` with every block that uses its module's default indentation saying so
+    explicitly, so that it keeps its indentation in a module with another default."""
+
+    class Explicit(cst.CSTTransformer):
+        def leave_IndentedBlock(
+            self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+        ) -> cst.IndentedBlock:
+            if updated_node.indent is None:
+                return updated_node.with_changes(indent=indent)
+            return updated_node
+
+    result = function.visit(Explicit())
+    assert isinstance(result, cst.FunctionDef)
+    return result
+
+
 def _keep_spacing(
-    original: cst.FunctionDef, helpers: list[cst.BaseStatement], replacement: cst.FunctionDef
+    original: cst.FunctionDef | cst.ClassDef,
+    helpers: list[cst.BaseStatement],
+    replacement: cst.BaseStatement,
 ) -> list[cst.BaseStatement]:
-    """The replacement keeps the blank lines and comments above the original `def`
+    """The replacement keeps the blank lines and comments above the original statement
     (the donor may be a stand-in module with other spacing); helpers go above it,
     separated by the same blank lines."""
     blank = tuple(line for line in original.leading_lines if line.comment is None)
@@ -192,6 +327,7 @@ def _keep_spacing(
     above = tuple(original.leading_lines)
     if helpers and not blank:  # a def at the top of the file still needs a gap after helpers
         above = (cst.EmptyLine(), cst.EmptyLine(), *above)
+    assert isinstance(replacement, cst.FunctionDef | cst.ClassDef)
     return [*spaced, replacement.with_changes(leading_lines=above)]
 
 
@@ -306,24 +442,30 @@ def scan(
 ) -> tuple[Candidate, ...]:
     """The candidates `propose` would find, without ever parsing the whole file with libcst.
 
-    Each rewritten function is spliced back into the original text by line range,
-    so `module_code` is for reporting only: verification and writing go through
-    `propose`, which keeps the imports and helpers a pass adds.
+    Each rewritten unit is spliced back into the original text by line range (its
+    text in the rewritten stand-in has the file's indentation), so `module_code` is
+    for reporting only: verification and writing go through `propose`, which keeps
+    the imports and helpers a pass adds.
     """
     result = _run_on_stand_in(parsed, facts, passes, tree)
     if result is None:
         return ()
-    _, rewritten, fired, infos = result
-    new_functions = module_functions(rewritten)
+    _, rewritten, fired, units = result
+    new_code = rewritten.code
+    new_lines = physical_lines(new_code)
+    new_nodes = {site.qualname: site.node for site in inventory(ast.parse(new_code))}
     lines = physical_lines(parsed.source.text)
     found: list[Candidate] = []
-    for info in infos:
-        if info.name not in fired:
+    for info in units:
+        if info.qualname not in fired:
             continue
-        replacement = rewritten.code_for_node(new_functions[info.name])
+        node = new_nodes[info.qualname]
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        replacement = "".join(new_lines[start - 1 : node.end_lineno])
         first = info.end_lineno - len(physical_lines(info.source)) + 1  # the first decorator
         module_code = "".join([*lines[: first - 1], replacement, *lines[info.end_lineno :]])
-        found.append(_candidate(parsed, info, fired[info.name], parsed.source.text, module_code))
+        rules = fired[info.qualname]
+        found.append(_candidate(parsed, info, rules, parsed.source.text, module_code))
     return tuple(found)
 
 
