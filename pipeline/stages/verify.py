@@ -28,6 +28,7 @@ from pipeline.model import Candidate, CandidateOrigin, Counterexample, Verdict, 
 from pipeline.sandbox.child import protocol as p
 from pipeline.sandbox.child.compare import describe, difference
 from pipeline.sandbox.runner import JobResult, run_job
+from pipeline.stages.defs import copy_name, copy_of_nested, find_node, is_nested
 from pipeline.stages.project_tests import ProjectTestsResult, check_project_tests
 from pipeline.stages.seeds import inferred_domains, mine_seeds
 
@@ -205,19 +206,25 @@ class Plan:
         prefix = f"{package}." if package else ""
         role = ("candidate" if candidate else "original") if search else "under_test"
         aliases = (self.candidate.module_name,) if _can_alias(self.candidate.module_name) else ()
+        function = self.candidate.function if candidate else self.candidate.reference_function
         return p.Target(
             path=f"{'candidate' if candidate else 'original'}/{stem}.py",
             module=f"{prefix}_optimize_{role}_{stem}",
-            qualname=self.candidate.function if candidate else self.candidate.reference_function,
+            qualname=copy_name(function) if is_nested(function) else function,
             aliases=() if search and candidate else aliases,
             self_unused=self.candidate.self_unused,
         )
 
     def sources(self, original: bool) -> dict[str, str]:
+        """The module file each side loads; a nested function gets a module-level copy
+        appended, for the child to call (it captures nothing, so it behaves the same)."""
         stem = self.candidate.module_name.rpartition(".")[2]
-        if original:
-            return {f"original/{stem}.py": self.candidate.original_code}
-        return {f"candidate/{stem}.py": self.candidate.module_code}
+        candidate = self.candidate
+        code = candidate.original_code if original else candidate.module_code
+        function = candidate.reference_function if original else candidate.function
+        if is_nested(function):
+            code += copy_of_nested(code, function)
+        return {f"{'original' if original else 'candidate'}/{stem}.py": code}
 
     def _run(self, request: p.Request, sources: dict[str, str], kind: type[Any]) -> JobResult[Any]:
         return run_job(request, sources, self.config.limits, kind)
@@ -247,7 +254,8 @@ def _basis(record: p.RecordResult) -> tuple[tuple[str, int], ...]:
     counts: dict[str, int] = {}
     for example in record.examples:
         counts[example.origin] = counts.get(example.origin, 0) + 1
-    labels = {"recorded": "recorded calls", "literal": "literal calls", "generated": "generated"}
+    labels = {"recorded": "recorded calls", "hook": "OPTIMIZE_INPUTS calls",
+              "literal": "literal calls", "generated": "generated"}  # fmt: skip
     return tuple((labels.get(origin, origin), count) for origin, count in counts.items())
 
 
@@ -301,18 +309,10 @@ def _with_project_tests(verdict: Verdict, tests: ProjectTestsResult) -> Verdict:
 def parameter_names(module_source: str, qualname: str) -> list[str]:
     """Named parameters of the function `qualname` (a method's include `self`), in order."""
     try:
-        tree = ast.parse(module_source)
+        found = find_node(ast.parse(module_source), qualname)
     except SyntaxError:
         return []
-    scope: list[ast.stmt] = tree.body
-    parts = qualname.split(".")
-    for depth, part in enumerate(parts):
-        found = next((n for n in scope if getattr(n, "name", None) == part), None)
-        if isinstance(found, ast.ClassDef) and depth < len(parts) - 1:
-            scope = found.body
-        elif isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef) and depth == len(parts) - 1:
-            arguments = found.args
-            return [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
-        else:
-            return []
-    return []
+    if found is None:
+        return []
+    arguments = found.args
+    return [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]

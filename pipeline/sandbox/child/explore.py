@@ -15,6 +15,7 @@ from typing import Any
 from .loading import owner_class
 from .protocol import Inputs, Target, VerifySettings
 from .strategies import Parameters, bind, bind_literal, register_nasty_values
+from .synthesis import from_hook, inputs_hook
 from .wire import TextEnum
 
 # Hypothesis may raise an ExceptionGroup (Python 3.11+) holding several failures.
@@ -141,8 +142,32 @@ def recorded_calls(inputs: Inputs) -> tuple[list[tuple[Any, dict[str, Any]]], in
 
 class Origin(TextEnum):
     RECORDED = "recorded"
+    HOOK = "hook"
     LITERAL = "literal"
     GENERATED = "generated"
+
+
+# Sizes the OPTIMIZE_INPUTS hook is asked for when it supplies what nothing else can
+# (say, a method's instance); small, since each is an example the original must run.
+HOOK_SIZES = (0, 1, 2, 3, 4, 5, 8, 13, 21, 34)
+
+
+def hook_calls(function: Callable[..., Any], qualname: str) -> list[dict[str, Any]]:
+    """The module's OPTIMIZE_INPUTS calls for `qualname` at `HOOK_SIZES`, bound to the
+    function's parameters; sizes the hook rejects (it raises) are left out."""
+    hook = inputs_hook(function, qualname)
+    if hook is None:
+        return []
+    calls = []
+    for size in HOOK_SIZES:
+        try:
+            args, kwargs = from_hook(hook, size)
+        except Exception:
+            continue
+        bound = bind(function, args, kwargs)
+        if bound is not None:
+            calls.append(bound)
+    return calls
 
 
 def parameters_for(
@@ -154,6 +179,9 @@ def parameters_for(
     recorded = [v for v in (bind(function, a, k) for a, k in calls) if v is not None]
     literal = [(bind_literal(function, call), call.source) for call in inputs.literal_calls]
     parameters = Parameters(function, inputs, recorded, target.self_unused)
+    hooked = hook_calls(function, target.qualname) if parameters.missing else []
+    if hooked:  # the hook supplies what nothing else could (a method's instance)
+        parameters = Parameters(function, inputs, recorded, target.self_unused, hooked)
     problem = ""
     if parameters.missing:
         names = ", ".join(parameters.missing)
@@ -165,6 +193,7 @@ def parameters_for(
             )
     wanted = set(parameters.strategies)
     explicit = [(v, Origin.RECORDED) for v in recorded if set(v) == wanted]
+    explicit += [(v, Origin.HOOK) for v in hooked if set(v) == wanted]
     for values, source in literal:
         if values is not None and set(values) == wanted:
             explicit.append((values, Origin.LITERAL))

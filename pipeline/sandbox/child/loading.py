@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import os
@@ -49,21 +50,35 @@ def load_module(target: Target) -> Any:
 
 def resolve(module: Any, qualname: str) -> Callable[..., Any]:
     """The callable for `qualname`: a method as its plain function (`self` comes first),
-    a classmethod bound to its class, a staticmethod as the function it wraps."""
-    owner, found = module, module
+    a classmethod bound to its class, a staticmethod as the function it wraps, a
+    property as its getter. `Cls.__name` finds the name-mangled `_Cls__name`."""
+    owner, found, raw, part = module, module, None, ""
     for part in qualname.split("."):
         owner = found
-        raw = vars(owner).get(part) if isinstance(owner, type) else None
+        if isinstance(owner, type):
+            part = _mangled(owner, part)
+            raw = vars(owner).get(part)
         found = getattr(owner, part, None)
         if found is None:
             raise UserCodeError(f"{qualname} is not defined in the module")
     if isinstance(raw, staticmethod | classmethod):
-        found = getattr(owner, qualname.rsplit(".", 1)[-1])
+        found = getattr(owner, part)
     elif inspect.isfunction(raw):
         found = raw
+    elif isinstance(raw, property) and raw.fget is not None:
+        found = raw.fget
+    elif isinstance(raw, functools.cached_property):
+        found = raw.func
     if not callable(found):
         raise UserCodeError(f"{qualname} is not a function of the module")
     return found  # type: ignore[no-any-return]
+
+
+def _mangled(owner: type, name: str) -> str:
+    """A class's private name as Python stores it: `__name` in `Cls` is `_Cls__name`."""
+    if name.startswith("__") and not name.endswith("__") and owner.__name__.strip("_"):
+        return f"_{owner.__name__.lstrip('_')}{name}"
+    return name
 
 
 def owner_class(module: Any, qualname: str) -> type | None:

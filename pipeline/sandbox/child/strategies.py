@@ -35,6 +35,7 @@ TRICKY_CHARACTERS = (
 )  # fmt: skip
 RECORDED_SOURCE = "recorded calls"
 NEIGHBOUR_SOURCE = "neighbours of recorded calls"
+HOOK_SOURCE = "OPTIMIZE_INPUTS calls"
 _MISSING = object()
 _UNINFORMATIVE_HINTS = (typing.Any, object)
 
@@ -177,10 +178,12 @@ class Parameters:
         inputs: Inputs,
         recorded: list[dict[str, Any]],
         self_unused: bool = False,
+        hooked: list[dict[str, Any]] | None = None,
     ) -> None:
         self.function = function
         self.inputs = inputs
         self.recorded = recorded
+        self.hooked = hooked or []
         self.self_unused = self_unused
         self.strategies: dict[str, Any] = {}
         self.sources: set[str] = set()
@@ -211,6 +214,9 @@ class Parameters:
             return st.one_of(typed, self._recorded(recorded)) if recorded else typed
         if recorded:
             return self._recorded(recorded)
+        hooked = [call[name] for call in self.hooked if name in call]
+        if hooked:  # the values the hook made, as they are (an instance has no neighbours)
+            return self._use(st.sampled_from(hooked), HOOK_SOURCE)
         if position == 0 and self.self_unused:
             return self._use(st.none(), "any object for an unused self")
         if name in self.inputs.inferred:
