@@ -22,7 +22,7 @@ class SourceFile:
     encoding: str
 
 
-class DefKind(str, Enum):
+class DefKind(TextEnum):
     FUNCTION = "function"
     METHOD = "method"
     STATICMETHOD = "staticmethod"
