@@ -13,8 +13,10 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
 import shutil
 import subprocess
+import sys
 import sysconfig
 import tokenize
 from pathlib import Path
@@ -454,3 +456,66 @@ def test_a_method_without_an_instance_is_unverified_with_the_reason(
         outcome["reason"]
     )
     assert (project / "registry.py").read_text(encoding="utf-8") == hookless
+
+
+# --------------------------------------------------------------------------- LLM
+
+BASKET_PROPOSAL = {
+    "function": (
+        "def repeated(self):\n"
+        "    counts = Counter(self.skus)\n"
+        "    return _in_order(sku for sku in self.skus if counts[sku] > 1)\n"
+    ),
+    "helpers": "def _in_order(items):\n    return list(dict.fromkeys(items))\n",
+    "imports": ["from collections import Counter"],
+    "explanation": "One Counter pass instead of a count() per item.",
+}
+ANALYSIS = {
+    "intent": "lists the repeated skus",
+    "pure": True,
+    "side_effects": [],
+    "hot_spots": [],
+    "complexity": "O(n^2)",
+    "applicable_passes": [],
+    "domains": [],
+}
+
+
+def test_a_model_sees_the_class_and_its_method_lands_in_it(project: Path) -> None:
+    """The method goes out with its class line and the sibling method it calls; the
+    model's rewrite is verified on OPTIMIZE_INPUTS instances, timed and written into the
+    class, its helper and import at module level."""
+    from llm_server import LLMServer
+
+    target = project / "basket.py"
+    shutil.copy(DATA / "basket.py", target)
+    original = target.read_text(encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    with LLMServer() as server:
+        server.add("function_analysis", ANALYSIS)
+        server.add("rewrite_proposals", {"candidates": [BASKET_PROPOSAL]})
+        environment |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline", "--write", "--function", "Basket.repeated",
+             "basket.py"],
+            cwd=project, env=environment, capture_output=True, text=True, timeout=600,
+            check=False,
+        )  # fmt: skip
+        sent = server.bodies("rewrite_proposals")[0]["messages"][-1]["content"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "class Basket:  # `repeated` is a method of this class" in sent
+    assert "    def count(self, sku):" in sent and "def empty" not in sent
+    assert "def repeated(self):\n    out = []" in sent  # dedented
+    text = target.read_text(encoding="utf-8")
+    compile(text, "basket.py", "exec")
+    assert "from collections import Counter" in text
+    assert text.index("def _in_order") < text.index("class Basket")
+    assert (
+        "    # SKUs bought more than once, in first-seen order.\n"
+        "    def repeated(self):\n"
+        "        counts = Counter(self.skus)\n"
+    ) in text
+    assert defs_except(text, "Basket.repeated") == {
+        **defs_except(original, "Basket.repeated"),
+        "_in_order": defs_except(text, "")["_in_order"],
+    }

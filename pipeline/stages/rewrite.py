@@ -172,9 +172,9 @@ def run_passes(
     same result.
 
     With `applicable` (pass codes per unit qualname, from the prefilter), a pass
-    skips the units it cannot match, until a pass has changed them (a rewrite may
-    make a new match): a file's units together are far bigger than what each pass
-    needs to see.
+    also skips the units it cannot match, until a pass has changed them (a rewrite
+    may make a new match): a class-heavy file's units together are far bigger than
+    what each pass needs to see.
     """
     fired: dict[str, list[str]] = {}
     wrapper = MetadataWrapper(module)

@@ -148,8 +148,9 @@ class Origin(TextEnum):
 
 
 # Sizes the OPTIMIZE_INPUTS hook is asked for when it supplies what nothing else can
-# (say, a method's instance); small, since each is an example the original must run.
-HOOK_SIZES = (0, 1, 2, 3, 4, 5, 8, 13, 21, 34)
+# (say, a method's instance): small, since each is an example the original must run,
+# and more than MIN_EXAMPLES, since they may be all the examples there are.
+HOOK_SIZES = tuple(range(MIN_EXAMPLES + 10))
 
 
 def hook_calls(function: Callable[..., Any], qualname: str) -> list[dict[str, Any]]:
