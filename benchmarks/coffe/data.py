@@ -18,11 +18,11 @@ DATA_BESIDE_REPO = Path("shared", "benchmarks", "coffe")
 DATA_FILES = ("data.json", "testcases.json", "stressful_testcases.json", "best_solutions.json")
 BEST_KNOWN_FUNCTION = "solution"
 
-# The --quick subset, fixed so that CI runs compare. Offline it covers every verdict the
-# full run has: typed functions a pass rewrites that are verified and timed (HumanEval/14,
+# The --quick subset, fixed so that CI runs compare. Untraced, it covers every verdict of
+# the full run: typed functions a pass rewrites that are verified and timed (HumanEval/14,
 # 36, 58), untyped ones verified through their doctests but not timed (104, 108) or not
 # verified at all (67, 149, MBPP/18, 20, 74, 229, 249, 447, 453), one where Hypothesis
-# runs too few examples (34), and functions no pass applies to.
+# runs too few examples (34), and functions no pass applies to. Traced, some are written.
 QUICK_TASKS = (
     "HumanEval/0",
     "HumanEval/5",
