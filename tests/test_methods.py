@@ -20,10 +20,11 @@ import sys
 import sysconfig
 import tokenize
 from pathlib import Path
+from typing import Any
 
 import libcst as cst
 import pytest
-from conftest import Runner
+from conftest import FAST_PYPROJECT, Runner
 
 from benchmarks.stdlib_run import sample, stdlib_files
 from passes import Example, OptimizationPass, all_passes
@@ -519,3 +520,80 @@ def test_a_model_sees_the_class_and_its_method_lands_in_it(project: Path) -> Non
         **defs_except(original, "Basket.repeated"),
         "_in_order": defs_except(text, "")["_in_order"],
     }
+
+
+# --------------------------------------------------------------------------- traced methods
+
+
+class Shelf:
+    """A plain class: its state is its __dict__."""
+
+    def __init__(self, items: list[object], label: str) -> None:
+        self.items = items
+        self.label = label
+
+
+class Packed:
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[object]) -> None:
+        self.items = items
+
+
+def test_neighbours_of_a_recorded_instance_reuse_its_real_items() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from pipeline.sandbox.child.instances import instance_neighbours
+
+    books = [object() for _ in range(5)]
+    recorded = Shelf(books[:3], "fiction")
+    strategy = instance_neighbours([recorded, Shelf(books[3:], "poetry")])
+    assert strategy is not None
+    assert instance_neighbours([Packed(books)]) is None  # state kept elsewhere than __dict__
+    assert instance_neighbours([recorded, 3]) is None
+    drawn: list[Shelf] = []
+
+    @settings(max_examples=60, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        drawn.append(data.draw(strategy))
+
+    draw()
+    assert all(type(s) is Shelf and s is not recorded for s in drawn)
+    assert all(item in books for s in drawn for item in s.items)
+    assert len({len(s.items) for s in drawn}) > 3 and len({s.label for s in drawn}) > 2
+    assert recorded.items == books[:3] and recorded.label == "fiction"  # copies, not edits
+
+
+def test_traced_methods_are_verified_on_their_recorded_self_timed_and_written(
+    tmp_path: Path, run_cli: Runner
+) -> None:
+    """One recorded call of `Catalog.categories` (self only) is not enough examples alone:
+    neighbours of the recorded Catalog make up the rest; timing uses the recorded call,
+    whose size is the length of the catalog's product list."""
+    app = tmp_path / "app"
+    shutil.copytree(Path(__file__).parent / "data" / "trace_app", app)
+    (app / "pyproject.toml").write_text(FAST_PYPROJECT, encoding="utf-8")
+    before = subprocess.run([sys.executable, "run.py"], cwd=app, capture_output=True,
+                            text=True, timeout=300, check=True)  # fmt: skip
+    traced = run_cli("trace", "run.py", cwd=app)
+    assert traced.returncode == 0, traced.stderr
+    methods = ("Catalog.categories", "Catalog.restock_lines")
+    selected = [arg for name in methods for arg in ("--function", name)]
+    found = outcomes(run_cli("--json", *selected, "inventory/catalog.py", cwd=app))
+    assert set(found) == set(methods)
+    for name in methods:
+        outcome: dict[str, Any] = found[name]  # type: ignore[assignment]
+        assert outcome["accepted"], outcome["reason"]
+        basis = dict(outcome["verdict"]["basis"])
+        assert basis["recorded calls"] == 1 and basis["generated"] >= 20, basis
+        assert {s["source"] for s in outcome["timing"]["sizes"]} == {"recorded"}
+        assert outcome["timing"]["sizes"][-1]["size"] == 6000  # len(catalog.products)
+    written = run_cli("--write", *selected, "inventory/catalog.py", cwd=app)
+    assert written.returncode == 0, written.stderr
+    text = (app / "inventory" / "catalog.py").read_text(encoding="utf-8")
+    assert "seen = set()" in text and "lines = lines + [" not in text
+    after = subprocess.run([sys.executable, "run.py"], cwd=app, capture_output=True,
+                           text=True, timeout=300, check=True)  # fmt: skip
+    assert after.stdout == before.stdout

@@ -213,7 +213,7 @@ class Pair:
         chosen = [Input(recorded=typical)] if typical != largest else []
         chosen.append(Input(recorded=largest))
         scale, cap = 4, max(self.settings.sizes)
-        while order[-1][0] * scale <= cap:
+        while 0 < order[-1][0] * scale <= cap:  # a call of size 0 has nothing to scale
             scaled = Input(recorded=largest, scale=scale)
             if self._built_within_budget(scaled) is None:
                 break

@@ -18,6 +18,7 @@ from typing import Any
 
 from .domains import domain_of_values, widened
 from .encoding import encode
+from .instances import instance_neighbours
 from .literals import decode_literal
 from .protocol import Domain, Inputs, LiteralCall
 
@@ -227,16 +228,18 @@ class Parameters:
         return None
 
     def _recorded(self, values: list[Any]) -> Any:
-        """The recorded values themselves, and generated neighbours of the same shape."""
+        """The recorded values themselves, and generated neighbours of the same shape
+        (of a recorded instance: copies with neighbouring attributes)."""
         from hypothesis import strategies as st
 
         self.sources.add(RECORDED_SOURCE)
         seen = st.sampled_from(values)
         spec = domain_of_values(values)
-        if spec is None:
+        nearby = strategy_for_domain(widened(spec)) if spec else instance_neighbours(values)
+        if nearby is None:
             return seen
         self.sources.add(NEIGHBOUR_SOURCE)
-        return st.one_of(seen, strategy_for_domain(widened(spec)))
+        return st.one_of(seen, nearby)
 
     def _use(self, strategy: Any, source: str) -> Any:
         self.sources.add(source)

@@ -13,6 +13,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from .instances import plain_instance, with_attributes
 from .literals import decode_literal
 from .observe import silenced
 from .protocol import Inputs
@@ -63,9 +64,11 @@ def literal(function: Callable[..., Any], inputs: Inputs, index: int) -> Call:
 
 
 def call_size(call: Call) -> int:
-    """How big a call is: the total length of its sized arguments, or its largest int."""
+    """How big a call is: the total length of its sized arguments (an instance of a plain
+    class counts its sized attributes: a method's `self`), or its largest int."""
     args, kwargs = call
     values = [*args, *kwargs.values()]
+    values += [attribute for v in values if plain_instance(v) for attribute in vars(v).values()]
     lengths = [len(v) for v in values if isinstance(v, abc.Sized) and not isinstance(v, type)]
     if lengths:
         return sum(lengths)
@@ -74,11 +77,16 @@ def call_size(call: Call) -> int:
 
 
 def scaled(value: Any, factor: int) -> Any:
-    """A recorded container made `factor` times longer by repeating its items."""
+    """A recorded container made `factor` times longer by repeating its items; an instance
+    of a plain class with its container attributes made longer."""
     if factor <= 1:
         return value
     if type(value) in (list, str, bytes, tuple):
         return value * factor
+    if plain_instance(value):
+        attributes = {name: scaled(v, factor) for name, v in vars(value).items()
+                      if type(v) in (list, str, bytes, tuple)}  # fmt: skip
+        return with_attributes(value, attributes)
     return value
 
 
