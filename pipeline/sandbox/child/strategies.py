@@ -210,7 +210,10 @@ class Parameters:
         if name in self.inputs.domains:
             return self._use(strategy_for_domain(self.inputs.domains[name].spec),
                              self.inputs.domains[name].source)  # fmt: skip
-        if hint is not _MISSING and not any(hint is h for h in _UNINFORMATIVE_HINTS):
+        informative = hint is not _MISSING and not any(hint is h for h in _UNINFORMATIVE_HINTS)
+        if informative and is_bare_collection(hint) and name in self.inputs.inferred:
+            informative = False  # `l: list` says less than the doctest's `[5, 3, 2]`
+        if informative:
             typed = self._use(strategy_for_hint(hint), "type hints")
             return st.one_of(typed, self._recorded(recorded)) if recorded else typed
         if recorded:
@@ -244,6 +247,12 @@ class Parameters:
     def _use(self, strategy: Any, source: str) -> Any:
         self.sources.add(source)
         return strategy
+
+
+def is_bare_collection(hint: Any) -> bool:
+    """`list`, `dict`, `typing.List`...: a container whose items' type is not said."""
+    bare = (list, dict, set, frozenset, tuple)
+    return hint in bare or (typing.get_origin(hint) in bare and not typing.get_args(hint))
 
 
 def _parameters(function: Callable[..., Any]) -> list[tuple[str, inspect.Parameter]]:

@@ -17,7 +17,7 @@ from .instances import plain_instance, with_attributes
 from .literals import decode_literal
 from .observe import silenced
 from .protocol import Inputs
-from .strategies import bind
+from .strategies import bind, is_bare_collection
 
 UNSUPPORTED = object()
 _WORDS = ["alpha", "beta", "gamma", "delta", "omega", "kappa", "sigma", "theta", "zeta", "lambda"]
@@ -105,7 +105,9 @@ def synthesise(
             continue
         if not arguments and self_unused:
             value = None  # a method that never reads `self`
-        elif name in inputs.domains or (name not in hints and name in inputs.inferred):
+        elif name in inputs.domains or (
+            name in inputs.inferred and (name not in hints or is_bare_collection(hints[name]))
+        ):
             domain = inputs.domains.get(name) or inputs.inferred[name]
             value = from_domain(domain.spec, size, rng, top=True)
         elif name in hints:
