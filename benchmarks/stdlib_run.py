@@ -11,6 +11,7 @@ compile failure.
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import sysconfig
 import time
@@ -18,10 +19,11 @@ import traceback
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.stages.defs import inventory
 from pipeline.stages.orchestrate import scan_file
 
 
@@ -29,7 +31,8 @@ from pipeline.stages.orchestrate import scan_file
 class FileResult:
     path: Path
     lines: int
-    functions: int
+    functions: int  # module-level functions
+    defs: int = 0  # every def the inventory holds: functions, methods, nested functions
     matches: tuple[str, ...] = ()  # one pass code per match
     libcst_cannot_parse: str = ""
     input_error: str = ""
@@ -42,6 +45,7 @@ class Totals:
     files: int = 0
     lines: int = 0
     functions: int = 0
+    defs: int = 0
     matches: Counter[str] = field(default_factory=Counter)
     libcst_cannot_parse: list[str] = field(default_factory=list)
     input_errors: list[str] = field(default_factory=list)
@@ -52,6 +56,7 @@ class Totals:
         self.files += 1
         self.lines += result.lines
         self.functions += result.functions
+        self.defs += result.defs
         self.matches.update(result.matches)
         if result.libcst_cannot_parse:
             self.libcst_cannot_parse.append(result.libcst_cannot_parse)
@@ -79,23 +84,31 @@ def sample(files: Sequence[Path], count: int | None) -> list[Path]:
 def run_file(path: Path) -> FileResult:
     raw = path.read_bytes()
     functions = raw.count(b"\ndef ") + raw.count(b"\nasync def ") + raw.startswith(b"def ")
-    base = FileResult(path, raw.count(b"\n"), functions)
+    base = FileResult(path, raw.count(b"\n"), functions, _defs(raw))
     try:
         report = scan_file(path, Config(max_file_bytes=len(raw) + 1))
     except Exception:  # a crash in a pass or in the scan: the thing this run looks for
-        return FileResult(path, base.lines, functions, crash=f"{path}\n{traceback.format_exc()}")
+        return replace(base, crash=f"{path}\n{traceback.format_exc()}")
     if report.error:
         if "libcst cannot parse" in report.error:
-            return FileResult(path, base.lines, functions, libcst_cannot_parse=report.error)
-        return FileResult(path, base.lines, functions, input_error=report.error)
+            return replace(base, libcst_cannot_parse=report.error)
+        return replace(base, input_error=report.error)
     candidates = [o.candidate for o in report.outcomes]
     return FileResult(
         path,
         base.lines,
         functions,
+        base.defs,
         matches=tuple(code for c in candidates for code in c.rules),
         does_not_compile=tuple(c.function for c in candidates if not _compiles(c.module_code)),
     )
+
+
+def _defs(raw: bytes) -> int:
+    try:
+        return len(inventory(ast.parse(raw)))
+    except (SyntaxError, ValueError):
+        return 0
 
 
 def _compiles(source: str) -> bool:
@@ -130,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"stdlib:                  {sysconfig.get_paths()['stdlib']}")
     print(f"files:                   {totals.files} ({totals.lines} lines, {seconds:.1f} s)")
     print(f"module-level functions:  {totals.functions}")
+    print(f"functions and methods:   {totals.defs} (every def the inventory holds)")
     print(f"matches per pass:        {dict(sorted(totals.matches.items()))}")
     print(f"libcst cannot parse:     {len(totals.libcst_cannot_parse)}")
     print(f"other input errors:      {len(totals.input_errors)}")
