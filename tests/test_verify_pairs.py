@@ -28,6 +28,13 @@ RAISES_VALUE_ERROR = (
 )
 
 
+BAG = (
+    "class Bag:\n    def __init__(self, items):\n        self.items = list(items)\n\n"
+    "    def total(self) -> int:\n{body}\n\n"
+    "OPTIMIZE_INPUTS = {{'Bag.total': lambda n: (Bag(range(n)),)}}\n"
+)
+
+
 @dataclass(frozen=True)
 class Pair:
     name: str
@@ -196,6 +203,15 @@ WRONG = [
         "def f(xs, k):\n    return [x for x in xs if x >= k]\n",
         "counterexample",
     ),
+    Pair(
+        "a method that leaves a cache on self: mutation of self is argument mutation",
+        BAG.format(body="        return sum(self.items)"),
+        BAG.format(body="        self.cached = sum(self.items)\n        return self.cached"),
+        "counterexample",
+        function="Bag.total",
+        candidate_function="Bag.total",
+        reason="mutation",
+    ),
 ]
 
 RIGHT = [
@@ -304,6 +320,25 @@ RIGHT = [
         "equivalent",
         pyproject_extra="float_tolerance = 1e-9\n",
     ),
+    Pair(
+        "a method on an instance from OPTIMIZE_INPUTS",
+        BAG.format(
+            body="        total = 0\n        for item in self.items:\n"
+            "            total += item\n        return total"
+        ),
+        BAG.format(body="        return sum(self.items)"),
+        "equivalent",
+        function="Bag.total",
+        candidate_function="Bag.total",
+    ),
+    Pair(
+        "a method that never reads self: None stands in for it",
+        "class Maths:\n    def double(self, n: int) -> int:\n        return n * 2\n",
+        "class Maths:\n    def double(self, n: int) -> int:\n        return n + n\n",
+        "equivalent",
+        function="Maths.double",
+        candidate_function="Maths.double",
+    ),
 ]
 
 UNVERIFIABLE = [
@@ -320,6 +355,15 @@ UNVERIFIABLE = [
         "import random\n\ndef f(n: int) -> float:\n    return n + random.random()\n",
         "unverifiable",
         reason="different results",
+    ),
+    Pair(
+        "a method that reads self, with no instance anywhere",
+        "class Maths:\n    def scaled(self, n: int) -> int:\n        return n * self.k\n",
+        "class Maths:\n    def scaled(self, n: int) -> int:\n        return self.k * n\n",
+        "unverifiable",
+        function="Maths.scaled",
+        candidate_function="Maths.scaled",
+        reason="a method needs an instance",
     ),
 ]
 
@@ -399,7 +443,7 @@ def test_cli_exits_2_when_unverifiable(tmp_path: Path) -> None:
     [
         (["original.py", "rewrite.py::f"], "expected path.py::function_name"),
         (["missing.py::f", "rewrite.py::f"], "no such file"),
-        (["original.py::nope", "rewrite.py::f"], "no module-level function named 'nope'"),
+        (["original.py::nope", "rewrite.py::f"], "no function or method named 'nope'"),
     ],
 )
 def test_cli_rejects_bad_targets_with_one_line(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.model import Candidate, CandidateOrigin, Verdict
+from pipeline.stages.defs import inventory, self_unused
 from pipeline.stages.parse import InputError, read_source
 from pipeline.stages.verify import verify
 
@@ -26,14 +27,15 @@ COLUMN_WIDTH = 48
 
 
 class TargetError(ValueError):
-    """A `path::function` argument that does not name a module-level function."""
+    """A `path::function` argument that does not name a function or method of the file."""
 
 
 @dataclass(frozen=True)
 class Target:
     path: Path
-    function: str
+    function: str  # a qualname: `parse`, `Cart.total`
     text: str
+    self_unused: bool = False
 
     @property
     def label(self) -> str:
@@ -46,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check that two functions behave identically on generated inputs.",
         epilog="Exit codes: 0 equivalent, 1 counterexample found, 2 error or unverifiable.",
     )
-    parser.add_argument("original", help="reference function, as path.py::name")
+    parser.add_argument("original", help="reference function, as path.py::name "
+                        "(a method: path.py::Class.name)")  # fmt: skip
     parser.add_argument("candidate", help="function to check against it, as path.py::name")
     parser.add_argument("--max-examples", type=int, metavar="N", help="inputs to try")
     parser.add_argument("--example-timeout", type=float, metavar="S", help="per-call limit")
@@ -76,8 +79,9 @@ def main(argv: Sequence[str]) -> int:
 
 def parse_target(text: str) -> Target:
     path_text, separator, function = text.rpartition("::")
-    if not separator or not path_text or not function.isidentifier():
-        raise TargetError(f"{text!r}: expected path.py::function_name")
+    names = function.split(".")
+    if not separator or not path_text or not all(name.isidentifier() for name in names):
+        raise TargetError(f"{text!r}: expected path.py::function_name or path.py::Class.method")
     path = Path(path_text)
     if not path.is_file():
         raise TargetError(f"{path}: no such file")
@@ -86,12 +90,10 @@ def parse_target(text: str) -> Target:
         tree = ast.parse(source.text, filename=str(path))
     except SyntaxError as error:
         raise TargetError(f"{path}:{error.lineno}: syntax error: {error.msg}") from error
-    if not any(
-        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function
-        for node in tree.body
-    ):
-        raise TargetError(f"{path}: no module-level function named {function!r}")
-    return Target(path, function, source.text)
+    site = next((s for s in inventory(tree) if s.qualname == function), None)
+    if site is None:
+        raise TargetError(f"{path}: no function or method named {function!r}")
+    return Target(path, function, source.text, self_unused(site))
 
 
 def _config(args: argparse.Namespace, start: Path) -> Config:
@@ -120,6 +122,7 @@ def verify_targets(original: Target, candidate: Target, config: Config) -> Verdi
         module_name=original.path.stem if original.path.stem.isidentifier() else "module",
         project_root=original.path.resolve().parent,
         original_function=original.function,
+        self_unused=original.self_unused and candidate.self_unused,
     )
     return verify(pair, config)
 
