@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from pipeline.stages.defs import inventory
+from pipeline.stages.defs import inventory, span
 
 LineRange = tuple[int, int]
 
@@ -75,12 +75,7 @@ def functions_touched(source: str, ranges: Iterable[LineRange]) -> tuple[str, ..
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return ()  # the optimise run reports the syntax error itself
-    spans = [
-        (site.qualname, min([site.node.lineno, *(d.lineno for d in site.node.decorator_list)]),
-         site.node.end_lineno or site.node.lineno)
-        for site in inventory(tree)
-        if site.is_unit
-    ]  # fmt: skip
+    spans = [(site.qualname, *span(site.node)) for site in inventory(tree) if site.is_unit]
     wanted = list(ranges)
     return tuple(
         name for name, first, last in spans if any(a <= last and b >= first for a, b in wanted)

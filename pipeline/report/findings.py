@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.model import CandidateOrigin, FileReport, Outcome, SizeTiming
 from pipeline.report.terminal import NOT_TIMED_FAST, candidate_diff, speedup_text
-from pipeline.stages.defs import find_node
+from pipeline.stages.defs import find_node, span
 
 
 @dataclass(frozen=True)
@@ -102,10 +102,7 @@ def function_span(code: str, name: str) -> tuple[int, int] | None:
         node = find_node(ast.parse(code), name)
     except (SyntaxError, ValueError):
         return None
-    if node is None:
-        return None
-    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-    return first, node.end_lineno or node.lineno
+    return None if node is None else span(node)
 
 
 def collect(reports: Iterable[FileReport], root: Path, limit: int | None) -> list[Finding]:

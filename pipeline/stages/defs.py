@@ -98,6 +98,13 @@ def _kind(
     return DefKind.METHOD
 
 
+def span(node: FunctionNode) -> tuple[int, int]:
+    """First line (its first decorator's) and last line of a def."""
+    return min(
+        [node.lineno, *(d.lineno for d in node.decorator_list)]
+    ), node.end_lineno or node.lineno
+
+
 def self_unused(site: DefSite) -> bool:
     """A method that never reads its first parameter (`self`), also not through
     `super()`, `__class__` or `locals()`: any object may stand in for it."""

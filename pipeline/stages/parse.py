@@ -20,7 +20,7 @@ from pathlib import Path
 import libcst as cst
 
 from pipeline.model import FunctionInfo, ParsedFile, SourceFile
-from pipeline.stages.defs import DefSite, inventory, self_unused
+from pipeline.stages.defs import DefSite, inventory, self_unused, span
 
 
 class InputError(Exception):
@@ -110,8 +110,7 @@ def _function_info(site: DefSite, lines: list[str]) -> FunctionInfo:
         every.append(arguments.vararg)
     if arguments.kwarg:
         every.append(arguments.kwarg)
-    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-    end = node.end_lineno or node.lineno
+    start, end = span(node)
     return FunctionInfo(
         name=node.name,
         lineno=node.lineno,

@@ -24,7 +24,15 @@ from libcst.metadata import MetadataWrapper
 from passes import OptimizationPass
 from passes.base import module_functions
 from pipeline.model import Candidate, CandidateOrigin, FunctionFacts, FunctionInfo, ParsedFile
-from pipeline.stages.defs import LOCALS, DefSite, find_def, inventory, replace_def, unit_defs
+from pipeline.stages.defs import (
+    LOCALS,
+    DefSite,
+    find_def,
+    inventory,
+    replace_def,
+    span,
+    unit_defs,
+)
 from pipeline.stages.parse import InputError, libcst_module, physical_lines
 
 
@@ -459,9 +467,8 @@ def scan(
     for info in units:
         if info.qualname not in fired:
             continue
-        node = new_nodes[info.qualname]
-        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        replacement = "".join(new_lines[start - 1 : node.end_lineno])
+        start, end = span(new_nodes[info.qualname])
+        replacement = "".join(new_lines[start - 1 : end])
         first = info.end_lineno - len(physical_lines(info.source)) + 1  # the first decorator
         module_code = "".join([*lines[: first - 1], replacement, *lines[info.end_lineno :]])
         rules = fired[info.qualname]
