@@ -597,3 +597,29 @@ def test_traced_methods_are_verified_on_their_recorded_self_timed_and_written(
     after = subprocess.run([sys.executable, "run.py"], cwd=app, capture_output=True,
                            text=True, timeout=300, check=True)  # fmt: skip
     assert after.stdout == before.stdout
+
+
+def test_a_method_with_no_way_to_an_instance_is_not_sent(project: Path) -> None:
+    """No OPTIMIZE_INPUTS, no trace, and `self` is read: every proposal would end
+    unverified, so the model is not asked and the report says why."""
+    from llm_server import LLMServer
+
+    source = (DATA / "basket.py").read_text(encoding="utf-8")
+    (project / "basket.py").write_text(source[: source.index("def _basket")], encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    with LLMServer() as server:
+        environment |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline", "--json", "--function", "Basket.repeated",
+             "basket.py"],
+            cwd=project, env=environment, capture_output=True, text=True, timeout=300,
+            check=False,
+        )  # fmt: skip
+        asked = server.count()
+    assert done.returncode == 0, done.stderr
+    (visit,) = json.loads(done.stdout)["files"][0]["llm_functions"]
+    assert (visit["function"], visit["no_proposal"]) == (
+        "Basket.repeated",
+        "no instance for a method",
+    )
+    assert "optimize trace" in visit["detail"] and asked == 0

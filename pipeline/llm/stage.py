@@ -50,6 +50,7 @@ from pipeline.model import (
 )
 from pipeline.stages.defs import DefSite, inventory
 from pipeline.stages.parse import InputError, libcst_module
+from pipeline.workload import recorded_calls
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
 Evaluate = Callable[[Candidate, Config, Domains], Outcome]
@@ -60,6 +61,8 @@ MODEL_DOMAIN_SOURCE = "domain suggested by the model"
 ASYNC = "async functions are not sent"
 IMPURE = "declined as impure"
 NO_DOMAIN = "no input domain for an untyped parameter"
+NO_INSTANCE = "no instance for a method"
+INSTANCE_HINT = "record calls with `optimize trace` or add an OPTIMIZE_INPUTS hook"
 NOTHING_PROPOSED = "the model proposed no rewrite"
 EXCLUDED = "not sent: the file is excluded"
 UNPARSED = "libcst could not parse the file"
@@ -155,6 +158,8 @@ class LLMStage:
             return _no_proposal(fact, ASYNC)
         if fact.impurities:
             return _no_proposal(fact, IMPURE, f"static analysis: {fact.impurities[0]}")
+        if not self._instance_available(parsed, info):
+            return _no_proposal(fact, NO_INSTANCE, INSTANCE_HINT)
         context = function_context(parsed, fact)
         try:
             analysis = self.client.analyze(context)
@@ -176,6 +181,16 @@ class LLMStage:
         found.extend(attempt.run(p) for p in proposals)
         problem = "" if any(o.accepted for o in found) else self._repairs(context, attempt, found)
         return _evaluated(fact, found, problem)
+
+    def _instance_available(self, parsed: ParsedFile, info: FunctionInfo) -> bool:
+        """Whether verification could get a `self` for a method: it never reads it, the
+        module has an OPTIMIZE_INPUTS hook, or a trace recorded calls of it. Without
+        one, every proposal would end unverified: asking would only spend tokens."""
+        if info.kind != DefKind.METHOD or info.self_unused:
+            return True
+        if "OPTIMIZE_INPUTS" in parsed.source.text:
+            return True
+        return bool(recorded_calls(parsed.module_name, info.qualname, self.config))
 
     def _domains(
         self, name: str, context: FunctionContext, analysis: Analysis
