@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 from pipeline.sandbox.child.protocol import Limits, TimingSettings, VerifySettings
 from pipeline.trace.settings import TraceSettings
@@ -97,39 +100,131 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def load_config(start: Path) -> Config:
-    """The `[tool.optimize]` table of the nearest pyproject.toml above `start`."""
+    """The `[tool.optimize]` table of the nearest pyproject.toml above `start`.
+
+    Every mistake is one `ConfigError` line naming the file, the table and the key.
+    """
     pyproject = find_pyproject(start)
     if pyproject is None:
         return Config()
+    where = _shown(pyproject)
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{pyproject}: cannot read [tool.optimize]: {error}") from error
+        raise ConfigError(f"{where}: cannot read: {error}") from error
     table = data.get("tool", {}).get("optimize", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [tool.optimize]: expected a table")
+    return _from_table(table, pyproject, where)
+
+
+def _shown(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when below it."""
     try:
-        return _from_table(table, pyproject)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{pyproject}: invalid [tool.optimize]: {error}") from error
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
-def _from_table(table: dict[str, Any], pyproject: Path) -> Config:
-    table = {key.replace("-", "_"): value for key, value in table.items()}
-    nested = {
-        "verify": (VerifyConfig, table.pop("verify", {})),
-        "timing": (TimingConfig, table.pop("timing", {})),
-        "limits": (Limits, table.pop("limits", {})),
-        "llm": (LLMConfig, table.pop("llm", {})),
-        "trace": (TraceSettings, table.pop("trace", {})),
-    }
-    strategies = table.pop("strategies", {})
-    known = {f.name for f in dataclasses.fields(Config)} - {"source", "trace_store", *nested}
-    unknown = set(table) - known
-    if unknown:
-        raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {
-        key: tuple(value) if isinstance(value, list) else value for key, value in table.items()
-    }
-    for key, (kind, sub) in nested.items():
-        sub = {k.replace("-", "_"): tuple(v) if isinstance(v, list) else v for k, v in sub.items()}
-        values[key] = kind(**sub)
+NESTED: dict[str, type[Any]] = {
+    "verify": VerifyConfig,
+    "timing": TimingConfig,
+    "limits": Limits,
+    "llm": LLMConfig,
+    "trace": TraceSettings,
+}
+# Numbers must be positive, except these (zero is meaningful) and min-speedup (at least 1).
+MAY_BE_ZERO = frozenset({"float_tolerance", "temperature", "max_retries", "repair_rounds"})
+NOT_FROM_FILE = frozenset({"source", "trace_store"})
+
+
+def _from_table(table: dict[str, Any], pyproject: Path, where: str) -> Config:
+    values = _fields(Config, table, f"{where}: [tool.optimize]", skip={*NESTED, "strategies"})
+    for key, kind in NESTED.items():
+        sub = table.get(key, table.get(key.replace("_", "-"), {}))
+        context = f"{where}: [tool.optimize.{key}]"
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{context}: expected a table, got {_describe(sub)}")
+        values[key] = kind(**_fields(kind, sub, context))
+    strategies = table.get("strategies", {})
+    if not isinstance(strategies, dict):
+        raise ConfigError(f"{where}: [tool.optimize] strategies: expected a table")
+    for name, spec in strategies.items():
+        if not isinstance(spec, dict):
+            context = f"{where}: [tool.optimize.strategies] {name}"
+            raise ConfigError(f"{context}: expected a table of parameter domains")
     return Config(**values, strategies=strategies, source=pyproject)
+
+
+def _fields(
+    kind: type[Any],
+    table: dict[str, Any],
+    context: str,
+    skip: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The table's values for dataclass `kind`, type-checked; unknown keys are errors."""
+    hints = get_type_hints(kind)
+    known = [f.name for f in dataclasses.fields(kind) if f.name not in NOT_FROM_FILE]
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name in skip:
+            continue
+        if name not in known:
+            spelled = [k.replace("_", "-") if "-" in key else k for k in [*known, *skip]]
+            raise ConfigError(f"{context} {key}: unknown key{did_you_mean(key, spelled)}")
+        values[name] = _checked(name, value, hints[name], f"{context} {key}")
+    return values
+
+
+def _checked(name: str, value: Any, hint: Any, context: str) -> Any:
+    expected, converted = _convert(value, hint)
+    if converted is None:
+        raise ConfigError(f"{context}: expected {expected}, got {_describe(value)}")
+    numbers = converted if isinstance(converted, tuple) else (converted,)
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            continue
+        if name == "min_speedup" and number < 1:
+            raise ConfigError(f"{context}: expected a ratio of at least 1.0, got {number}")
+        if name != "min_speedup" and (number < 0 or (number == 0 and name not in MAY_BE_ZERO)):
+            limit = "zero or more" if name in MAY_BE_ZERO else "more than zero"
+            raise ConfigError(f"{context}: expected {limit}, got {number}")
+    return converted
+
+
+def _convert(value: Any, hint: Any) -> tuple[str, Any]:
+    """What `hint` expects, in words, and `value` converted to it (None if it does not fit)."""
+    if hint is bool:
+        return "true or false", value if isinstance(value, bool) else None
+    if hint is int:
+        fits = isinstance(value, int) and not isinstance(value, bool)
+        return "an integer", value if fits else None
+    if hint is float:
+        fits = isinstance(value, int | float) and not isinstance(value, bool)
+        return "a number", float(value) if fits else None
+    if hint is str:
+        return "a string", value if isinstance(value, str) else None
+    if get_origin(hint) is tuple:
+        item = get_args(hint)[0]
+        words, _ = _convert(None, item)
+        expected = f"a list of {words.removeprefix('a ').removeprefix('an ')}s"
+        if not isinstance(value, list):
+            return expected, None
+        items = [_convert(entry, item)[1] for entry in value]
+        return expected, None if any(entry is None for entry in items) else tuple(items)
+    return "a value", value
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"a list {json.dumps(value, default=str)}"
+    return json.dumps(value, default=str)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """ " (did you mean 'x'?)" for the closest choice, or nothing when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
