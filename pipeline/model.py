@@ -290,6 +290,7 @@ class FileReport:
     new_text: str | None = None
     llm_visits: tuple[LLMVisit, ...] = ()
     llm_tokens: int = 0
+    functions: tuple[str, ...] = ()  # the functions examined, whether or not a pass applied
     # Seconds spent per stage (parse, analyze, rewrite, verify, measure), for benchmark reports.
     stage_times: dict[str, float] = field(default_factory=dict, compare=False)
 

@@ -16,72 +16,85 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from rich.console import Console
 
 from pipeline import changes
 from pipeline.cache import VerdictCache
+from pipeline.cli import outputs
+from pipeline.cli.exit_codes import ExitCode, fail
+from pipeline.cli.options import add_pass_selection, add_scale_out, check_codes, codes
+from pipeline.cli.session import Session
 from pipeline.config import DEFAULT_EXCLUDE, Config, ConfigError, load_config
 from pipeline.model import FileReport
 from pipeline.report import github as github_annotations
 from pipeline.report import markdown, sarif
 from pipeline.report.findings import Finding, collect
-from pipeline.stages.orchestrate import optimize_file
 
-EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+COMMAND = "optimize review"
 REVIEW_MIN_SPEEDUP = 1.2
 DEFAULT_MAX_SUGGESTIONS = 10
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="optimize review",
+def add_parser(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "review",
+        help="verified speedups for the functions changed since a base ref (CI)",
         description="Verified speedups for the functions changed since the merge base of REF.",
         epilog="Exit codes: 0 nothing found (or --exit-zero), 1 speedups found, 2 error.",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="only changed files under these")
     parser.add_argument("--base", required=True, metavar="REF", help="e.g. origin/main")
-    parser.add_argument("--sarif", type=Path, metavar="FILE", help="write a SARIF 2.1.0 log")
-    parser.add_argument("--markdown", type=Path, metavar="FILE", help="write a Markdown summary")
+    outputs.add_file_outputs(parser)
     parser.add_argument("--min-speedup", type=float, default=REVIEW_MIN_SPEEDUP, metavar="X",
                         help=f"acceptance floor (default {REVIEW_MIN_SPEEDUP})")  # fmt: skip
     parser.add_argument("--max-suggestions", type=int, default=DEFAULT_MAX_SUGGESTIONS,
                         metavar="N", help="report at most N, biggest first")  # fmt: skip
-    parser.add_argument("--select", metavar="CODES", help="comma-separated pass codes or prefixes")
-    parser.add_argument("--ignore", metavar="CODES", help="comma-separated pass codes to skip")
+    add_pass_selection(parser)
+    add_scale_out(parser)
     parser.add_argument("--exit-zero", action="store_true", help="advisory: exit 0 on findings")
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached verdicts")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    return parser
+    parser.set_defaults(handler=run)
 
 
-def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     try:
+        outputs.check_single_stdout(args)
         root = changes.repository_root(Path.cwd())
         config = _config(args, root)
+        check_codes(args, config)
         scope = _in_scope(changes.functions_since(root, args.base), args.paths, config)
     except (changes.GitError, ConfigError) as error:
-        print(f"optimize review: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(COMMAND, str(error))
+    # With `--sarif -` or `--markdown -`, stdout carries that output and nothing else.
+    human = sys.stderr if outputs.stdout_is_machine(args) else sys.stdout
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    session = Session(config, sys.argv, err, jobs=args.jobs or 1, shard=args.shard,
+                      quiet=args.quiet, settings={"mode": "review", "base": args.base})  # fmt: skip
+    plans, failed = session.plan(list(scope), lambda path: scope[path])
     cache = None if args.no_cache else VerdictCache.for_project(config)
-    reports = [
-        optimize_file(path, config, functions=names, cache=cache) for path, names in scope.items()
-    ]
-    failed = _print_errors(reports)
+    reports = [*failed, *session.work(plans, lambda _: False, cache)]
+    errors = _print_errors(reports)
     findings = collect(reports, root, args.max_suggestions)
     if not args.quiet:
-        _print_findings(findings, sum(len(names) for names in scope.values()))
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        sys.stdout.write(github_annotations.workflow_commands(findings))
-    failed |= not _write_outputs(args, findings)
-    if failed:
-        return EXIT_ERROR
-    return EXIT_FOUND if findings and not args.exit_zero else EXIT_OK
+        _print_findings(findings, sum(len(plan.facts) for plan in plans), human)
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # the runner reads both streams
+        human.write(github_annotations.workflow_commands(findings))
+    errors |= not _write_outputs(args, findings, human)
+    code = ExitCode.ERROR if errors else ExitCode.OK
+    if findings and not errors and not args.exit_zero:
+        code = ExitCode.FOUND
+    session.end(reports, int(code))
+    return int(code)
 
 
 def _config(args: argparse.Namespace, root: Path) -> Config:
-    def codes(text: str | None) -> tuple[str, ...] | None:
-        return tuple(c.strip().upper() for c in text.split(",") if c.strip()) if text else None
-
+    if args.min_speedup < 1:
+        raise ConfigError(
+            f"--min-speedup: expected a ratio of at least 1.0, got {args.min_speedup}"
+        )
     return load_config(root).replace(
         min_speedup=args.min_speedup, select=codes(args.select), ignore=codes(args.ignore)
     )
@@ -105,33 +118,38 @@ def _print_errors(reports: Sequence[FileReport]) -> bool:
     failed = False
     for report in reports:
         if report.error:
-            print(f"optimize review: error: {report.error}", file=sys.stderr)
+            print(f"{COMMAND}: error: {report.error}", file=sys.stderr)
             failed = True
     return failed
 
 
-def _print_findings(findings: Sequence[Finding], functions: int) -> None:
+def _print_findings(findings: Sequence[Finding], functions: int, human: Any) -> None:
     for finding in findings:
-        print(f"{finding.path}:{finding.span[0]}: {finding.rule} {finding.message}")
-    print(f"{len(findings)} verified speedup(s) in {functions} changed function(s)")
+        print(f"{finding.path}:{finding.span[0]}: {finding.rule} {finding.message}", file=human)
+    print(f"{len(findings)} verified speedup(s) in {functions} changed function(s)", file=human)
 
 
-def _write_outputs(args: argparse.Namespace, findings: Sequence[Finding]) -> bool:
+def _write_outputs(args: argparse.Namespace, findings: Sequence[Finding], human: Any) -> bool:
     summary = markdown.summary(findings)
-    writes: list[tuple[Path, str, str]] = []
+    writes: list[tuple[Path, str, str, str]] = []
     if args.sarif:
-        writes.append((args.sarif, "w", sarif.dumps(findings)))
+        writes.append((args.sarif, "SARIF log", sarif.dumps(findings), "w"))
     if args.markdown:
-        writes.append((args.markdown, "w", summary))
+        writes.append((args.markdown, "Markdown summary", summary, "w"))
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
-        writes.append((Path(step_summary), "a", summary))
-    ok = True
-    for path, mode, text in writes:
-        try:
-            with path.open(mode, encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as error:
-            print(f"optimize review: error: {path}: {error.strerror}", file=sys.stderr)
-            ok = False
-    return ok
+        writes.append((Path(step_summary), "step summary", summary, "a"))
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(f"{COMMAND}: {message}", file=human)
+
+    def error(message: str) -> None:
+        print(f"{COMMAND}: {message}", file=sys.stderr)
+
+    return all(
+        [
+            outputs.write_text(path, what, text, say, error, mode)
+            for path, what, text, mode in writes
+        ]
+    )

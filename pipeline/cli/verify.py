@@ -10,19 +10,18 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import sys
 import textwrap
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from pipeline.cli.exit_codes import ExitCode, fail
 from pipeline.config import Config, ConfigError, load_config
-from pipeline.model import Candidate, CandidateOrigin, Verdict
+from pipeline.model import Candidate, CandidateOrigin, Verdict, VerdictStatus
 from pipeline.stages.defs import inventory, self_unused
 from pipeline.stages.parse import InputError, read_source
 from pipeline.stages.verify import verify
 
-EXIT_EQUIVALENT, EXIT_COUNTEREXAMPLE, EXIT_ERROR = 0, 1, 2
 COLUMN_WIDTH = 48
 
 
@@ -42,9 +41,10 @@ class Target:
         return f"{self.path.name}::{self.function}"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="optimize verify",
+def add_parser(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "verify",
+        help="check two functions for equivalence",
         description="Check that two functions behave identically on generated inputs.",
         epilog="Exit codes: 0 equivalent, 1 counterexample found, 2 error or unverifiable.",
     )
@@ -56,25 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--float-tolerance", type=float, metavar="X",
                         help="relative and absolute float tolerance (default: exact)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    return parser
+    parser.set_defaults(handler=run)
 
 
-def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(list(argv))
+def run(args: argparse.Namespace) -> int:
     try:
         original, candidate = parse_target(args.original), parse_target(args.candidate)
         config = _config(args, original.path)
     except (TargetError, InputError, ConfigError) as error:
-        print(f"optimize verify: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail("optimize verify", str(error))
     verdict = verify_targets(original, candidate, config)
     if args.json:
         print(json.dumps(_as_json(verdict), ensure_ascii=False))
     else:
         print(render(verdict, original, candidate))
-    return {"equivalent": EXIT_EQUIVALENT, "counterexample": EXIT_COUNTEREXAMPLE}.get(
-        verdict.status, EXIT_ERROR
-    )
+    if verdict.status == VerdictStatus.EQUIVALENT:
+        return ExitCode.OK
+    if verdict.status == VerdictStatus.COUNTEREXAMPLE:
+        return ExitCode.FOUND
+    return ExitCode.ERROR
 
 
 def parse_target(text: str) -> Target:

@@ -8,18 +8,20 @@ opened from disk.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
-from pipeline.model import FileReport
-from pipeline.report.terminal import NOT_TIMED_FAST, rule_names
+from pipeline.model import FileReport, SizeTiming
+from pipeline.report.summary import Totals
+from pipeline.report.terminal import NOT_TIMED_FAST, candidate_diff, ratio_text, rule_names
 
 SERIES_COLOURS = {"original": "#9e9e9e", "Ruff": "#e69f00", "optimize": "#0072b2"}
 FALLBACK_COLOURS = ("#009e73", "#cc79a7", "#56b4e9")
 WRONG_OUTLINE = ' stroke="#d00000" stroke-width="2" data-wrong="true"'
-TICKS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 TIMES = "\u00d7"  # the multiplication sign, as in "2.5 times"
 Scale = Callable[[float], float]  # a speedup ratio -> the pixel column it is drawn at
 LABEL_WIDTH, PLOT_WIDTH, BAR_HEIGHT, BAR_GAP, GROUP_GAP = 230, 560, 9, 2, 10
@@ -50,12 +52,21 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """A titled block of preformatted text, such as an accepted rewrite's diff."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ReportPage:
     title: str
     subtitle: str
     headline: tuple[tuple[str, str], ...]
     chart: tuple[ChartRow, ...]
     tables: tuple[Table, ...]
+    listings: tuple[Listing, ...] = ()
 
 
 STYLE = """
@@ -69,6 +80,8 @@ table { border-collapse: collapse; margin: .5rem 0 1.5rem; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #fafafa; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg text { font: 11px system-ui, sans-serif; fill: #333; }
+details.listing { margin: .4rem 0; } details.listing summary { cursor: pointer; }
+pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; font-size: 12px; }
 """
 
 
@@ -84,6 +97,9 @@ def render(page: ReportPage) -> str:
     if page.chart:
         parts += ['<h2 id="chart">Speedup over the original</h2>', speedup_chart(page.chart)]
     parts += [_table(table) for table in page.tables]
+    if page.listings:
+        parts.append('<h2 id="diffs">Accepted rewrites</h2>')
+        parts += [_listing(listing) for listing in page.listings]
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -104,6 +120,13 @@ def _table(table: Table) -> str:
     )
 
 
+def _listing(listing: Listing) -> str:
+    return (
+        f'<details class="listing" open><summary>{escape(listing.title)}</summary>'
+        f'<pre class="diff">{escape(listing.text)}</pre></details>'
+    )
+
+
 def _cell(value: str) -> str:
     numeric = value[:1].isdigit() or (value[:1] in "+-" and value[1:2].isdigit())
     return f'<td class="num">{escape(value)}</td>' if numeric else f"<td>{escape(value)}</td>"
@@ -113,13 +136,20 @@ def _cell(value: str) -> str:
 
 
 def _axis_range(rows: Sequence[ChartRow]) -> tuple[float, float]:
+    """A log axis that holds every bar and whisker with room to spare: nothing is clipped."""
     values = [1.0]
     for row in rows:
         for bar in row.bars:
             values += [v for v in (bar.ratio, bar.low, bar.high) if v is not None and v > 0]
-    low = max(TICKS[0], min(values) / 1.3)
-    high = min(TICKS[-1], max(values) * 1.3)
-    return min(low, 0.5), max(high, 2.0)
+    return min(min(values) / 1.3, 0.5), max(max(values) * 1.3, 2.0)
+
+
+def axis_ticks(low: float, high: float) -> list[float]:
+    """1-2-5 ticks inside [low, high]; only powers of ten when the axis spans many decades."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    steps = (1, 2, 5) if last - first <= 4 else (1,)
+    ticks = [m * 10.0**e for e in range(first, last + 1) for m in steps]
+    return [t for t in ticks if low <= t <= high]
 
 
 def speedup_chart(rows: Sequence[ChartRow]) -> str:
@@ -152,7 +182,7 @@ def speedup_chart(rows: Sequence[ChartRow]) -> str:
 
 def _grid(x: Scale, low: float, high: float, top: float, bottom: float) -> list[str]:
     lines = []
-    for tick in (t for t in TICKS if low <= t <= high):
+    for tick in axis_ticks(low, high):
         position = x(tick)
         dash = "" if tick == 1 else ' stroke-dasharray="3,3"'
         colour = "#444" if tick == 1 else "#ccc"
@@ -229,50 +259,55 @@ def _bar_text(bar: Bar) -> str:
 # --------------------------------------------------------------------------- user runs
 
 
-def page_from_file_reports(reports: Sequence[FileReport]) -> ReportPage:
-    """The `optimize --report out.html` page: every candidate tried, accepted ones charted."""
-    rows, chart = [], []
+def page_from_file_reports(
+    reports: Sequence[FileReport], environment: Mapping[str, Any] | None = None
+) -> ReportPage:
+    """The `optimize --report out.html` page: every candidate tried, accepted ones charted,
+    with their per-size ratios and diffs, and the Python, sandbox and settings of the run."""
+    environment = environment or {}
+    rows, chart, sizes, listings = [], [], [], []
     for report in reports:
         if report.error:
             rows.append((str(report.path), "", "", "error", "", report.error))
             continue
         for outcome in report.outcomes:
             headline = outcome.timing.headline if outcome.timing else None
+            where = f"{report.path}:{outcome.candidate.lineno}"
             speedup = (
-                f"{headline.ratio:.2f}{TIMES} [{headline.low:.2f}, {headline.high:.2f}]"
+                ratio_text(headline.ratio, headline.low, headline.high)
                 if headline
-                else NOT_TIMED_FAST if outcome.accepted else ""
+                else NOT_TIMED_FAST
+                if outcome.accepted
+                else ""
             )
+            verdict = "accepted" if outcome.accepted else outcome.verdict.status.value
+            rules = rule_names(outcome.candidate.rules)
             rows.append(
-                (
-                    f"{report.path}:{outcome.candidate.lineno}",
-                    outcome.candidate.function,
-                    rule_names(outcome.candidate.rules),
-                    "accepted" if outcome.accepted else outcome.verdict.status,
-                    speedup,
-                    outcome.reason,
-                )
+                (where, outcome.candidate.function, rules, verdict, speedup, outcome.reason)
             )
-            if outcome.accepted and headline is not None:
-                label = f"{report.path.name}::{outcome.candidate.function}"
-                chart.append(
-                    ChartRow(
-                        label,
-                        (
-                            Bar("original", 1.0),
-                            Bar("optimize", headline.ratio, headline.low, headline.high),
-                        ),
-                    )
-                )
-    accepted = sum(len(r.accepted) for r in reports)
-    tried = sum(len(r.outcomes) for r in reports)
+            if not outcome.accepted:
+                continue
+            label = f"{report.path.name}::{outcome.candidate.function}"
+            diff = candidate_diff(str(report.path), outcome)
+            listings.append(Listing(f"{where} {outcome.candidate.function}: {rules}", diff))
+            if headline is None or outcome.timing is None:
+                continue
+            bar = Bar("optimize", headline.ratio, headline.low, headline.high)
+            chart.append(ChartRow(label, (Bar("original", 1.0), bar)))
+            sizes += [_size_row(label, size) for size in outcome.timing.sizes]
+    totals = Totals.of(reports)
+    python, sandbox = str(environment.get("python", "")), str(environment.get("sandbox", ""))
     return ReportPage(
         title="optimize report",
-        subtitle=f"{len(reports)} file(s) checked",
+        subtitle=f"{len(reports)} file(s) checked; {python}, sandbox: {sandbox}",
         headline=(
-            ("verified speedups", str(accepted)),
-            ("candidates rejected", str(tried - accepted)),
+            ("verified speedups", str(totals.accepted)),
+            ("candidates rejected", str(sum(totals.rejected.values()))),
+            ("unverifiable", str(totals.unverifiable)),
+            ("functions examined", str(totals.functions)),
             ("files", str(len(reports))),
+            ("Python", python or "unknown"),
+            ("sandbox", sandbox or "unknown"),
         ),
         chart=tuple(chart),
         tables=(
@@ -281,5 +316,35 @@ def page_from_file_reports(reports: Sequence[FileReport]) -> ReportPage:
                 ("where", "function", "rules", "verdict", "speedup", "reason"),
                 tuple(rows),
             ),
+            Table(
+                "Per-size ratios of accepted rewrites",
+                ("function", "n", "speedup (95% CI)", "decision", "original s", "candidate s"),
+                tuple(sizes),
+            ),
+            Table(
+                "Settings", ("setting", "value"), tuple(_flatten(environment.get("settings", {})))
+            ),
         ),
+        listings=tuple(listings),
     )
+
+
+def _size_row(label: str, size: SizeTiming) -> tuple[str, ...]:
+    seconds = (f"{size.original_seconds:.3g}", f"{size.candidate_seconds:.3g}")
+    return (
+        label,
+        str(size.size),
+        ratio_text(size.ratio, size.low, size.high),
+        size.decision.value,
+        *seconds,
+    )
+
+
+def _flatten(settings: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for key, value in settings.items():
+        if isinstance(value, Mapping) and value:
+            rows += _flatten(value, f"{prefix}{key}.")
+        else:
+            rows.append((f"{prefix}{key}", json.dumps(value, default=str)))
+    return rows

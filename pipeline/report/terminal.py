@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -173,25 +174,6 @@ def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diff
         console.print(escape(candidate_diff(str(report.path), outcome)), highlight=False)
 
 
-def print_summary(
-    console: Console, reports: Sequence[FileReport], wrote: bool, verbose: bool = False
-) -> None:
-    accepted = sum(len(r.accepted) for r in reports)
-    errors = sum(1 for r in reports if r.error)
-    rejected = sum(len(r.outcomes) for r in reports) - accepted
-    verb = "applied" if wrote else "found"
-    console.print(
-        f"{accepted} verified speedup(s) {verb}, {rejected} candidate(s) rejected, "
-        f"{len(reports)} file(s) checked" + (f", {errors} error(s)" if errors else "")
-    )
-    llm = llm_summary(reports, verbose)
-    if llm:
-        console.print(llm, markup=False)
-    workload = workload_summary(reports)
-    if workload:
-        console.print(workload, markup=False)
-
-
 def workload_summary(reports: Sequence[FileReport]) -> str:
     """The projected saving of every accepted rewrite together, on the traced workload."""
     shares = [o.workload for r in reports for o in r.accepted if o.workload is not None]
@@ -223,17 +205,23 @@ def llm_summary(reports: Sequence[FileReport], verbose: bool = False) -> str:
     return f"{text}; {tokens} LLM token(s) used"
 
 
-def to_json(reports: Sequence[FileReport]) -> str:
-    return json.dumps(
-        {"version": SCHEMA_VERSION, "files": [_file_json(r) for r in reports]}, indent=2
-    )
+def to_json(
+    reports: Sequence[FileReport],
+    run: Mapping[str, Any] | None = None,
+    written: Collection[Path] = (),
+) -> str:
+    """The `--json` report; `run` adds what the whole run did (totals, wall time, settings)."""
+    files = [_file_json(r, r.path in written) for r in reports]
+    return json.dumps({"version": SCHEMA_VERSION, **(run or {}), "files": files}, indent=2)
 
 
-def _file_json(report: FileReport) -> dict[str, Any]:
+def _file_json(report: FileReport, written: bool) -> dict[str, Any]:
     return {
         "path": str(report.path),
         "error": report.error,
         "changed": report.new_text is not None,
+        "written": written,
+        "functions": list(report.functions),
         "llm_tokens": report.llm_tokens,
         "llm_functions": [
             {

@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import libcst as cst
 
@@ -41,7 +41,7 @@ from pipeline.workload import recorded_calls, workload_for
 if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when an endpoint is set
     from pipeline.llm.stage import LLMStage
 
-Progress = Callable[[str], None]
+Domains = Mapping[str, tuple[Mapping[str, Any], str]]
 
 
 def selected_passes(config: Config) -> tuple[type[OptimizationPass], ...]:
@@ -52,49 +52,132 @@ def selected_passes(config: Config) -> tuple[type[OptimizationPass], ...]:
     return tuple(p for p in all_passes() if chosen(p.code))
 
 
+class Observer(Protocol):
+    """Told what happens while a file is worked on: progress displays and the run log.
+
+    `seconds` holds the verify/measure time a candidate took; it is empty for a
+    verdict that came from the cache.
+    """
+
+    def function_started(self, path: Path, function: str) -> None: ...
+
+    def function_finished(self, path: Path, function: str, outcomes: Sequence[Outcome]) -> None: ...
+
+    def candidate_evaluated(
+        self, path: Path, outcome: Outcome, seconds: Mapping[str, float]
+    ) -> None: ...
+
+
+class Unobserved:
+    """An Observer that ignores everything."""
+
+    def function_started(self, path: Path, function: str) -> None:
+        pass
+
+    def function_finished(self, path: Path, function: str, outcomes: Sequence[Outcome]) -> None:
+        pass
+
+    def candidate_evaluated(
+        self, path: Path, outcome: Outcome, seconds: Mapping[str, float]
+    ) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """A file after the cheap stages (read, parse, analyze), before any sandbox run."""
+
+    parsed: ParsedFile
+    facts: tuple[FunctionFacts, ...]  # the functions in scope
+    times: dict[str, float] = field(compare=False)
+
+    @property
+    def path(self) -> Path:
+        return self.parsed.source.path
+
+
+def plan_file(path: Path, config: Config, functions: Sequence[str] = ()) -> FilePlan:
+    """Parse and analyse `path`; raises `InputError` for a file that cannot be optimised."""
+    times: dict[str, float] = {}
+    with _timed(times, "parse"):
+        parsed = parse(read_source(path, config.max_file_bytes))
+    with _timed(times, "analyze"):
+        facts = analyze(parsed, selected_passes(config))
+    if functions:
+        facts = in_scope(facts, functions)
+    return FilePlan(parsed, facts, times)
+
+
 def optimize_file(
     path: Path,
     config: Config,
     functions: Sequence[str] = (),
-    progress: Progress | None = None,
     cache: VerdictCache | None = None,
     llm: LLMStage | None = None,
+    observer: Observer | None = None,
 ) -> FileReport:
-    times: dict[str, float] = {}
     try:
-        with _timed(times, "parse"):
-            source = read_source(path, config.max_file_bytes)
-            parsed = parse(source)
-        with _timed(times, "analyze"):
-            facts = analyze(parsed, selected_passes(config))
-        if functions:
-            facts = in_scope(facts, functions)
+        plan = plan_file(path, config, functions)
+    except InputError as error:
+        return FileReport(path, error=str(error))
+    return finish_file(plan, config, cache, llm, observer)
+
+
+def finish_file(
+    plan: FilePlan,
+    config: Config,
+    cache: VerdictCache | None = None,
+    llm: LLMStage | None = None,
+    observer: Observer | None = None,
+) -> FileReport:
+    """Rewrite, verify and time the planned functions, one function at a time."""
+    parsed, path, times = plan.parsed, plan.path, dict(plan.times)
+    seen = observer or Unobserved()
+    try:
         with _timed(times, "rewrite"):
-            candidates = propose_from_passes(parsed, facts, selected_passes(config))
+            candidates = propose_from_passes(parsed, plan.facts, selected_passes(config))
             module = libcst_module(parsed) if candidates else None
     except InputError as error:
         return FileReport(path, error=str(error), stage_times=times)
+
+    def judge(
+        candidate: Candidate, settings: Config = config, domains: Domains | None = None
+    ) -> Outcome:
+        seconds: dict[str, float] = {}
+        # Model-suggested input domains are not part of the verdict cache's key.
+        usable = None if domains else cache
+        outcome = evaluate(candidate, settings, seconds, usable, domains)
+        for stage, spent in seconds.items():
+            times[stage] = times.get(stage, 0.0) + spent
+        seen.candidate_evaluated(path, outcome, seconds)
+        return outcome
+
+    by_function = {c.function: c for c in candidates}
     outcomes: list[Outcome] = []
-    for candidate in candidates:
-        if progress:
-            progress(f"{path.name}::{candidate.function}")
-        outcomes += evaluate_with_fallback(candidate, parsed, facts, module, config, times, cache)
-    visits: tuple[LLMVisit, ...] = ()
+    visits: list[LLMVisit] = []
     tokens = 0
-    if llm is not None:  # only functions the passes did not already speed up
-        sped_up = {o.candidate.function for o in outcomes if o.accepted}
-        found = llm.optimize(
-            parsed,
-            [f for f in facts if f.info.qualname not in sped_up],
-            lambda c, cfg, domains: evaluate(c, cfg, times, None if domains else cache, domains),
-            progress,
-        )
-        outcomes, visits, tokens = [*outcomes, *found.outcomes], found.visits, found.tokens
+    for fact in plan.facts:
+        name = fact.info.qualname
+        seen.function_started(path, name)
+        found: list[Outcome] = []
+        if name in by_function:
+            found += evaluate_with_fallback(
+                by_function[name], parsed, plan.facts, module, config, judge
+            )
+        sped_up = {o.candidate.function for o in (*outcomes, *found) if o.accepted}
+        if llm is not None and name not in sped_up:  # the LLM only where passes did not help
+            asked = llm.optimize(parsed, [fact], judge)
+            found += asked.outcomes
+            visits += asked.visits
+            tokens += asked.tokens
+        outcomes += found
+        seen.function_finished(path, name, found)
     accepted = [o.candidate for o in outcomes if o.accepted]
     new_text = apply_accepted(module or libcst_module(parsed), accepted) if accepted else None
+    examined = tuple(f.info.qualname for f in plan.facts)
     return FileReport(
-        path, tuple(outcomes), source=source, new_text=new_text, stage_times=times,
-        llm_visits=visits, llm_tokens=tokens,
+        path, tuple(outcomes), source=parsed.source, new_text=new_text, stage_times=times,
+        llm_visits=tuple(visits), llm_tokens=tokens, functions=examined,
     )  # fmt: skip
 
 
@@ -114,18 +197,17 @@ def evaluate_with_fallback(
     facts: Sequence[FunctionFacts],
     module: cst.Module | None,
     config: Config,
-    times: dict[str, float] | None = None,
-    cache: VerdictCache | None = None,
+    judge: Callable[[Candidate], Outcome],
 ) -> list[Outcome]:
     """Evaluate composed passes; if rejected, try each pass alone, keeping the fastest.
 
     When the unit cannot be verified at all, the nested functions it changed are
     tried alone instead.
     """
-    first = evaluate(candidate, config, times, cache)
+    first = judge(candidate)
     if first.verdict.status == VerdictStatus.UNVERIFIABLE:
         nested = nested_candidates(candidate, parsed)
-        return _keep_best_accepted([first, *(evaluate(c, config, times, cache) for c in nested)])
+        return _keep_best_accepted([first, *(judge(c) for c in nested)])
     if first.accepted or len(candidate.rules) < 2 or module is None:
         return [first]
     known = {p.code: p for p in selected_passes(config)}
@@ -136,8 +218,7 @@ def evaluate_with_fallback(
         for single in propose_from_passes(parsed, own_facts, [known[code]], module)
         if single.function == candidate.function
     ]
-    outcomes = [first, *(evaluate(single, config, times, cache) for single in singles)]
-    return _keep_best_accepted(outcomes)
+    return _keep_best_accepted([first, *(judge(single) for single in singles)])
 
 
 def in_scope(facts: Sequence[FunctionFacts], functions: Sequence[str]) -> tuple[FunctionFacts, ...]:
@@ -194,7 +275,7 @@ def evaluate(
     config: Config,
     times: dict[str, float] | None = None,
     cache: VerdictCache | None = None,
-    domains: Mapping[str, tuple[Mapping[str, Any], str]] | None = None,
+    domains: Domains | None = None,
 ) -> Outcome:
     """Verify, then time; accept only an equivalent candidate that is measurably faster.
 

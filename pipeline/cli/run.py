@@ -1,0 +1,315 @@
+"""`optimize [run] PATH...`: find, verify and time faster versions of your functions."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from passes import by_code
+from pipeline import changes
+from pipeline.cache import VerdictCache
+from pipeline.cli import outputs
+from pipeline.cli.exit_codes import ExitCode, fail
+from pipeline.cli.options import (
+    add_pass_selection,
+    add_scale_out,
+    check_codes,
+    codes,
+    seconds,
+    token_count,
+)
+from pipeline.cli.session import Session, check_functions
+from pipeline.config import Config, ConfigError, load_config
+from pipeline.discover import discover
+from pipeline.llm.stage import LLMStage, start_llm
+from pipeline.model import FileReport
+from pipeline.report import terminal as report
+from pipeline.report.summary import Totals, summary_lines
+from pipeline.sandbox.isolation import ISOLATION_WARNING, Isolation, best_isolation
+from pipeline.stages.orchestrate import scan_files, selected_passes
+from pipeline.writeback import WriteRefused, write_atomically
+
+COMMAND = "optimize"
+
+
+def add_parser(subparsers: Any, epilog: str) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "run",
+        prog="optimize",
+        help="optimise files or directories (the default command)",
+        description=(
+            "Propose faster versions of your functions, prove each one equivalent with "
+            "Hypothesis in a sandbox, time it, and keep only verified speedups."
+        ),
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="files or directories")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="apply accepted rewrites in place")
+    action.add_argument("--check", action="store_true", help="exit 1 if any speedup is found")
+    parser.add_argument("--diff", action="store_true", help="print only the unified diff")
+    parser.add_argument("--json", action="store_true",
+                        help="print a machine-readable report (combines with --write, "
+                             "--check and --no-verify)")  # fmt: skip
+    outputs.add_file_outputs(parser)
+    add_pass_selection(parser)
+    parser.add_argument("--function", action="append", default=[], metavar="NAME",
+                        help="only optimise this function (repeatable)")  # fmt: skip
+    parser.add_argument("--min-speedup", type=float, metavar="X",
+                        help="acceptance floor for the speedup ratio (default 1.05)")  # fmt: skip
+    parser.add_argument("--list-passes", action="store_true", help="list built-in passes")
+    parser.add_argument("--explain", metavar="CODE", help="print the documentation of a pass")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also show rejected candidates"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--staged", action="store_true",
+                        help="only functions touched by staged changes (pre-commit)")  # fmt: skip
+    parser.add_argument("--no-cache", action="store_true",
+                        help="re-verify, re-time and re-ask the LLM, ignoring caches")  # fmt: skip
+    parser.add_argument("--llm", action=argparse.BooleanOptionalAction, default=None,
+                        help="ask an OpenAI-compatible LLM for rewrites (default: when "
+                             "OPENAI_API_KEY or OPENAI_BASE_URL is set)")  # fmt: skip
+    parser.add_argument("--model", help="LLM model name (default from [tool.optimize.llm])")
+    parser.add_argument("--llm-max-tokens", type=token_count, metavar="N",
+                        help="stop asking the LLM once N tokens are used in this run "
+                             "(default from [tool.optimize.llm] token_budget: no cap)")  # fmt: skip
+    parser.add_argument("--llm-time-budget", type=seconds, metavar="SECONDS",
+                        help="stop asking the LLM after this long waiting on it in this run "
+                             "(default from [tool.optimize.llm] time_budget: 600)")  # fmt: skip
+    parser.add_argument("--no-verify", action="store_true",
+                        help="detect and transform only: report unverified candidates, "
+                             "never write (a fast scan)")  # fmt: skip
+    add_scale_out(parser)
+    parser.add_argument("--fast", action="store_true", default=None,
+                        help="verify every candidate but skip timing for passes that "
+                             "change asymptotic cost (for hooks; see README)")  # fmt: skip
+    parser.add_argument("--report", type=Path, metavar="FILE",
+                        help="also write a self-contained HTML report to FILE")  # fmt: skip
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Console(highlight=False, soft_wrap=True)
+    if args.list_passes:
+        for pass_class in selected_passes(Config()):
+            print(f"{pass_class.code}  {pass_class.name:<34} {pass_class.summary}")
+        return ExitCode.OK
+    if args.explain:
+        return _explain(out, args.explain)
+    if not args.paths:
+        return fail(COMMAND, "no paths given (try `optimize --help`)")
+    if args.no_verify and args.write:
+        return fail(COMMAND, "--write refuses unverified code; drop --no-verify")
+    try:
+        outputs.check_single_stdout(args)
+        config = _config(args)
+        check_codes(args, config)
+    except ConfigError as error:
+        return fail(COMMAND, str(error))
+    return _Run(args, config, out).execute()
+
+
+def _explain(out: Console, code: str) -> int:
+    pass_class = by_code().get(code.upper())
+    if pass_class is None:
+        return fail(COMMAND, f"unknown pass code {code!r} (see --list-passes)")
+    out.print(pass_class.documentation(), highlight=False, markup=False)
+    return ExitCode.OK
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(args.paths[0] if args.paths[0].exists() else Path.cwd())
+    if args.min_speedup is not None and args.min_speedup < 1:
+        raise ConfigError(
+            f"--min-speedup: expected a ratio of at least 1.0, got {args.min_speedup}"
+        )
+    return config.replace(
+        select=codes(args.select),
+        ignore=codes(args.ignore),
+        min_speedup=args.min_speedup,
+        fast=args.fast,
+        llm=dataclasses.replace(
+            config.llm,
+            model=args.model or config.llm.model,
+            cache=config.llm.cache and not args.no_cache,
+            token_budget=(
+                config.llm.token_budget if args.llm_max_tokens is None else args.llm_max_tokens
+            ),
+            time_budget=(
+                config.llm.time_budget if args.llm_time_budget is None else args.llm_time_budget
+            ),
+        ),
+    )
+
+
+class _Run:
+    """One `optimize` run: discover, plan, work (writing as files finish), then report."""
+
+    def __init__(self, args: argparse.Namespace, config: Config, out: Console) -> None:
+        self.args, self.config, self.out = args, config, out
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        mode = "write" if args.write else "check" if args.check else "report"
+        self.session = Session(
+            config,
+            sys.argv,
+            self.err,
+            jobs=args.jobs or (1 if not args.no_verify else os.cpu_count() or 1),
+            shard=args.shard,
+            quiet=args.quiet,
+            settings={
+                "mode": mode,
+                "verified": not args.no_verify,
+                "functions": list(args.function),
+            },
+        )
+        self.written: set[Path] = set()
+        self.scope: dict[Path, tuple[str, ...]] = {}
+        self.human = out  # where the summary and notices go: stderr when stdout is machine output
+        self.failed = False
+
+    def execute(self) -> int:
+        args = self.args
+        files = self._files()
+        if files is None:
+            return self._end([], ExitCode.ERROR)
+        if best_isolation() == Isolation.NONE and not args.quiet:
+            self._error(f"warning: {ISOLATION_WARNING}")
+        reports = self._scan(files) if args.no_verify else self._optimize(files)
+        if reports is None:
+            return self._end([], ExitCode.ERROR)
+        for file_report in reports:
+            if file_report.error:
+                self._error(f"error: {file_report.error}")
+                self.failed = True
+        self._show(reports)
+        self.failed |= not outputs.write_files(args, reports, self.session, self._say, self._error)
+        if self.failed:
+            return self._end(reports, ExitCode.ERROR)
+        found = any(r.outcomes if args.no_verify else r.accepted for r in reports)
+        return self._end(reports, ExitCode.FOUND if args.check and found else ExitCode.OK)
+
+    def _end(self, reports: Sequence[FileReport], code: ExitCode) -> int:
+        self.session.end(reports, int(code), written=len(self.written))
+        return int(code)
+
+    def _error(self, message: str) -> None:
+        self.err.print(f"{COMMAND}: {message}", markup=False)
+
+    def _say(self, message: str) -> None:
+        if not self.args.quiet:
+            self.human.print(f"{COMMAND}: {message}", markup=False)
+
+    def _files(self) -> list[Path] | None:
+        """The files to work on, or None after a one-line error."""
+        files, walk_errors = discover(self.args.paths, self.config.exclude)
+        for message in walk_errors:
+            self._error(f"error: {message}")
+        self.failed |= bool(walk_errors)
+        for path in self.args.paths:
+            if path.is_dir() and not any(path in f.parents for f in files):
+                self._error(f"warning: {path}: no Python files found")
+        if self.args.staged:  # the pre-commit hook: only functions the commit changes
+            try:
+                self.scope = changes.staged_functions(files)
+            except changes.GitError as error:
+                self._error(f"error: --staged: {error}")
+                return None
+            files = list(self.scope)
+        return files
+
+    def _scan(self, files: list[Path]) -> list[FileReport]:
+        reports = scan_files(files, self.config, self.session.jobs)
+        wanted = set(self.args.function)
+        shard, root = self.session.shard, self.session.root
+        return [
+            dataclasses.replace(
+                r,
+                outcomes=tuple(
+                    o
+                    for o in r.outcomes
+                    if (not wanted or o.candidate.function in wanted)
+                    and (shard is None or shard.owns(r.path, o.candidate.function, root))
+                ),
+            )
+            for r in reports
+        ]
+
+    def _optimize(self, files: list[Path]) -> list[FileReport] | None:
+        args = self.args
+        plans, failed = self.session.plan(
+            files, lambda path: args.function or self.scope.get(path, ())
+        )
+        if args.function and not failed:
+            try:
+                check_functions(args.function, plans)
+            except ConfigError as error:
+                self._error(f"error: {error}")
+                return None
+        cache = None if args.no_cache else VerdictCache.for_project(self.config)
+        finished = self.session.work(plans, self._decided, cache, self._llm_stage())
+        order = {path: index for index, path in enumerate(files)}
+        return sorted([*failed, *finished], key=lambda r: order.get(r.path, len(order)))
+
+    def _decided(self, file_report: FileReport) -> bool:
+        """Write a finished file at once under --write; True when it was written."""
+        if not self.args.write or file_report.new_text is None or file_report.source is None:
+            return False
+        try:
+            write_atomically(file_report.source, file_report.new_text)
+        except (WriteRefused, OSError) as error:
+            self._error(f"error: {error}")
+            self.failed = True
+            return False
+        self.written.add(file_report.path)
+        return True
+
+    def _llm_stage(self) -> LLMStage | None:
+        args = self.args
+
+        def warn(message: str) -> None:
+            # The offline note is part of the human report (stdout); stderr stays for problems.
+            if not message.startswith("note:"):
+                self._error(message)
+            elif not (args.quiet or outputs.stdout_is_machine(args)):
+                print(f"optimize: {message}")
+
+        def notify(message: str) -> None:  # progress while waiting on the endpoint: stderr
+            if not args.quiet:
+                self._error(message)
+
+        return start_llm(self.config, args.llm, warn, notify=notify)
+
+    def _show(self, reports: list[FileReport]) -> None:
+        args = self.args
+        totals = Totals.of(reports)
+        if outputs.print_machine_output(args, reports, self.session, self.written):
+            self.human = self.err  # the summary must not corrupt machine output on stdout
+        elif args.quiet:
+            pass
+        elif args.no_verify:
+            _print_unverified(self.out, reports)
+        else:
+            report.print_terminal(self.out, reports, show_rejected=args.verbose)
+        if args.quiet or args.no_verify:
+            return
+        lines = summary_lines(totals, self.session.elapsed, wrote=args.write, verbose=args.verbose)
+        llm = report.llm_summary(reports, args.verbose)
+        for line in [*lines, *([llm] if llm else [])]:
+            self.human.print(line, markup=False)
+
+
+def _print_unverified(out: Console, reports: list[FileReport]) -> None:
+    found = [(r.path, o.candidate) for r in reports for o in r.outcomes]
+    for path, candidate in found:
+        out.print(f"{path}:{candidate.lineno} {candidate.function}: {candidate.label} "
+                  "(unverified)", markup=False)  # fmt: skip
+    out.print(f"{len(found)} unverified candidate(s) in {len(reports)} file(s)", markup=False)

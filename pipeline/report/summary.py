@@ -1,0 +1,133 @@
+"""What a run did, in numbers: the totals behind the summary line, JSON, HTML and the run log."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.model import FileReport, Outcome, SizeDecision, VerdictStatus
+from pipeline.sandbox.isolation import best_isolation
+from pipeline.stages.measure import python_version
+
+UNVERIFIABLE_HINT = (
+    "give it inputs with `optimize trace`, [tool.optimize.strategies] or an "
+    "OPTIMIZE_INPUTS hook (see the README)"
+)
+
+
+def rejection(outcome: Outcome) -> str:
+    """Why a candidate was not accepted, as one of a few fixed words."""
+    verdict, timing = outcome.verdict, outcome.timing
+    if verdict.status == VerdictStatus.COUNTEREXAMPLE:
+        return "behaviour differs"
+    if verdict.status == VerdictStatus.UNVERIFIABLE:
+        return "unverifiable"
+    if timing is None or not timing.sizes:
+        return "not timed"
+    if timing.accepted:
+        return "a faster variant won"
+    if any(size.decision == SizeDecision.SLOWER for size in timing.sizes):
+        return "slower"
+    return "not faster"
+
+
+@dataclass(frozen=True)
+class Totals:
+    files: int = 0
+    functions: int = 0
+    candidates: int = 0
+    accepted: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)  # by `rejection`, unverifiable apart
+    unverifiable: int = 0
+    errors: int = 0
+    llm_tokens: int = 0
+
+    @classmethod
+    def of(cls, reports: Sequence[FileReport]) -> Totals:
+        outcomes = [o for r in reports for o in r.outcomes]
+        reasons = Counter(rejection(o) for o in outcomes if not o.accepted)
+        unverifiable = reasons.pop("unverifiable", 0)
+        return cls(
+            files=len(reports),
+            functions=sum(len(r.functions) for r in reports),
+            candidates=len(outcomes),
+            accepted=sum(o.accepted for o in outcomes),
+            rejected=dict(sorted(reasons.items())),
+            unverifiable=unverifiable,
+            errors=sum(1 for r in reports if r.error),
+            llm_tokens=sum(r.llm_tokens for r in reports),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Totals:
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+
+    def __add__(self, other: Totals) -> Totals:
+        rejected = Counter(self.rejected)
+        rejected.update(other.rejected)
+        values = {
+            f.name: getattr(self, f.name) + getattr(other, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "rejected"
+        }
+        return Totals(**values, rejected=dict(sorted(rejected.items())))
+
+
+def summary_lines(totals: Totals, seconds: float, *, wrote: bool, verbose: bool) -> list[str]:
+    """The summary line, and a hint line when something could not be verified."""
+    verb = "applied" if wrote else "found"
+    parts = [
+        f"{totals.accepted} verified speedup(s) {verb}",
+        f"{totals.functions} function(s) examined in {totals.files} file(s)",
+        f"{totals.candidates} candidate(s): {totals.accepted} accepted, "
+        + _rejected_text(totals)
+        + f", {totals.unverifiable} unverifiable",
+    ]
+    if totals.errors:
+        parts.append(f"{totals.errors} error(s)")
+    if totals.llm_tokens:
+        parts.append(f"{totals.llm_tokens} LLM token(s) used")
+    line = "; ".join(parts) + f"; {seconds:.1f} s"
+    if totals.accepted and not wrote:
+        line += "; nothing written: run with --write"
+    lines = [line]
+    if totals.unverifiable:
+        see = "" if verbose else "run with -v to see why, then "
+        lines.append(f"{totals.unverifiable} candidate(s) could not be verified: {see}"
+                     f"{UNVERIFIABLE_HINT}")  # fmt: skip
+    return lines
+
+
+def _rejected_text(totals: Totals) -> str:
+    count = sum(totals.rejected.values())
+    if not count:
+        return "0 rejected"
+    reasons = ", ".join(f"{n} {reason}" for reason, n in totals.rejected.items())
+    return f"{count} rejected ({reasons})"
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("optimize")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def run_environment(config: Config, **run_settings: Any) -> dict[str, Any]:
+    """Python, sandbox level and every setting that shaped the verdicts, for reports and logs."""
+    settings = dataclasses.asdict(config)
+    settings["source"] = str(config.source) if config.source else None
+    return {
+        "tool": f"optimize {tool_version()}",
+        "python": python_version(),
+        "sandbox": best_isolation(),
+        "settings": {**run_settings, "config": settings},
+    }
