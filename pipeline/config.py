@@ -134,7 +134,16 @@ NESTED: dict[str, type[Any]] = {
     "trace": TraceSettings,
 }
 # Numbers must be positive, except these (zero is meaningful) and min-speedup (at least 1).
-MAY_BE_ZERO = frozenset({"float_tolerance", "temperature", "max_retries", "repair_rounds"})
+MAY_BE_ZERO = frozenset(
+    {
+        "float_tolerance",
+        "temperature",
+        "max_retries",
+        "repair_rounds",
+        "token_budget",
+        "time_budget",
+    }
+)
 NOT_FROM_FILE = frozenset({"source", "trace_store"})
 
 
