@@ -107,7 +107,7 @@ def load_config(start: Path) -> Config:
     pyproject = find_pyproject(start)
     if pyproject is None:
         return Config()
-    where = _shown(pyproject)
+    where = shown_path(pyproject)
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -118,7 +118,7 @@ def load_config(start: Path) -> Config:
     return _from_table(table, pyproject, where)
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """The path as the user would type it: relative to the working directory when below it."""
     try:
         return str(path.relative_to(Path.cwd()))
@@ -234,6 +234,28 @@ def _describe(value: Any) -> str:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """ " (did you mean 'x'?)" for the closest choice, or nothing when none is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """`" (did you mean 'x'?)"` for the closest choice, or "" when none is close.
+
+    Close means similar to difflib, or at most two edits away; the fewest edits
+    wins, so a one-letter slip (OPT1O1 -> OPT101) beats a choice that merely
+    shares more letters (OPT211).
+    """
+    options = list(choices)
+    close = difflib.get_close_matches(word, options, n=5, cutoff=0.6)
+    close += [option for option in options if _edits(word, option) <= 2]
+    if not close:
+        return ""
+    return f" (did you mean {min(close, key=lambda option: _edits(word, option))!r}?)"
+
+
+def _edits(a: str, b: str) -> int:
+    """The Levenshtein distance between `a` and `b`."""
+    previous = list(range(len(b) + 1))
+    for i, left in enumerate(a, 1):
+        current = [i]
+        for j, right in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (left != right))
+            )
+        previous = current
+    return previous[-1]

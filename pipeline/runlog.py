@@ -42,8 +42,10 @@ def sha256(text: str) -> str:
 class RunLog:
     """An open run log; writing never fails a run (a log that cannot be written is skipped)."""
 
-    def __init__(self, directory: Path, model: str) -> None:
-        self.model = model
+    def __init__(
+        self, directory: Path, model: str, keep: int = KEEP_RUNS, max_bytes: int = MAX_RUN_BYTES
+    ) -> None:
+        self.model, self.max_bytes = model, max_bytes
         self.path: Path | None = None
         self._handle: IO[str] | None = None
         self._bytes = 0
@@ -53,19 +55,20 @@ class RunLog:
             ignore = directory / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# created by optimize\n*\n", encoding="utf-8")
-            _rotate(directory, KEEP_RUNS - 1)
+            _rotate(directory, keep - 1)
             self.path, self._handle = _new_run_file(directory)
         except OSError:
             self._handle = None
 
     def event(self, kind: str, **fields: Any) -> None:
-        if self._handle is None or self._truncated:
+        """Append one event; past the size cap only the closing "end" event is still written."""
+        if self._handle is None or (self._truncated and kind != "end"):
             return
         line = json.dumps({"event": kind, **fields}, ensure_ascii=False, default=str) + "\n"
         size = len(line.encode("utf-8", "surrogatepass"))
-        if self._bytes + size > MAX_RUN_BYTES and kind != "end":
+        if self._bytes + size > self.max_bytes and kind != "end":
             self._truncated = True
-            line = json.dumps({"event": "truncated", "limit_bytes": MAX_RUN_BYTES}) + "\n"
+            line = json.dumps({"event": "truncated", "limit_bytes": self.max_bytes}) + "\n"
         try:
             self._handle.write(line)
             self._handle.flush()
@@ -93,7 +96,9 @@ class RunLog:
             llm_functions=[dataclasses.asdict(visit) for visit in report.llm_visits],
         )
 
-    def candidate(self, path: Path, outcome: Outcome, seconds: Mapping[str, float]) -> None:
+    def candidate(
+        self, path: Path, outcome: Outcome, seconds: Mapping[str, float], started: float
+    ) -> None:
         candidate, verdict, timing = outcome.candidate, outcome.verdict, outcome.timing
         self.event(
             "candidate",
@@ -111,6 +116,7 @@ class RunLog:
             accepted=outcome.accepted,
             reason=outcome.reason,
             cached=not seconds,
+            started=round(started, 3),  # Unix time; `seconds` says how long each stage took
             seconds={stage: round(spent, 6) for stage, spent in seconds.items()},
         )
 

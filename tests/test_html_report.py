@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import shutil
 import struct
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Runner
 
 from benchmarks import markdown_report
 from pipeline.cli.main import main as optimize_main
@@ -202,3 +205,88 @@ def test_report_flag_into_a_missing_directory_fails_cleanly(tmp_path: Path) -> N
     source = tmp_path / "plain.py"
     source.write_text("def add(a: int, b: int) -> int:\n    return a + b\n", encoding="utf-8")
     assert optimize_main([str(source), "--quiet", "--report", str(tmp_path / "no" / "x.html")]) == 2
+
+
+VOWELS = """\
+def count_vowels(text: str) -> int:
+    total = 0
+    for ch in text:
+        if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U", "y", "Y", "w", "W", "h", "H"]:
+            total += 1
+    return total
+"""
+
+
+@needs_chromium
+def test_report_shows_diffs_per_size_ratios_and_run_settings(
+    project: Path, run_cli: Runner, tmp_path: Path
+) -> None:
+    (project / "vowels.py").write_text(VOWELS, encoding="utf-8")
+    done = run_cli("vowels.py", "--report", "out.html", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "optimize: wrote the HTML report to out.html" in done.stdout
+    dom = _dom(tmp_path, project / "out.html")
+    # The accepted rewrite's diff, as text in the page.
+    assert 'class="diff"' in dom
+    assert '-        if ch in ["a"' in dom and '+        if ch in {"a"' in dom
+    # Its ratio at every timed size, in the notation the terminal uses.
+    assert "Per-size ratios of accepted rewrites" in dom
+    for size in ("10", "1000"):
+        assert f'<td>vowels.py::count_vowels</td><td class="num">{size}</td>' in dom
+    assert dom.count("× ±") >= 3  # the candidates row and two per-size rows
+    # Python, sandbox level and the settings that shaped the verdicts.
+    assert "<dt>Python</dt><dd>CPython 3." in dom
+    assert "<dt>sandbox</dt><dd>" in dom
+    assert "<td>config.timing.sizes</td><td>[10, 1000]</td>" in dom
+    assert '<td>config.verify.max_examples</td><td class="num">50</td>' in dom
+    assert '<td>mode</td><td>"report"</td>' in dom
+
+
+# Draws every bar and whisker's box into the page, so the rendered geometry can be checked.
+MEASURE_SCRIPT = """
+<script>
+const svg = document.getElementById("speedup-chart");
+const width = svg.viewBox.baseVal.width;
+const boxes = [...svg.querySelectorAll(".bar, .whisker")].map(element => {
+  const box = element.getBBox();
+  return [element.getAttribute("class"), box.x, box.x + box.width];
+});
+const ticks = [...svg.querySelectorAll("line")].map(line => [
+  line.nextElementSibling.textContent, line.x1.baseVal.value]);
+document.body.setAttribute("data-geometry", JSON.stringify({width, boxes, ticks}));
+</script>
+"""
+
+
+@needs_chromium
+def test_bars_and_whiskers_are_never_clipped(tmp_path: Path) -> None:
+    rows = (
+        html_report.ChartRow(
+            "huge",
+            (html_report.Bar("original", 1.0), html_report.Bar("optimize", 1052.0, 980.0, 1190.0)),
+        ),
+        html_report.ChartRow(
+            "slower",
+            (html_report.Bar("original", 1.0), html_report.Bar("optimize", 0.04, 0.03, 0.05)),
+        ),
+    )
+    page = html_report.ReportPage("clip test", "", (), rows, ())
+    path = tmp_path / "chart.html"
+    path.write_text(html_report.render(page).replace("</body>", MEASURE_SCRIPT + "</body>"))
+    dom = _dom(tmp_path, path)
+    geometry = json.loads(html.unescape(dom.split('data-geometry="', 1)[1].split('"', 1)[0]))
+    plot_end = html_report.LABEL_WIDTH + html_report.PLOT_WIDTH
+    for kind, left, right in geometry["boxes"]:
+        assert left >= html_report.LABEL_WIDTH - 0.5 and right <= plot_end + 0.5, (
+            kind,
+            left,
+            right,
+        )
+    ticks = {label: x for label, x in geometry["ticks"]}
+    bars = [right for kind, _, right in geometry["boxes"] if kind == "bar"]
+    whiskers = [right for kind, _, right in geometry["boxes"] if kind == "whisker"]
+    assert max(bars) > ticks["1000×"]  # 1052x reaches past the 1000x line, not onto it
+    assert max(whiskers) > max(bars)  # its upper whisker (1190x) is drawn in full
+    assert min(left for kind, left, _ in geometry["boxes"] if kind == "whisker") > (
+        html_report.LABEL_WIDTH  # the 0.03x whisker starts inside the plot, not at its edge
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pipeline.cli import log, merge, review, verify
 from pipeline.cli import run as run_command
@@ -32,16 +33,25 @@ counterexample), 2 error, 130 interrupted.
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line and exit 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     """The parser, and the names of its subcommands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="optimize",
         description="Make Python code faster, and prove it: verified, timed rewrites.",
         epilog=COMMANDS_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"optimize {tool_version()}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
     run_command.add_parser(subparsers, COMMANDS_EPILOG)
     verify.add_parser(subparsers)
     review.add_parser(subparsers)
@@ -54,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, commands = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(_with_default_command(arguments, commands))
+        args = parser.parse_args(with_default_command(arguments, commands))
         return int(args.handler(args))
     except KeyboardInterrupt as interrupt:
         # Writes are atomic and happen as files finish, so what was decided is kept.
@@ -63,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
 
 
-def _with_default_command(arguments: list[str], commands: set[str]) -> list[str]:
+def with_default_command(arguments: list[str], commands: set[str]) -> list[str]:
     if arguments[:1] == ["--version"] or (arguments and arguments[0] in commands):
         return arguments
     return [DEFAULT_COMMAND, *arguments]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from passes import all_passes
-from pipeline.config import Config, ConfigError, did_you_mean
+from pipeline.config import Config, ConfigError, did_you_mean, shown_path
 
 
 def add_pass_selection(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +30,14 @@ def _positive(text: str) -> int:
     value = token_count(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be 1 or more, not 0")
+    return value
+
+
+def min_speedup(text: str) -> float:
+    """argparse type: an acceptance floor, a ratio of at least 1.0."""
+    value = _at_least_zero(text, float)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a ratio of at least 1.0, got {text}")
     return value
 
 
@@ -61,7 +69,7 @@ def check_codes(args: argparse.Namespace, config: Config) -> None:
     """Every code or prefix in --select/--ignore and in the config names at least one pass."""
     for flag, given in (("--select", args.select), ("--ignore", args.ignore)):
         _check(codes(given) or (), flag)
-    where = f"{config.source}: [tool.optimize]" if config.source else "[tool.optimize]"
+    where = f"{shown_path(config.source)}: [tool.optimize]" if config.source else "[tool.optimize]"
     for key in ("select", "ignore"):
         if not getattr(args, key):
             _check(getattr(config, key), f"{where} {key}")

@@ -24,7 +24,13 @@ from pipeline import changes
 from pipeline.cache import VerdictCache
 from pipeline.cli import outputs
 from pipeline.cli.exit_codes import ExitCode, fail
-from pipeline.cli.options import add_pass_selection, add_scale_out, check_codes, codes
+from pipeline.cli.options import (
+    add_pass_selection,
+    add_scale_out,
+    check_codes,
+    codes,
+    min_speedup,
+)
 from pipeline.cli.session import Session
 from pipeline.config import DEFAULT_EXCLUDE, Config, ConfigError, load_config
 from pipeline.model import FileReport
@@ -47,7 +53,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("paths", nargs="*", type=Path, help="only changed files under these")
     parser.add_argument("--base", required=True, metavar="REF", help="e.g. origin/main")
     outputs.add_file_outputs(parser)
-    parser.add_argument("--min-speedup", type=float, default=REVIEW_MIN_SPEEDUP, metavar="X",
+    parser.add_argument("--min-speedup", type=min_speedup, default=REVIEW_MIN_SPEEDUP, metavar="X",
                         help=f"acceptance floor (default {REVIEW_MIN_SPEEDUP})")  # fmt: skip
     parser.add_argument("--max-suggestions", type=int, default=DEFAULT_MAX_SUGGESTIONS,
                         metavar="N", help="report at most N, biggest first")  # fmt: skip
@@ -91,10 +97,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace, root: Path) -> Config:
-    if args.min_speedup < 1:
-        raise ConfigError(
-            f"--min-speedup: expected a ratio of at least 1.0, got {args.min_speedup}"
-        )
     return load_config(root).replace(
         min_speedup=args.min_speedup, select=codes(args.select), ignore=codes(args.ignore)
     )

@@ -22,6 +22,7 @@ from pipeline.cli.options import (
     add_scale_out,
     check_codes,
     codes,
+    min_speedup,
     seconds,
     token_count,
 )
@@ -63,7 +64,7 @@ def add_parser(subparsers: Any, epilog: str) -> None:
     add_pass_selection(parser)
     parser.add_argument("--function", action="append", default=[], metavar="NAME",
                         help="only optimise this function (repeatable)")  # fmt: skip
-    parser.add_argument("--min-speedup", type=float, metavar="X",
+    parser.add_argument("--min-speedup", type=min_speedup, metavar="X",
                         help="acceptance floor for the speedup ratio (default 1.05)")  # fmt: skip
     parser.add_argument("--list-passes", action="store_true", help="list built-in passes")
     parser.add_argument("--explain", metavar="CODE", help="print the documentation of a pass")
@@ -128,10 +129,6 @@ def _explain(out: Console, code: str) -> int:
 
 def _config(args: argparse.Namespace) -> Config:
     config = load_config(args.paths[0] if args.paths[0].exists() else Path.cwd())
-    if args.min_speedup is not None and args.min_speedup < 1:
-        raise ConfigError(
-            f"--min-speedup: expected a ratio of at least 1.0, got {args.min_speedup}"
-        )
     return config.replace(
         select=codes(args.select),
         ignore=codes(args.ignore),

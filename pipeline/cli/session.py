@@ -154,6 +154,6 @@ class _Both:
         self.shown.function_finished(path, function, outcomes)
 
     def candidate_evaluated(
-        self, path: Path, outcome: Outcome, seconds: Mapping[str, float]
+        self, path: Path, outcome: Outcome, seconds: Mapping[str, float], started: float
     ) -> None:
-        self.log.candidate(path, outcome, seconds)
+        self.log.candidate(path, outcome, seconds, started)

@@ -75,6 +75,6 @@ class _Relay:
         self._done.put(("call", lambda o: o.function_finished(path, function, outcomes)))
 
     def candidate_evaluated(
-        self, path: Path, outcome: Outcome, seconds: Mapping[str, float]
+        self, path: Path, outcome: Outcome, seconds: Mapping[str, float], started: float
     ) -> None:
-        self._done.put(("call", lambda o: o.candidate_evaluated(path, outcome, seconds)))
+        self._done.put(("call", lambda o: o.candidate_evaluated(path, outcome, seconds, started)))

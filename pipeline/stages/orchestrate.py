@@ -55,8 +55,8 @@ def selected_passes(config: Config) -> tuple[type[OptimizationPass], ...]:
 class Observer(Protocol):
     """Told what happens while a file is worked on: progress displays and the run log.
 
-    `seconds` holds the verify/measure time a candidate took; it is empty for a
-    verdict that came from the cache.
+    `seconds` holds the verify/measure time a candidate took (empty for a verdict
+    from the cache); `started` is when its evaluation began (`time.time()`).
     """
 
     def function_started(self, path: Path, function: str) -> None: ...
@@ -64,7 +64,7 @@ class Observer(Protocol):
     def function_finished(self, path: Path, function: str, outcomes: Sequence[Outcome]) -> None: ...
 
     def candidate_evaluated(
-        self, path: Path, outcome: Outcome, seconds: Mapping[str, float]
+        self, path: Path, outcome: Outcome, seconds: Mapping[str, float], started: float
     ) -> None: ...
 
 
@@ -78,7 +78,7 @@ class Unobserved:
         pass
 
     def candidate_evaluated(
-        self, path: Path, outcome: Outcome, seconds: Mapping[str, float]
+        self, path: Path, outcome: Outcome, seconds: Mapping[str, float], started: float
     ) -> None:
         pass
 
@@ -144,12 +144,13 @@ def finish_file(
         candidate: Candidate, settings: Config = config, domains: Domains | None = None
     ) -> Outcome:
         seconds: dict[str, float] = {}
+        started = time.time()
         # Model-suggested input domains are not part of the verdict cache's key.
         usable = None if domains else cache
         outcome = evaluate(candidate, settings, seconds, usable, domains)
         for stage, spent in seconds.items():
             times[stage] = times.get(stage, 0.0) + spent
-        seen.candidate_evaluated(path, outcome, seconds)
+        seen.candidate_evaluated(path, outcome, seconds, started)
         return outcome
 
     by_function = {c.function: c for c in candidates}

@@ -1,0 +1,124 @@
+"""The run log answers "why was this rewrite accepted?" later, and stays bounded.
+
+The CLI runs for real in a subprocess; the log it writes is read back both as
+JSON Lines and through `optimize log`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from conftest import Runner
+
+from pipeline.runlog import RunLog, read_events
+
+VOWELS = """\
+def count_vowels(text: str) -> int:
+    total = 0
+    for ch in text:
+        if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U", "y", "Y", "w", "W", "h", "H"]:
+            total += 1
+    return total
+"""
+
+
+def _runs(project: Path) -> list[Path]:
+    return sorted((project / ".optimize_cache" / "runs").glob("*.jsonl"))
+
+
+def _events(path: Path, kind: str) -> list[dict[str, Any]]:
+    return [e for e in read_events(path) if e["event"] == kind]
+
+
+def test_every_run_logs_stages_and_candidates(project: Path, run_cli: Runner) -> None:
+    (project / "vowels.py").write_text(VOWELS, encoding="utf-8")
+    assert run_cli("vowels.py", "--jobs", "1", cwd=project).returncode == 0
+    [log] = _runs(project)
+    assert re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z\.jsonl", log.name), log.name
+
+    [start] = _events(log, "run")
+    assert start["argv"][1:] == ["vowels.py", "--jobs", "1"]
+    assert start["python"].startswith("CPython 3.") and start["sandbox"]
+    assert start["settings"]["config"]["verify"]["max_examples"] == 50
+
+    stages = {e["stage"] for e in _events(log, "stage")}
+    assert stages == {"parse", "analyze", "rewrite", "verify", "measure"}
+
+    [candidate] = _events(log, "candidate")
+    assert candidate["function"] == "count_vowels" and candidate["rules"] == ["OPT106"]
+    assert candidate["origin"] == "pass" and candidate["model"] is None
+    assert candidate["source_sha256"] == hashlib.sha256(VOWELS.encode()).hexdigest()
+    assert candidate["verdict"]["status"] == "equivalent"
+    assert candidate["verdict"]["examples"] > 0
+    assert candidate["accepted"] is True and candidate["cached"] is False
+    assert [s["size"] for s in candidate["timing"]["sizes"]] == [10, 1000]
+    assert candidate["sandbox"] == start["sandbox"]
+    assert set(candidate["seconds"]) == {"verify", "measure"}
+
+    [file_event] = _events(log, "file")
+    assert file_event["functions"] == ["count_vowels"] and file_event["accepted"] == 1
+    [end] = _events(log, "end")
+    assert end["exit_code"] == 0 and end["totals"]["accepted"] == 1
+
+    # The second run's verdict comes from the cache, and the log says so.
+    assert run_cli("vowels.py", cwd=project).returncode == 0
+    [cached] = _events(_runs(project)[-1], "candidate")
+    assert cached["cached"] is True and cached["seconds"] == {}
+
+
+def test_optimize_log_summarises_runs(project: Path, run_cli: Runner) -> None:
+    (project / "vowels.py").write_text(VOWELS, encoding="utf-8")
+    assert run_cli("log", cwd=project).returncode == 2  # nothing logged yet
+    assert run_cli("vowels.py", cwd=project).returncode == 0  # verified and timed
+    assert run_cli("vowels.py", "--check", cwd=project).returncode == 1  # from the cache
+
+    listing = run_cli("log", cwd=project)
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    assert len(lines) == 2
+    assert "optimize vowels.py  1 accepted of 1 candidate(s) in 1 function(s)" in lines[0]
+    assert lines[1].endswith("exit 1")
+
+    last = run_cli("log", "--last", cwd=project)
+    assert last.returncode == 0, last.stderr
+    text = last.stdout
+    assert "optimize vowels.py --check" in text
+    assert "vowels.py:1 count_vowels  OPT106 (pass) accepted: verified and faster" in text
+    assert re.search(r"verdict equivalent on \d+ example\(s\) \(inputs from: .+\); cached", text)
+    assert re.search(r"timing: n=10: \S+× ±\S+ \(\w[\w ]*\), n=1000: \S+× ±\S+ \(faster\)", text)
+    assert "1 verified speedup(s) found; 1 function(s) examined" in text
+
+    first = run_cli("log", _runs(project)[0].name, cwd=project)
+    assert re.search(r"verify \d+\.\d s, measure \d+\.\d s", first.stdout), first.stdout
+    assert "stage times: parse" in first.stdout
+    missing = run_cli("log", "nope.jsonl", cwd=project)
+    assert missing.returncode == 2 and "nope.jsonl: no such run" in missing.stderr
+
+
+def test_old_runs_are_rotated_out(project: Path, run_cli: Runner) -> None:
+    runs = project / ".optimize_cache" / "runs"
+    runs.mkdir(parents=True)
+    for day in range(1, 61):
+        (runs / f"2020{day // 28 + 1:02d}{day % 28 + 1:02d}T000000.000000Z.jsonl").write_text("")
+    (project / "plain.py").write_text("def f(a: int) -> int:\n    return a\n", encoding="utf-8")
+    assert run_cli("plain.py", cwd=project).returncode == 0
+    kept = sorted(runs.glob("*.jsonl"))
+    assert len(kept) == 50
+    assert kept[-1].name.startswith("20") and not kept[-1].name.startswith("2020")
+    assert (runs / ".gitignore").read_text(encoding="utf-8").endswith("*\n")
+
+
+def test_a_run_stops_logging_at_its_size_cap(tmp_path: Path) -> None:
+    log = RunLog(tmp_path, model="m", max_bytes=2_000)
+    for index in range(100):
+        log.event("stage", path=f"file{index}.py", stage="parse", seconds=0.1)
+    log.end(exit_code=0)
+    assert log.path is not None
+    text = log.path.read_text(encoding="utf-8")
+    events = [json.loads(line) for line in text.splitlines()]
+    assert len(text.encode()) < 2_000 + 200  # the cap, plus the final "end" event
+    assert [e["event"] for e in events[-2:]] == ["truncated", "end"]
