@@ -7,8 +7,9 @@ def collect_ids(rows: list[str]) -> list[str]:
     """Stripped, non-empty ids in their original order."""
     ids = []
     for row in rows:
-        if row.strip():
-            ids = ids + [row.strip()]
+        row = row.strip()
+        if row:
+            ids = ids + [row]
     return ids
 
 

@@ -25,6 +25,29 @@ workers = 1
 max_examples = 50
 """
 
+# A 16-way list scan inside a loop: several times faster as a set (OPT106), robustly.
+SLOW_VOWELS = """\
+def count_vowels(text: str) -> int:
+    total = 0
+    for ch in text:
+        if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U", "y", "Y", "w", "W", "h", "H"]:
+            total += 1
+    return total
+"""
+
+
+def slow_counter(name: str) -> str:
+    """`count_<name>`: the same kind of 16-way list scan, so several can share a module."""
+    return f"""\
+def count_{name}(days: list[str]) -> int:
+    total = 0
+    for day in days:
+        if day in ["saturday", "sunday", "Saturday", "Sunday", "sat", "sun", "SAT", "SUN",
+                   "Sat", "Sun", "weekend", "Weekend", "WEEKEND", "holiday", "Holiday", "{name}"]:
+            total += 1
+    return total
+"""
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:

@@ -102,6 +102,7 @@ def test_config_error_fails_review_and_verify_the_same_way(tmp_path: Path, run_c
             "--function dubble: no module-level function of that name (did you mean 'double'?)",
         ),
         (("--function", "nothing_like_it"), "--function nothing_like_it: no module-level"),
+        (("--no-verify", "--function", "dubble"), "--function dubble: no module-level"),
         (("--min-speedup", "0.9"), "--min-speedup: expected a ratio of at least 1.0"),
         (("--json", "--diff"), "--json and --diff would both write to stdout"),
         (("--json", "--sarif", "-"), "--json and --sarif - would both write to stdout"),

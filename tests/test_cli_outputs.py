@@ -13,18 +13,10 @@ import subprocess
 from pathlib import Path
 
 import jsonschema
-from conftest import REPO, Runner
+from conftest import REPO, SLOW_VOWELS, Runner
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
-VOWELS = """\
-def count_vowels(text: str) -> int:
-    total = 0
-    for ch in text:
-        if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U", "y", "Y", "w", "W", "h", "H"]:
-            total += 1
-    return total
-"""
 
 # Typed, but Hypothesis cannot build a Widget: the candidate is unverifiable.
 WIDGET = """\
@@ -76,7 +68,7 @@ def test_summary_says_what_happened_and_what_to_do_next(project: Path, run_cli: 
 
 def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Runner) -> None:
     source = project / "vowels.py"
-    source.write_text(VOWELS, encoding="utf-8")
+    source.write_text(SLOW_VOWELS, encoding="utf-8")
 
     checked = run_cli("vowels.py", "--json", "--check", cwd=project)
     assert checked.returncode == 1, checked.stderr
@@ -95,7 +87,7 @@ def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Ru
     assert settings["config"]["source"].endswith("pyproject.toml")
     assert report["files"][0]["written"] is False
     assert "1 verified speedup(s) found" in checked.stderr  # the summary keeps off stdout
-    assert source.read_text(encoding="utf-8") == VOWELS
+    assert source.read_text(encoding="utf-8") == SLOW_VOWELS
 
     written = run_cli("vowels.py", "--json", "--write", cwd=project)
     assert written.returncode == 0, written.stderr
@@ -104,7 +96,7 @@ def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Ru
     assert report["files"][0]["written"] is True
     assert "{" in source.read_text(encoding="utf-8")
 
-    source.write_text(VOWELS, encoding="utf-8")
+    source.write_text(SLOW_VOWELS, encoding="utf-8")
     scanned = run_cli("vowels.py", "--json", "--no-verify", cwd=project)
     assert scanned.returncode == 0, scanned.stderr
     report = json.loads(scanned.stdout)
@@ -114,7 +106,7 @@ def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Ru
 
 
 def test_sarif_and_markdown_to_stdout(project: Path, run_cli: Runner) -> None:
-    (project / "vowels.py").write_text(VOWELS, encoding="utf-8")
+    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
     sarif = run_cli("vowels.py", "--sarif", "-", cwd=project)
     assert sarif.returncode == 0, sarif.stderr
     log = json.loads(sarif.stdout)  # nothing but the log on stdout
@@ -139,7 +131,7 @@ def test_review_writes_sarif_and_markdown_to_stdout(project: Path, run_cli: Runn
     git("config", "user.name", "test")
     git("add", ".")
     git("commit", "-q", "-m", "config")
-    (project / "vowels.py").write_text(VOWELS, encoding="utf-8")
+    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
     git("add", ".")
     git("commit", "-q", "-m", "slow code")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Runner
+from conftest import SLOW_VOWELS, Runner
 
 from benchmarks import markdown_report
 from pipeline.cli.main import main as optimize_main
@@ -207,21 +207,11 @@ def test_report_flag_into_a_missing_directory_fails_cleanly(tmp_path: Path) -> N
     assert optimize_main([str(source), "--quiet", "--report", str(tmp_path / "no" / "x.html")]) == 2
 
 
-VOWELS = """\
-def count_vowels(text: str) -> int:
-    total = 0
-    for ch in text:
-        if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U", "y", "Y", "w", "W", "h", "H"]:
-            total += 1
-    return total
-"""
-
-
 @needs_chromium
 def test_report_shows_diffs_per_size_ratios_and_run_settings(
     project: Path, run_cli: Runner, tmp_path: Path
 ) -> None:
-    (project / "vowels.py").write_text(VOWELS, encoding="utf-8")
+    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
     done = run_cli("vowels.py", "--report", "out.html", cwd=project)
     assert done.returncode == 0, done.stderr
     assert "optimize: wrote the HTML report to out.html" in done.stdout

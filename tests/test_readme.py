@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FAST_PYPROJECT, REPO
+from conftest import FAST_PYPROJECT, REPO, slow_counter
 
 from pipeline.cli.main import build_parser, with_default_command
 
@@ -31,16 +31,6 @@ else:  # pragma: no cover - Python 3.10
 README = (REPO / "README.md").read_text(encoding="utf-8")
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 APACHE_2_0_MD5 = "3b83ef96387f14655fc854ddc3c6bd57"  # apache.org/licenses/LICENSE-2.0.txt
-
-SLOW = """\
-def count_weekend(days: list[str]) -> int:
-    total = 0
-    for day in days:
-        if day in ["saturday", "sunday", "Saturday", "Sunday", "sat", "sun", "SAT", "SUN",
-                   "Sat", "Sun", "weekend", "Weekend", "WEEKEND", "holiday", "Holiday", "off"]:
-            total += 1
-    return total
-"""
 
 
 def _blocks(language: str, text: str = README) -> list[str]:
@@ -72,7 +62,7 @@ def _repo_with_slow_code(path: Path, config: str) -> Path:
     _git(path, "config", "user.name", "test")
     (path / "pyproject.toml").write_text(FAST_PYPROJECT, encoding="utf-8")
     (path / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
-    (path / "slow.py").write_text(SLOW, encoding="utf-8")
+    (path / "slow.py").write_text(slow_counter("weekend"), encoding="utf-8")
     _git(path, "add", ".")
     return path
 

@@ -12,18 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import Runner
+from conftest import SLOW_VOWELS, Runner
 
 from pipeline.runlog import RunLog, read_events
-
-VOWELS = """\
-def count_vowels(text: str) -> int:
-    total = 0
-    for ch in text:
-        if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U", "y", "Y", "w", "W", "h", "H"]:
-            total += 1
-    return total
-"""
 
 
 def _runs(project: Path) -> list[Path]:
@@ -35,7 +26,7 @@ def _events(path: Path, kind: str) -> list[dict[str, Any]]:
 
 
 def test_every_run_logs_stages_and_candidates(project: Path, run_cli: Runner) -> None:
-    (project / "vowels.py").write_text(VOWELS, encoding="utf-8")
+    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
     assert run_cli("vowels.py", "--jobs", "1", cwd=project).returncode == 0
     [log] = _runs(project)
     assert re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z\.jsonl", log.name), log.name
@@ -51,7 +42,7 @@ def test_every_run_logs_stages_and_candidates(project: Path, run_cli: Runner) ->
     [candidate] = _events(log, "candidate")
     assert candidate["function"] == "count_vowels" and candidate["rules"] == ["OPT106"]
     assert candidate["origin"] == "pass" and candidate["model"] is None
-    assert candidate["source_sha256"] == hashlib.sha256(VOWELS.encode()).hexdigest()
+    assert candidate["source_sha256"] == hashlib.sha256(SLOW_VOWELS.encode()).hexdigest()
     assert candidate["verdict"]["status"] == "equivalent"
     assert candidate["verdict"]["examples"] > 0
     assert candidate["accepted"] is True and candidate["cached"] is False
@@ -71,7 +62,7 @@ def test_every_run_logs_stages_and_candidates(project: Path, run_cli: Runner) ->
 
 
 def test_optimize_log_summarises_runs(project: Path, run_cli: Runner) -> None:
-    (project / "vowels.py").write_text(VOWELS, encoding="utf-8")
+    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
     assert run_cli("log", cwd=project).returncode == 2  # nothing logged yet
     assert run_cli("vowels.py", cwd=project).returncode == 0  # verified and timed
     assert run_cli("vowels.py", "--check", cwd=project).returncode == 1  # from the cache

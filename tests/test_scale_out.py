@@ -11,21 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from conftest import Runner
+from conftest import Runner, slow_counter
 
 from pipeline.runlog import read_events
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
-SLOW = """\
-def count_{name}(days: list[str]) -> int:
-    total = 0
-    for day in days:
-        if day in ["saturday", "sunday", "Saturday", "Sunday", "sat", "sun", "SAT", "SUN",
-                   "Sat", "Sun", "weekend", "Weekend", "WEEKEND", "holiday", "Holiday", "{name}"]:
-            total += 1
-    return total
-"""
 PLAIN = "def {name}(a: int, b: int) -> int:\n    return a + b\n"
 
 
@@ -46,7 +37,7 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def test_jobs_verifies_files_in_parallel(project: Path, run_cli: Runner) -> None:
     for name in ("alpha", "beta"):
-        (project / f"{name}.py").write_text(SLOW.format(name=name), encoding="utf-8")
+        (project / f"{name}.py").write_text(slow_counter(name), encoding="utf-8")
 
     serial = run_cli("alpha.py", "beta.py", "--no-cache", "--json", cwd=project)
     assert serial.returncode == 0, serial.stderr
@@ -65,7 +56,7 @@ def test_jobs_verifies_files_in_parallel(project: Path, run_cli: Runner) -> None
 
 
 def _module(prefix: str) -> str:
-    functions = [SLOW.format(name=f"{prefix}_slow")]
+    functions = [slow_counter(f"{prefix}_slow")]
     functions += [PLAIN.format(name=f"{prefix}_plain_{index}") for index in range(7)]
     return "\n\n".join(functions)
 

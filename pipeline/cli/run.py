@@ -223,34 +223,44 @@ class _Run:
             files = list(self.scope)
         return files
 
-    def _scan(self, files: list[Path]) -> list[FileReport]:
+    def _scan(self, files: list[Path]) -> list[FileReport] | None:
         reports = scan_files(files, self.config, self.session.jobs)
-        wanted = set(self.args.function)
-        shard, root = self.session.shard, self.session.root
-        return [
-            dataclasses.replace(
-                r,
-                outcomes=tuple(
-                    o
-                    for o in r.outcomes
-                    if (not wanted or o.candidate.function in wanted)
-                    and (shard is None or shard.owns(r.path, o.candidate.function, root))
-                ),
-            )
-            for r in reports
-        ]
+        if not self._functions_exist({name for r in reports for name in r.functions}, reports):
+            return None
+        return [self._narrowed(r) for r in reports]
+
+    def _narrowed(self, report: FileReport) -> FileReport:
+        """--no-verify scans whole files; --function and --shard narrow what it reports."""
+        path = report.path
+        outcomes = tuple(o for o in report.outcomes if self._in_scope(path, o.candidate.function))
+        functions = tuple(f for f in report.functions if self._in_scope(path, f))
+        return dataclasses.replace(report, outcomes=outcomes, functions=functions)
+
+    def _in_scope(self, path: Path, function: str) -> bool:
+        shard, wanted = self.session.shard, self.args.function
+        return (not wanted or function in wanted) and (
+            shard is None or shard.owns(path, function, self.session.root)
+        )
+
+    def _functions_exist(self, known: set[str], reports: Sequence[FileReport]) -> bool:
+        """False (after a one-line error) when a --function name matches nothing."""
+        if not self.args.function or any(r.error for r in reports):
+            return True  # an unreadable file may hold the function: its error is enough
+        try:
+            check_functions(self.args.function, known)
+        except ConfigError as error:
+            self._error(f"error: {error}")
+            return False
+        return True
 
     def _optimize(self, files: list[Path]) -> list[FileReport] | None:
         args = self.args
         plans, failed = self.session.plan(
             files, lambda path: args.function or self.scope.get(path, ())
         )
-        if args.function and not failed:
-            try:
-                check_functions(args.function, plans)
-            except ConfigError as error:
-                self._error(f"error: {error}")
-                return None
+        known = {info.name for plan in plans for info in plan.parsed.functions}
+        if not self._functions_exist(known, failed):
+            return None
         cache = None if args.no_cache else VerdictCache.for_project(self.config)
         finished = self.session.work(plans, self._decided, cache, self._llm_stage())
         order = {path: index for index, path in enumerate(files)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,9 +130,8 @@ class Session:
                      **fields)  # fmt: skip
 
 
-def check_functions(wanted: Sequence[str], plans: Sequence[FilePlan]) -> None:
-    """Every `--function` name exists in at least one of the files."""
-    known = {info.name for plan in plans for info in plan.parsed.functions}
+def check_functions(wanted: Sequence[str], known: Collection[str]) -> None:
+    """Every `--function` name is one of the `known` functions of the files."""
     for name in wanted:
         if name not in known:
             hint = did_you_mean(name, sorted(known))

@@ -371,7 +371,8 @@ def scan_file(path: Path, config: Config) -> FileReport:
     except InputError as error:
         return FileReport(path, error=str(error), stage_times=times)
     outcomes = tuple(Outcome(c, UNVERIFIED, None, False, UNVERIFIED.detail) for c in candidates)
-    return FileReport(path, outcomes, stage_times=times)
+    examined = tuple(info.name for info in parsed.functions)
+    return FileReport(path, outcomes, stage_times=times, functions=examined)
 
 
 def scan_files(paths: Sequence[Path], config: Config, jobs: int) -> list[FileReport]:
