@@ -137,6 +137,7 @@ NESTED: dict[str, type[Any]] = {
 MAY_BE_ZERO = frozenset(
     {
         "float_tolerance",
+        "small_size_tolerance",
         "temperature",
         "max_retries",
         "repair_rounds",

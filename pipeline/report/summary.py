@@ -12,7 +12,7 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.model import FileReport, Outcome, SizeDecision, VerdictStatus
 from pipeline.sandbox.isolation import best_isolation
-from pipeline.stages.measure import python_version
+from pipeline.stages.timing_stats import python_version
 
 UNVERIFIABLE_HINT = (
     "give it inputs with `optimize trace`, [tool.optimize.strategies] or an "

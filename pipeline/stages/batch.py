@@ -2,7 +2,7 @@
 
 `jobs` worker threads each take the next planned file. Verification runs in
 sandboxed child processes, so the threads really do run in parallel; timing
-holds a machine-wide lock (`measure.one_measurement_at_a_time`), so it stays
+holds the run's timing lock (`measure.one_measurement_at_a_time`), so it stays
 serial whatever `jobs` is. Observer calls and finished reports are handed to the
 calling thread, which alone prints, logs and writes files, so each file can be
 written as soon as it is decided. The workers are daemon threads: Ctrl-C in the
