@@ -25,19 +25,23 @@ workers = 1
 max_examples = 50
 """
 
-# A 16-way list scan inside a loop: several times faster as a set (OPT106), robustly.
-SLOW_VOWELS = """\
-def count_vowels(text: str) -> int:
-    total = 0
-    for ch in text:
-        if ch in ["a", "e", "i", "o", "u", "A", "E", "I", "O", "U", "y", "Y", "w", "W", "h", "H"]:
-            total += 1
-    return total
+# A list used as a set: quadratic, so the rewrite (OPT103) wins by a wide margin at n=1000
+# even on a loaded machine; tests that need an accepted rewrite use it.
+SLOW_DEDUPE = """\
+def unique_tags(tags: list[str]) -> list[str]:
+    seen = []
+    ordered = []
+    for tag in tags:
+        if tag not in seen:
+            seen.append(tag)
+            ordered.append(tag)
+    return ordered
 """
 
 
 def slow_counter(name: str) -> str:
-    """`count_<name>`: the same kind of 16-way list scan, so several can share a module."""
+    """`count_<name>`: a 16-way list scan in a loop, several times faster as a set (OPT106);
+    the names let several share a module. Use it where acceptance does not matter."""
     return f"""\
 def count_{name}(days: list[str]) -> int:
     total = 0

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import jsonschema
-from conftest import REPO, SLOW_VOWELS, Runner
+from conftest import REPO, SLOW_DEDUPE, Runner
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -67,10 +67,10 @@ def test_summary_says_what_happened_and_what_to_do_next(project: Path, run_cli: 
 
 
 def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Runner) -> None:
-    source = project / "vowels.py"
-    source.write_text(SLOW_VOWELS, encoding="utf-8")
+    source = project / "tags.py"
+    source.write_text(SLOW_DEDUPE, encoding="utf-8")
 
-    checked = run_cli("vowels.py", "--json", "--check", cwd=project)
+    checked = run_cli("tags.py", "--json", "--check", cwd=project)
     assert checked.returncode == 1, checked.stderr
     report = json.loads(checked.stdout)
     assert report["totals"] == {
@@ -87,17 +87,17 @@ def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Ru
     assert settings["config"]["source"].endswith("pyproject.toml")
     assert report["files"][0]["written"] is False
     assert "1 verified speedup(s) found" in checked.stderr  # the summary keeps off stdout
-    assert source.read_text(encoding="utf-8") == SLOW_VOWELS
+    assert source.read_text(encoding="utf-8") == SLOW_DEDUPE
 
-    written = run_cli("vowels.py", "--json", "--write", cwd=project)
+    written = run_cli("tags.py", "--json", "--write", cwd=project)
     assert written.returncode == 0, written.stderr
     report = json.loads(written.stdout)
     assert report["settings"]["mode"] == "write"
     assert report["files"][0]["written"] is True
-    assert "{" in source.read_text(encoding="utf-8")
+    assert "seen = set()" in source.read_text(encoding="utf-8")
 
-    source.write_text(SLOW_VOWELS, encoding="utf-8")
-    scanned = run_cli("vowels.py", "--json", "--no-verify", cwd=project)
+    source.write_text(SLOW_DEDUPE, encoding="utf-8")
+    scanned = run_cli("tags.py", "--json", "--no-verify", cwd=project)
     assert scanned.returncode == 0, scanned.stderr
     report = json.loads(scanned.stdout)
     assert report["settings"]["verified"] is False
@@ -106,16 +106,16 @@ def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Ru
 
 
 def test_sarif_and_markdown_to_stdout(project: Path, run_cli: Runner) -> None:
-    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
-    sarif = run_cli("vowels.py", "--sarif", "-", cwd=project)
+    (project / "tags.py").write_text(SLOW_DEDUPE, encoding="utf-8")
+    sarif = run_cli("tags.py", "--sarif", "-", cwd=project)
     assert sarif.returncode == 0, sarif.stderr
     log = json.loads(sarif.stdout)  # nothing but the log on stdout
     jsonschema.validate(log, json.loads(SCHEMA.read_text(encoding="utf-8")))
     [result] = log["runs"][0]["results"]
-    assert result["ruleId"] == "OPT106"
+    assert result["ruleId"] == "OPT103"
     assert not (project / "-").exists()
 
-    markdown = run_cli("vowels.py", "--markdown", "-", cwd=project)
+    markdown = run_cli("tags.py", "--markdown", "-", cwd=project)
     assert markdown.returncode == 0, markdown.stderr
     assert markdown.stdout.startswith("### optimize: 1 verified speedup\n")
     assert "verified speedup(s) found" in markdown.stderr
@@ -131,14 +131,14 @@ def test_review_writes_sarif_and_markdown_to_stdout(project: Path, run_cli: Runn
     git("config", "user.name", "test")
     git("add", ".")
     git("commit", "-q", "-m", "config")
-    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
+    (project / "tags.py").write_text(SLOW_DEDUPE, encoding="utf-8")
     git("add", ".")
     git("commit", "-q", "-m", "slow code")
 
     sarif = run_cli("review", "--base", "HEAD~1", "--sarif", "-", cwd=project)
     assert sarif.returncode == 1, sarif.stderr
     [result] = json.loads(sarif.stdout)["runs"][0]["results"]
-    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "vowels.py"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "tags.py"
     assert "1 verified speedup(s) in 1 changed function(s)" in sarif.stderr
 
     markdown = run_cli("review", "--base", "HEAD~1", "--markdown", "-", "--exit-zero",

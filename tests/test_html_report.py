@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SLOW_VOWELS, Runner
+from conftest import SLOW_DEDUPE, Runner
 
 from benchmarks import markdown_report
 from pipeline.cli.main import main as optimize_main
@@ -211,18 +211,18 @@ def test_report_flag_into_a_missing_directory_fails_cleanly(tmp_path: Path) -> N
 def test_report_shows_diffs_per_size_ratios_and_run_settings(
     project: Path, run_cli: Runner, tmp_path: Path
 ) -> None:
-    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
-    done = run_cli("vowels.py", "--report", "out.html", cwd=project)
+    (project / "tags.py").write_text(SLOW_DEDUPE, encoding="utf-8")
+    done = run_cli("tags.py", "--report", "out.html", cwd=project)
     assert done.returncode == 0, done.stderr
     assert "optimize: wrote the HTML report to out.html" in done.stdout
     dom = _dom(tmp_path, project / "out.html")
     # The accepted rewrite's diff, as text in the page.
     assert 'class="diff"' in dom
-    assert '-        if ch in ["a"' in dom and '+        if ch in {"a"' in dom
+    assert "-    seen = []" in dom and "+    seen = set()" in dom
     # Its ratio at every timed size, in the notation the terminal uses.
     assert "Per-size ratios of accepted rewrites" in dom
     for size in ("10", "1000"):
-        assert f'<td>vowels.py::count_vowels</td><td class="num">{size}</td>' in dom
+        assert f'<td>tags.py::unique_tags</td><td class="num">{size}</td>' in dom
     assert dom.count("× ±") >= 3  # the candidates row and two per-size rows
     # Python, sandbox level and the settings that shaped the verdicts.
     assert "<dt>Python</dt><dd>CPython 3." in dom

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import SLOW_VOWELS, Runner
+from conftest import SLOW_DEDUPE, Runner
 
 from pipeline.runlog import RunLog, read_events
 
@@ -26,13 +26,13 @@ def _events(path: Path, kind: str) -> list[dict[str, Any]]:
 
 
 def test_every_run_logs_stages_and_candidates(project: Path, run_cli: Runner) -> None:
-    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
-    assert run_cli("vowels.py", "--jobs", "1", cwd=project).returncode == 0
+    (project / "tags.py").write_text(SLOW_DEDUPE, encoding="utf-8")
+    assert run_cli("tags.py", "--jobs", "1", cwd=project).returncode == 0
     [log] = _runs(project)
     assert re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z\.jsonl", log.name), log.name
 
     [start] = _events(log, "run")
-    assert start["argv"][1:] == ["vowels.py", "--jobs", "1"]
+    assert start["argv"][1:] == ["tags.py", "--jobs", "1"]
     assert start["python"].startswith("CPython 3.") and start["sandbox"]
     assert start["settings"]["config"]["verify"]["max_examples"] == 50
 
@@ -40,47 +40,48 @@ def test_every_run_logs_stages_and_candidates(project: Path, run_cli: Runner) ->
     assert stages == {"parse", "analyze", "rewrite", "verify", "measure"}
 
     [candidate] = _events(log, "candidate")
-    assert candidate["function"] == "count_vowels" and candidate["rules"] == ["OPT106"]
+    assert candidate["function"] == "unique_tags" and candidate["rules"] == ["OPT103"]
     assert candidate["origin"] == "pass" and candidate["model"] is None
-    assert candidate["source_sha256"] == hashlib.sha256(SLOW_VOWELS.encode()).hexdigest()
+    assert candidate["source_sha256"] == hashlib.sha256(SLOW_DEDUPE.encode()).hexdigest()
     assert candidate["verdict"]["status"] == "equivalent"
     assert candidate["verdict"]["examples"] > 0
     assert candidate["accepted"] is True and candidate["cached"] is False
-    assert [s["size"] for s in candidate["timing"]["sizes"]] == [10, 1000]
+    sizes = [s["size"] for s in candidate["timing"]["sizes"]]
+    assert sizes[0] == 10 and sizes[-1] == 1000  # the configured sizes bound the inputs
     assert candidate["sandbox"] == start["sandbox"]
     assert set(candidate["seconds"]) == {"verify", "measure"}
 
     [file_event] = _events(log, "file")
-    assert file_event["functions"] == ["count_vowels"] and file_event["accepted"] == 1
+    assert file_event["functions"] == ["unique_tags"] and file_event["accepted"] == 1
     [end] = _events(log, "end")
     assert end["exit_code"] == 0 and end["totals"]["accepted"] == 1
 
     # The second run's verdict comes from the cache, and the log says so.
-    assert run_cli("vowels.py", cwd=project).returncode == 0
+    assert run_cli("tags.py", cwd=project).returncode == 0
     [cached] = _events(_runs(project)[-1], "candidate")
     assert cached["cached"] is True and cached["seconds"] == {}
 
 
 def test_optimize_log_summarises_runs(project: Path, run_cli: Runner) -> None:
-    (project / "vowels.py").write_text(SLOW_VOWELS, encoding="utf-8")
+    (project / "tags.py").write_text(SLOW_DEDUPE, encoding="utf-8")
     assert run_cli("log", cwd=project).returncode == 2  # nothing logged yet
-    assert run_cli("vowels.py", cwd=project).returncode == 0  # verified and timed
-    assert run_cli("vowels.py", "--check", cwd=project).returncode == 1  # from the cache
+    assert run_cli("tags.py", cwd=project).returncode == 0  # verified and timed
+    assert run_cli("tags.py", "--check", cwd=project).returncode == 1  # from the cache
 
     listing = run_cli("log", cwd=project)
     assert listing.returncode == 0, listing.stderr
     lines = listing.stdout.splitlines()
     assert len(lines) == 2
-    assert "optimize vowels.py  1 accepted of 1 candidate(s) in 1 function(s)" in lines[0]
+    assert "optimize tags.py  1 accepted of 1 candidate(s) in 1 function(s)" in lines[0]
     assert lines[1].endswith("exit 1")
 
     last = run_cli("log", "--last", cwd=project)
     assert last.returncode == 0, last.stderr
     text = last.stdout
-    assert "optimize vowels.py --check" in text
-    assert "vowels.py:1 count_vowels  OPT106 (pass) accepted: verified and faster" in text
+    assert "optimize tags.py --check" in text
+    assert "tags.py:1 unique_tags  OPT103 (pass) accepted: verified and faster" in text
     assert re.search(r"verdict equivalent on \d+ example\(s\) \(inputs from: .+\); cached", text)
-    assert re.search(r"timing: n=10: \S+× ±\S+ \(\w[\w ]*\), n=1000: \S+× ±\S+ \(faster\)", text)
+    assert re.search(r"timing: n=10: \S+× ±\S+ \(\w[\w ]*\), .*n=1000: \S+× ±\S+ \(faster\)", text)
     assert "1 verified speedup(s) found; 1 function(s) examined" in text
 
     first = run_cli("log", _runs(project)[0].name, cwd=project)
