@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from pipeline.cli import log, merge, review, verify
+from pipeline.cli import log, merge, review, trace, verify
 from pipeline.cli import run as run_command
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.report.summary import tool_version
@@ -27,6 +27,7 @@ commands:
   optimize review --base REF  verified speedups for changed functions (CI)
   optimize log [--last]       what past runs did, and why
   optimize merge A B ...      combine --json or SARIF outputs of sharded runs
+  optimize trace app.py ARGS  record a real run (or: trace -m pytest tests/)
 
 exit codes: 0 nothing to do or done, 1 --check/review found speedups (verify:
 counterexample), 2 error, 130 interrupted.
@@ -57,6 +58,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     review.add_parser(subparsers)
     log.add_parser(subparsers)
     merge.add_parser(subparsers)
+    trace.add_parser(subparsers)
     return parser, set(subparsers.choices)
 
 
@@ -74,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def with_default_command(arguments: list[str], commands: set[str]) -> list[str]:
+    """`run` unless a subcommand is named; for `trace`, the traced program kept apart."""
+    if arguments[:1] == ["trace"]:
+        return ["trace", *trace.with_program_separated(arguments[1:])]
     if arguments[:1] == ["--version"] or (arguments and arguments[0] in commands):
         return arguments
     return [DEFAULT_COMMAND, *arguments]

@@ -15,22 +15,23 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from pipeline.config import DEFAULT_EXCLUDE, Config, ConfigError, load_config
+from pipeline.cli.exit_codes import ExitCode, fail
+from pipeline.config import DEFAULT_EXCLUDE, Config, ConfigError, load_config, shown_path
 from pipeline.stages.parse import module_location
 from pipeline.trace import store
 
 COMMAND = "optimize trace"
 BOOTSTRAP = Path(store.__file__).with_name("bootstrap.py")
-EXIT_OK, EXIT_ERROR = 0, 2
 _OPTIONS_WITH_VALUE = ("--store",)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=COMMAND,
+def add_parser(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "trace",
+        help="record a real run of your program, for `optimize PATH` to use",
         description=(
             "Run a program the way Python would and record, per function of this project, "
             "its calls, its time and a sample of real arguments. `optimize PATH` then "
@@ -50,13 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fresh", action="store_true", help="discard the stored trace first")
     parser.add_argument("--show", action="store_true",
                         help="print what the store holds, hottest functions first")  # fmt: skip
-    return parser
+    # The program and its arguments are not ours: `pipeline.cli.main` puts `--` before them.
+    parser.add_argument("program", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.set_defaults(handler=run)
 
 
-def main(argv: Sequence[str]) -> int:
-    options, program = split_program(list(argv))
-    parser = build_parser()
-    args = parser.parse_args(options)
+def with_program_separated(arguments: list[str]) -> list[str]:
+    """`--` between our options and the program, so that its own options stay its own."""
+    options, program = split_program(arguments)
+    return [*options, "--", *program] if program else options
+
+
+def run(args: argparse.Namespace) -> int:
+    program = args.program[1:] if args.program[:1] == ["--"] else args.program
     try:
         config = load_config(Path.cwd())
     except ConfigError as error:
@@ -125,7 +132,7 @@ def summary(store_path: Path) -> str:
     return (
         f"{COMMAND}: {len(runs)} run(s), {len(functions)} function(s), {calls:,} call(s), "
         f"{kept} recorded; skipped {unpicklable} unpicklable and {oversized} over the size cap "
-        f"-> {_shown_path(store_path)}"
+        f"-> {shown_path(store_path)}"
     )
 
 
@@ -145,20 +152,8 @@ def show(store_path: Path) -> int:
         print(f"{100 * f.own_ns / workload:6.1f} {100 * f.total_ns / workload:7.1f} "
               f"{f.calls:9,} {f.recorded:5} {f.unpicklable + f.oversized:7}  "
               f"{f.path}::{f.qualname}")  # fmt: skip
-    return EXIT_OK
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return ExitCode.OK
 
 
 def _fail(message: str) -> int:
-    print(f"{COMMAND}: error: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    return fail(COMMAND, message)
