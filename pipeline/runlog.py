@@ -31,8 +31,7 @@ FORMAT = 1
 
 def runs_directory(config: Config) -> Path:
     """Next to the project's pyproject.toml, else in the working directory."""
-    root = config.source.parent if config.source else Path.cwd()
-    return root / RUNS_DIR
+    return config.root / RUNS_DIR
 
 
 def sha256(text: str) -> str:

@@ -18,7 +18,7 @@ def add_pass_selection(parser: argparse.ArgumentParser) -> None:
 
 
 def add_scale_out(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", type=_positive, metavar="N",
+    parser.add_argument("--jobs", type=positive, metavar="N",
                         help="verify N files at a time; timing stays one at a time "
                              "(default 1; the --no-verify scan uses every CPU)")  # fmt: skip
     parser.add_argument("--shard", type=shard, metavar="K/N",
@@ -26,7 +26,8 @@ def add_scale_out(parser: argparse.ArgumentParser) -> None:
                              "combine the outputs with `optimize merge`)")  # fmt: skip
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
+    """argparse type: an integer >= 1."""
     value = token_count(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be 1 or more, not 0")

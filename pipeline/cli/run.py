@@ -23,6 +23,7 @@ from pipeline.cli.options import (
     check_codes,
     codes,
     min_speedup,
+    positive,
     seconds,
     token_count,
 )
@@ -35,6 +36,7 @@ from pipeline.report import terminal as report
 from pipeline.report.summary import Totals, summary_lines
 from pipeline.sandbox.isolation import ISOLATION_WARNING, Isolation, best_isolation
 from pipeline.stages.orchestrate import scan_files, selected_passes
+from pipeline.workload import StoreError, default_store, workload_for
 from pipeline.writeback import WriteRefused, write_atomically
 
 COMMAND = "optimize"
@@ -95,6 +97,14 @@ def add_parser(subparsers: Any, epilog: str) -> None:
                              "change asymptotic cost (for hooks; see README)")  # fmt: skip
     parser.add_argument("--report", type=Path, metavar="FILE",
                         help="also write a self-contained HTML report to FILE")  # fmt: skip
+    trace = parser.add_mutually_exclusive_group()
+    trace.add_argument("--trace", type=Path, metavar="FILE",
+                       help="verify and time on the real calls recorded by `optimize trace` "
+                            "(default: .optimize_cache/trace.sqlite when it exists)")  # fmt: skip
+    trace.add_argument("--no-trace", action="store_true", help="ignore any recorded trace")
+    parser.add_argument("--top", type=positive, metavar="N",
+                        help="optimise only the N functions that take most of the traced "
+                             "run's time")  # fmt: skip
     parser.set_defaults(handler=run)
 
 
@@ -112,11 +122,45 @@ def run(args: argparse.Namespace) -> int:
         return fail(COMMAND, "--write refuses unverified code; drop --no-verify")
     try:
         outputs.check_single_stdout(args)
-        config = _config(args)
+        config = _with_trace(_config(args), args)
         check_codes(args, config)
-    except ConfigError as error:
+    except (ConfigError, StoreError) as error:
         return fail(COMMAND, str(error))
     return _Run(args, config, out).execute()
+
+
+def _with_trace(config: Config, args: argparse.Namespace) -> Config:
+    """The trace to use: --trace FILE, else the project's when one exists; --no-trace: none."""
+    if args.no_trace:
+        if args.top:
+            raise ConfigError("--top ranks functions by a trace: drop --no-trace")
+        return config
+    store = args.trace or default_store(config)
+    if args.trace is None and not store.is_file():
+        if args.top:
+            raise ConfigError(f"--top needs a trace: run `optimize trace` first (no {store})")
+        return config
+    chosen = dataclasses.replace(config, trace_store=store)
+    try:
+        workload_for(chosen)  # read now, so a broken store is one clear error
+    except StoreError as error:
+        if args.trace is not None or args.top:
+            raise
+        print(f"{COMMAND}: warning: ignoring the trace: {error}", file=sys.stderr)
+        return config
+    return chosen
+
+
+def _hottest(files: list[Path], config: Config, count: int) -> dict[Path, tuple[str, ...]]:
+    """`--top N`: the N functions with the most own time in the traced run, by file."""
+    workload = workload_for(config)
+    assert workload is not None  # --top without a trace is refused earlier
+    chosen: dict[Path, tuple[str, ...]] = {}
+    by_path = {path.resolve(): path for path in files}
+    for load in workload.hottest(list(by_path), count):
+        path = by_path[load.path]
+        chosen[path] = (*chosen.get(path, ()), load.qualname)
+    return chosen
 
 
 def _explain(out: Console, code: str) -> int:
@@ -221,6 +265,9 @@ class _Run:
                 self._error(f"error: --staged: {error}")
                 return None
             files = list(self.scope)
+        if self.args.top:  # only the hottest functions of the traced run
+            self.scope = _hottest(files, self.config, self.args.top)
+            files = list(self.scope)
         return files
 
     def _scan(self, files: list[Path]) -> list[FileReport] | None:
@@ -239,7 +286,7 @@ class _Run:
     def _in_scope(self, path: Path, function: str) -> bool:
         shard, wanted = self.session.shard, self.args.function
         return (not wanted or function in wanted) and (
-            shard is None or shard.owns(path, function, self.session.root)
+            shard is None or shard.owns(path, function, self.config.root)
         )
 
     def _functions_exist(self, known: set[str], reports: Sequence[FileReport]) -> bool:
@@ -309,8 +356,8 @@ class _Run:
         if args.quiet or args.no_verify:
             return
         lines = summary_lines(totals, self.session.elapsed, wrote=args.write, verbose=args.verbose)
-        llm = report.llm_summary(reports, args.verbose)
-        for line in [*lines, *([llm] if llm else [])]:
+        extra = [report.llm_summary(reports, args.verbose), report.workload_summary(reports)]
+        for line in [*lines, *filter(None, extra)]:
             self.human.print(line, markup=False)
 
 

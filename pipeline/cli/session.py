@@ -59,10 +59,6 @@ class Session:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    @property
-    def root(self) -> Path:
-        return self.config.source.parent if self.config.source else Path.cwd()
-
     def plan(
         self, files: Sequence[Path], functions: Callable[[Path], Sequence[str]]
     ) -> tuple[list[FilePlan], list[FileReport]]:
@@ -80,7 +76,9 @@ class Session:
                 dataclasses.replace(
                     plan,
                     facts=tuple(
-                        f for f in plan.facts if shard.owns(plan.path, f.info.name, self.root)
+                        f
+                        for f in plan.facts
+                        if shard.owns(plan.path, f.info.name, self.config.root)
                     ),
                 )
                 for plan in plans

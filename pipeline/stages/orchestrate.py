@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +43,8 @@ if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when an endpoi
     from pipeline.llm.stage import LLMStage
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
+# Files may be worked on in parallel (`--jobs`); the LLM stage is asked one function at a time.
+_ONE_LLM_CALL = threading.Lock()
 
 
 def selected_passes(config: Config) -> tuple[type[OptimizationPass], ...]:
@@ -167,7 +170,8 @@ def finish_file(
             )
         sped_up = {o.candidate.function for o in (*outcomes, *found) if o.accepted}
         if llm is not None and name not in sped_up:  # the LLM only where passes did not help
-            asked = llm.optimize(parsed, [fact], judge)
+            with _ONE_LLM_CALL:  # the LLM stage's client and budgets are not thread-safe
+                asked = llm.optimize(parsed, [fact], judge)
             found += asked.outcomes
             visits += asked.visits
             tokens += asked.tokens
