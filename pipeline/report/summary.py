@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -123,11 +124,12 @@ def tool_version() -> str:
 
 def run_environment(config: Config, **run_settings: Any) -> dict[str, Any]:
     """Python, sandbox level and every setting that shaped the verdicts, for reports and logs."""
-    settings = dataclasses.asdict(config)
-    settings["source"] = str(config.source) if config.source else None
-    return {
+    environment = {
         "tool": f"optimize {tool_version()}",
         "python": python_version(),
         "sandbox": best_isolation(),
-        "settings": {**run_settings, "config": settings},
+        "settings": {**run_settings, "config": dataclasses.asdict(config)},
     }
+    # Paths and enums as the text JSON shows them, so every output can carry this as is.
+    plain: dict[str, Any] = json.loads(json.dumps(environment, default=str))
+    return plain
