@@ -305,7 +305,7 @@ class _Run:
         plans, failed = self.session.plan(
             files, lambda path: args.function or self.scope.get(path, ())
         )
-        known = {info.name for plan in plans for info in plan.parsed.functions}
+        known = {info.qualname for plan in plans for info in plan.parsed.functions}
         if not self._functions_exist(known, failed):
             return None
         cache = None if args.no_cache else VerdictCache.for_project(self.config)

@@ -78,7 +78,7 @@ class Session:
                     facts=tuple(
                         f
                         for f in plan.facts
-                        if shard.owns(plan.path, f.info.name, self.config.root)
+                        if shard.owns(plan.path, f.info.qualname, self.config.root)
                     ),
                 )
                 for plan in plans

@@ -375,7 +375,7 @@ def scan_file(path: Path, config: Config) -> FileReport:
     except InputError as error:
         return FileReport(path, error=str(error), stage_times=times)
     outcomes = tuple(Outcome(c, UNVERIFIED, None, False, UNVERIFIED.detail) for c in candidates)
-    examined = tuple(info.name for info in parsed.functions)
+    examined = tuple(info.qualname for info in parsed.functions)
     return FileReport(path, outcomes, stage_times=times, functions=examined)
 
 
