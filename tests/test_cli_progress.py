@@ -37,7 +37,7 @@ def test_without_a_tty_each_decided_function_gets_a_line(project: Path, run_cli:
     lines = [line for line in done.stderr.splitlines() if line.startswith("[")]
     # plain() has no candidate: it is counted, but gets no line of its own.
     assert len(lines) == 2, done.stderr
-    decided = r"(accepted OPT106 \S+× ±\S+|rejected: [a-z ,]+) \(\d+\.\d s\)"
+    decided = r"(accepted OPT106 \S+× \[\S+, \S+\]|rejected: [a-z ,]+) \(\d+\.\d s\)"
     assert re.fullmatch(rf"\[1/3\] a\.py::count_alpha {decided}", lines[0]), lines
     assert re.fullmatch(rf"\[3/3\] b\.py::count_beta {decided}", lines[1]), lines
 

@@ -41,7 +41,8 @@ def verdict_text(outcomes: Sequence[Outcome]) -> str:
 
 
 class LineProgress(Unobserved):
-    """`[3/40] src/m.py::f accepted OPT106 2.31× ±0.04 (4.2 s)`, one line per decided function."""
+    """One line per decided function: `[3/40] src/m.py::f accepted OPT106 2.31× [2.27, 2.35]
+    (4.2 s)`."""
 
     def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
         self.total, self.done, self.stream = total, 0, stream
