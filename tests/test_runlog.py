@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +117,44 @@ def test_a_run_stops_logging_at_its_size_cap(tmp_path: Path) -> None:
     events = [json.loads(line) for line in text.splitlines()]
     assert len(text.encode()) < 2_000 + 200  # the cap, plus the final "end" event
     assert [e["event"] for e in events[-2:]] == ["truncated", "end"]
+
+
+def test_a_model_rewrite_logs_the_model_counterexample_and_tokens(tmp_path: Path) -> None:
+    """A scripted endpoint (tests/llm_server.py) proposes a wrong rewrite, then a repair."""
+    from llm_server import LLMServer
+    from test_llm import CORRECT, MOST_FREQUENT, WRONG, analysis, optimize, project, proposals
+
+    target = project(tmp_path, MOST_FREQUENT)
+    with LLMServer() as server:
+        server.add("function_analysis", analysis())
+        server.add("rewrite_proposals", proposals(WRONG))
+        server.add("rewrite_repair", CORRECT)
+        done = optimize(target, server, "--function", "most_frequent")
+    assert done.returncode == 0, done.stderr
+    [log] = _runs(tmp_path)
+    wrong, repaired = [e for e in _events(log, "candidate") if e["origin"] == "llm"]
+    assert wrong["model"] == repaired["model"] == "test-model"
+    assert wrong["verdict"]["status"] == "counterexample"
+    assert wrong["verdict"]["counterexample"]["arguments"] == "values=[]"
+    assert repaired["rules"] == ["LLM", "repair"]
+    [file_event] = _events(log, "file")
+    assert file_event["llm_tokens"] > 0
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "pipeline", "log", "--last"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "LLM (model test-model) rejected: behaviour differs" in shown.stdout
+    assert "counterexample: input values=[]" in shown.stdout and "IndexError" in shown.stdout
+    assert re.search(r"\d+ candidate\(s\), \d accepted, \d+ LLM token\(s\)", shown.stdout)
+
+
+def test_a_no_verify_scan_is_logged_as_a_scan(project: Path, run_cli: Runner) -> None:
+    (project / "tags.py").write_text(SLOW_DEDUPE, encoding="utf-8")
+    assert run_cli("tags.py", "--no-verify", "--check", cwd=project).returncode == 1
+    [log] = _runs(project)
+    [file_event] = _events(log, "file")
+    assert file_event["candidates"] == 1 and _events(log, "candidate") == []
+    shown = run_cli("log", "--last", cwd=project)
+    assert "scan only (--no-verify): 1 unverified candidate(s) in 1 file(s)" in shown.stdout

@@ -87,9 +87,11 @@ def _totals(end: Mapping[str, Any]) -> Totals:
 def describe(events: list[dict[str, Any]], name: str) -> Iterator[str]:
     """The run, readable: its settings, then each file and candidate, then the totals."""
     stages: dict[str, list[str]] = {}
+    verified = True
     for event in events:
         kind = event.get("event")
         if kind == "run":
+            verified = event.get("settings", {}).get("verified", True)
             yield from _run_header(event, name)
         elif kind == "candidate":
             yield from _candidate(event)
@@ -103,7 +105,7 @@ def describe(events: list[dict[str, Any]], name: str) -> Iterator[str]:
         elif kind == "truncated":
             yield f"(log truncated at {event.get('limit_bytes')} bytes)"
         elif kind == "end":
-            yield from _end(event)
+            yield from _end(event, verified)
 
 
 def _run_header(event: Mapping[str, Any], name: str) -> Iterator[str]:
@@ -180,11 +182,15 @@ def _file(event: Mapping[str, Any]) -> str:
     )
 
 
-def _end(event: Mapping[str, Any]) -> Iterator[str]:
+def _end(event: Mapping[str, Any], verified: bool) -> Iterator[str]:
     totals = _totals(event)
-    wrote = bool(event.get("written"))
-    for line in summary_lines(totals, float(event.get("wall_seconds", 0)), wrote=wrote,
-                              verbose=True):  # fmt: skip
-        yield f"  {line}"
+    seconds = float(event.get("wall_seconds", 0))
+    if not verified:
+        yield (f"  scan only (--no-verify): {totals.candidates} unverified candidate(s) in "
+               f"{totals.files} file(s); {seconds:.1f} s")  # fmt: skip
+    else:
+        wrote = bool(event.get("written"))
+        for line in summary_lines(totals, seconds, wrote=wrote, verbose=True):
+            yield f"  {line}"
     ending = "interrupted" if event.get("interrupted") else f"exit {event.get('exit_code')}"
     yield f"  ended {event.get('finished')}, {ending}"

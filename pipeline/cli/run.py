@@ -274,7 +274,10 @@ class _Run:
         reports = scan_files(files, self.config, self.session.jobs)
         if not self._functions_exist({name for r in reports for name in r.functions}, reports):
             return None
-        return [self._narrowed(r) for r in reports]
+        narrowed = [self._narrowed(r) for r in reports]
+        for file_report in narrowed:  # no candidate events: nothing was judged
+            self.session.log.file(file_report, written=False)
+        return narrowed
 
     def _narrowed(self, report: FileReport) -> FileReport:
         """--no-verify scans whole files; --function and --shard narrow what it reports."""
