@@ -221,7 +221,7 @@ ANY_GENERATOR = "def has_negative(xs: list[int]) -> bool:\n    return any(x < 0 
 def test_any_over_a_generator_on_an_all_false_list_is_rejected_as_slower() -> None:
     # All-false on 3.11: the generator is resumed once per element, the list comprehension is not.
     timing = measure(
-        candidate("has_negative", ANY_LIST, ANY_GENERATOR), timing_config((10000,), 0.01, pairs=7)
+        candidate("has_negative", ANY_LIST, ANY_GENERATOR), timing_config((10000,), 0.02, pairs=15)
     )
     headline = timing.headline
     assert headline is not None, timing.detail
