@@ -44,7 +44,6 @@ CACHE_DIR_NAME = ".optimize_cache"
 CACHE_DIR_ENV = "OPTIMIZE_CACHE_DIR"
 FORMAT = 2
 
-Evaluate = Callable[[Candidate, Config], Outcome]
 
 
 class VerdictCache:
@@ -64,10 +63,10 @@ class VerdictCache:
         self,
         candidate: Candidate,
         config: Config,
-        evaluate: Evaluate,
+        compute: Callable[[], Outcome],
         recorded_calls: Sequence[bytes] = (),
     ) -> Outcome:
-        """The cached outcome for `candidate`, or `evaluate`'s, stored when it is stable.
+        """The cached outcome for `candidate`, or `compute()`'s, stored when it is stable.
 
         `recorded_calls` (a trace's) are inputs of verification and timing: part of the key.
         """
@@ -76,7 +75,7 @@ class VerdictCache:
         if stored is not None:
             self.hits += 1
             return outcome_from_json(candidate, stored)
-        outcome = evaluate(candidate, config)
+        outcome = compute()
         if is_stable(outcome):
             self._store(key, outcome_to_json(outcome))
         return outcome

@@ -133,6 +133,7 @@ class VerdictStatus(TextEnum):
     EQUIVALENT = "equivalent"
     COUNTEREXAMPLE = "counterexample"
     UNVERIFIABLE = "unverifiable"
+    NOT_RUN = "not run"  # --no-verify, or a proposal refused before any verification
 
 
 @dataclass(frozen=True)

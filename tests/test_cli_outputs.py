@@ -103,7 +103,7 @@ def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Ru
     report = json.loads(scanned.stdout)
     assert report["settings"]["verified"] is False
     [outcome] = report["files"][0]["outcomes"]
-    assert outcome["verdict"]["status"] == "unverifiable" and not outcome["accepted"]
+    assert outcome["verdict"]["status"] == "not run" and not outcome["accepted"]
 
 
 def test_sarif_and_markdown_to_stdout(project: Path, run_cli: Runner) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import dataclasses
 import fnmatch
 import os
 import textwrap
@@ -50,6 +49,7 @@ from pipeline.model import (
 )
 from pipeline.stages.defs import DefSite, inventory
 from pipeline.stages.parse import InputError, libcst_module
+from pipeline.stages.selection import keep_best_accepted
 from pipeline.workload import recorded_calls
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
@@ -135,7 +135,7 @@ class LLMStage:
                 self._announce(stop)
                 stopped = _no_proposal(fact, stop.reason)
                 visits.append(_evaluated(fact, found, f"then {stop.reason}") if found else stopped)
-            outcomes.extend(_keep_fastest(found))
+            outcomes.extend(keep_best_accepted(found))
         tokens = self.client.tokens_used - tokens_before
         return LLMFindings(tuple(outcomes), tuple(visits), tokens)
 
@@ -300,26 +300,8 @@ class _Attempt:
 
     def _rejected(self, proposal: Proposal, rules: tuple[str, ...], reason: str) -> Outcome:
         candidate = self._candidate(self.module.code, proposal, rules)
-        verdict = Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=reason)
+        verdict = Verdict(VerdictStatus.NOT_RUN, 0, (), detail=reason)
         return Outcome(candidate, verdict, None, False, f"proposal rejected: {reason}")
-
-
-def _keep_fastest(outcomes: list[Outcome]) -> list[Outcome]:
-    """At most one accepted rewrite per function: the fastest at the largest size."""
-    accepted = [o for o in outcomes if o.accepted and o.timing and o.timing.headline]
-    if len(accepted) < 2:
-        return outcomes
-    best = max(accepted, key=_headline_ratio)
-    slower = "verified and faster, but another candidate was faster"
-    return [
-        o if o is best or not o.accepted else dataclasses.replace(o, accepted=False, reason=slower)
-        for o in outcomes
-    ]
-
-
-def _headline_ratio(outcome: Outcome) -> float:
-    headline = outcome.timing.headline if outcome.timing else None
-    return headline.ratio if headline else 0.0
 
 
 def function_context(parsed: ParsedFile, fact: FunctionFacts) -> FunctionContext:

@@ -28,6 +28,7 @@ from pipeline.sandbox.child.wire import TextEnum
 CHILD_DIR = Path(__file__).with_name("child")
 BOOTSTRAP = CHILD_DIR / "bootstrap.py"
 NOBODY = 65534
+PR_SET_PDEATHSIG = 1
 PRIVATE_TMP = Path("/tmp")
 ISOLATION_WARNING = (
     "no sandbox available (install bubblewrap): candidate code runs with resource limits only"
@@ -86,7 +87,11 @@ def child_environment(scratch: Path) -> dict[str, str]:
 
 
 def apply_limits(limits: Limits) -> None:
-    """Runs in the forked child before exec; the limits are inherited by the sandbox."""
+    """Runs in the forked child before exec; the limits are inherited by the sandbox.
+
+    The child also dies with the thread that started it (PR_SET_PDEATHSIG): without
+    bubblewrap's --die-with-parent, an interrupted run would leave it running."""
+    _die_with_parent()
     settings = [
         (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5)),
         (resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)),
@@ -99,6 +104,15 @@ def apply_limits(limits: Limits) -> None:
         # A lower hard limit already in force is at least as strict.
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(kind, value)
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the wall-clock limit still ends the child
 
 
 def hand_over(scratch: Path, isolation: Isolation) -> None:

@@ -36,6 +36,7 @@ from pipeline.stages.measure import measure
 from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, read_source
 from pipeline.stages.rewrite import nested_candidates, scan, splice
 from pipeline.stages.rewrite import propose as propose_from_passes
+from pipeline.stages.selection import keep_best_accepted
 from pipeline.stages.verify import inputs_for, verify_with
 from pipeline.workload import recorded_calls, workload_for
 
@@ -212,7 +213,7 @@ def evaluate_with_fallback(
     first = judge(candidate)
     if first.verdict.status == VerdictStatus.UNVERIFIABLE:
         nested = nested_candidates(candidate, parsed)
-        return _keep_best_accepted([first, *(judge(c) for c in nested)])
+        return keep_best_accepted([first, *(judge(c) for c in nested)])
     if first.accepted or len(candidate.rules) < 2 or module is None:
         return [first]
     known = {p.code: p for p in selected_passes(config)}
@@ -223,7 +224,7 @@ def evaluate_with_fallback(
         for single in propose_from_passes(parsed, own_facts, [known[code]], module)
         if single.function == candidate.function
     ]
-    return _keep_best_accepted([first, *(judge(single) for single in singles)])
+    return keep_best_accepted([first, *(judge(single) for single in singles)])
 
 
 def in_scope(facts: Sequence[FunctionFacts], functions: Sequence[str]) -> tuple[FunctionFacts, ...]:
@@ -234,28 +235,6 @@ def in_scope(facts: Sequence[FunctionFacts], functions: Sequence[str]) -> tuple[
         for f in facts
         if f.info.qualname in wanted or f.info.qualname.split(f".{LOCALS}.")[0] in wanted
     )
-
-
-def _keep_best_accepted(outcomes: list[Outcome]) -> list[Outcome]:
-    """At most one rewrite per function may be applied: the fastest accepted one.
-
-    A measured speedup outranks an untimed `--fast` acceptance, which has no number.
-    """
-    accepted = [o for o in outcomes if o.accepted]
-    if len(accepted) < 2:
-        return outcomes
-    best = max(accepted, key=_measured_ratio)
-    return [
-        o
-        if o is best or not o.accepted
-        else replace(o, accepted=False, reason="a faster variant won")
-        for o in outcomes
-    ]
-
-
-def _measured_ratio(outcome: Outcome) -> float:
-    headline = outcome.timing.headline if outcome.timing else None
-    return headline.ratio if headline else 0.0
 
 
 FAST_REASON = "verified; not timed (--fast: asymptotic win)"
@@ -292,7 +271,7 @@ def evaluate(
     """
     recorded = recorded_calls(candidate.module_name, candidate.reference_function, config)
     if cache is not None:  # a hit reuses the stored verdict and its timing
-        judge = partial(_judge, times=times, recorded=recorded)
+        judge = partial(_judge, candidate, config, times, None, recorded)
         outcome = cache.evaluate(candidate, config, judge, recorded)
     else:
         outcome = _judge(candidate, config, times, domains, recorded)
@@ -355,7 +334,7 @@ def apply_accepted(module: cst.Module, accepted: Sequence[Candidate]) -> str:
     return module.code
 
 
-UNVERIFIED = Verdict(VerdictStatus.UNVERIFIABLE, 0, (), "not verified (--no-verify)")
+UNVERIFIED = Verdict(VerdictStatus.NOT_RUN, 0, (), "not verified (--no-verify)")
 
 
 def scan_file(path: Path, config: Config) -> FileReport:
