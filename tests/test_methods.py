@@ -452,11 +452,17 @@ def test_a_method_without_an_instance_is_unverified_with_the_reason(
                      cwd=project)  # fmt: skip
     (outcome,) = outcomes(result).values()
     assert outcome["accepted"] is False
-    assert "a method needs an instance" in str(outcome["reason"])
-    assert "optimize trace" in str(outcome["reason"]) and "OPTIMIZE_INPUTS" in str(
-        outcome["reason"]
-    )
+    reason = str(outcome["reason"])
+    assert "a method needs an instance" in reason
+    assert "optimize trace" in reason and "OPTIMIZE_INPUTS" in reason
     assert (project / "registry.py").read_text(encoding="utf-8") == hookless
+    summary = run_cli("--no-llm", "--function", "Registry.new_names", "registry.py", cwd=project)
+    assert summary.returncode == 0, summary.stderr
+    assert (
+        "1 candidate(s) could not be verified (1 method(s) with no instance): run with -v to "
+        "see why, then give it inputs with `optimize trace`, [tool.optimize.strategies] or an "
+        "OPTIMIZE_INPUTS hook"
+    ) in summary.stdout
 
 
 # --------------------------------------------------------------------------- LLM

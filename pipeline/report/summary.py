@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.model import FileReport, Outcome, SizeDecision, VerdictStatus
+from pipeline.sandbox.child.protocol import NEEDS_INSTANCE
 from pipeline.sandbox.isolation import best_isolation
 from pipeline.stages.timing_stats import python_version
 
@@ -49,6 +50,7 @@ class Totals:
     unverifiable: int = 0
     errors: int = 0
     llm_tokens: int = 0
+    no_instance: int = 0  # of the unverifiable: methods that had no instance to run on
 
     @classmethod
     def of(cls, reports: Sequence[FileReport]) -> Totals:
@@ -56,6 +58,7 @@ class Totals:
         reasons = Counter(rejection(o) for o in outcomes if not o.accepted)
         unverifiable = reasons.pop("unverifiable", 0)
         return cls(
+            no_instance=sum(o.verdict.detail.startswith(NEEDS_INSTANCE) for o in outcomes),
             files=len(reports),
             functions=sum(len(r.functions) for r in reports),
             candidates=len(outcomes),
@@ -71,7 +74,8 @@ class Totals:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Totals:
-        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+        """Totals from JSON; a field that an older run log lacks keeps its default."""
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
 
     def __add__(self, other: Totals) -> Totals:
         rejected = Counter(self.rejected)
@@ -104,7 +108,8 @@ def summary_lines(totals: Totals, seconds: float, *, wrote: bool, verbose: bool)
     lines = [line]
     if totals.unverifiable:
         see = "" if verbose else "run with -v to see why, then "
-        lines.append(f"{totals.unverifiable} candidate(s) could not be verified: {see}"
+        methods = f" ({totals.no_instance} method(s) with no instance)" * bool(totals.no_instance)
+        lines.append(f"{totals.unverifiable} candidate(s) could not be verified{methods}: {see}"
                      f"{UNVERIFIABLE_HINT}")  # fmt: skip
     return lines
 

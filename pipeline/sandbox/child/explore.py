@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .loading import owner_class
-from .protocol import Inputs, Target, VerifySettings
+from .protocol import NEEDS_INSTANCE, Inputs, Target, VerifySettings
 from .strategies import Parameters, bind, bind_literal, register_nasty_values
 from .synthesis import from_hook, inputs_hook
 from .wire import TextEnum
@@ -189,7 +189,7 @@ def parameters_for(
         problem = f"no type hint or domain for parameter(s): {names}"
         if owner_class(module, target.qualname) is not None and parameters.missing[0] == "self":
             problem = (
-                "a method needs an instance: record real calls with `optimize trace`, "
+                f"{NEEDS_INSTANCE}: record real calls with `optimize trace`, "
                 "or give one in OPTIMIZE_INPUTS"
             )
     wanted = set(parameters.strategies)

@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 from .wire import ProtocolError, TextEnum, from_json, json_object, to_json
 
 CPU_LIMIT_EXIT = 86  # the child's exit code when RLIMIT_CPU's SIGXCPU arrives
+# How an unverifiable verdict begins when a method had no instance (reports count these).
+NEEDS_INSTANCE = "a method needs an instance"
 
 JsonValue = Any
 
