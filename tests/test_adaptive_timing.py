@@ -1,7 +1,7 @@
 """Timing and acceptance that let real wins through (issue 13), on real sandboxed workers.
 
 Each case is a rewrite that the old protocol threw away: a counting loop whose
-Counter rewrite loses under a microsecond at n=10, a recursion whose size is an
+Counter rewrite loses about a microsecond at n=10, a recursion whose size is an
 int (fixed sizes 1000 and 10000 were RecursionErrors), and a quadratic original
 on which generated inputs time out. Figures are not asserted beyond "faster at
 the largest input": speeds belong in benchmarks/.
@@ -9,6 +9,7 @@ the largest input": speeds belong in benchmarks/.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from conftest import Runner
@@ -78,21 +79,26 @@ def primes_below(n: int) -> list[int]:
 """
 
 
-def evaluated(function: str, original: str, rewrite: str) -> Outcome:
+def evaluated(function: str, original: str, rewrite: str, config: Config = CONFIG) -> Outcome:
     candidate = Candidate(
         function, 1, ("TEST",), CandidateOrigin.PASS, original, rewrite, "adaptive", None
     )
-    return evaluate(candidate, CONFIG)
+    return evaluate(candidate, config)
 
 
 def test_counter_is_accepted_with_its_small_size_loss_shown() -> None:
-    outcome = evaluated("letter_counts", COUNTING_LOOP, COUNTER)
+    # Counter's fixed cost at n=10 is 0.6-1.7 us per call depending on the machine, so
+    # the default 1 us tolerance decides either way; the rule under test is that a loss
+    # within the tolerance is forgiven and shown, so the tolerance is set clear of it.
+    tolerance = 5e-6
+    config = replace(CONFIG, timing=replace(CONFIG.timing, small_size_tolerance=tolerance))
+    outcome = evaluated("letter_counts", COUNTING_LOOP, COUNTER, config)
     assert outcome.accepted, outcome.reason
     assert outcome.timing is not None
     headline = outcome.timing.headline
     assert headline is not None and headline.size == 10_000
     for loss in outcome.timing.forgiven_losses:  # usually n=10, where Counter's setup dominates
-        assert loss.loss_seconds < 1e-6
+        assert loss.loss_seconds < tolerance
         assert "slower by" in size_text(loss)
 
 

@@ -112,7 +112,7 @@ def test_llm_rewrite_is_written_checked_against_the_tests_and_timed(tmp_path: Pa
         results = run_harness(tmp_path, "--llm", "--task", "HumanEval/5", env=env)
 
     row = results["tasks"][0]
-    assert row["verdict"] == "written", row["outcomes"]
+    assert row["verdict"] == "written", [(o["reason"], o["verification"]) for o in row["outcomes"]]
     assert row["rules"] == ["LLM"]
     assert row["cli_seconds"]["write"] > 0
     assert row["tests"]["ran"] and row["tests"]["wrong_cases"] == []

@@ -87,7 +87,7 @@ def test_scan_file_reports_unverified_and_keeps_the_file(tmp_path: Path) -> None
     report = scan_file(path, Config())
     assert report.error is None
     assert report.outcomes and not any(o.accepted for o in report.outcomes)
-    assert all(o.verdict.status == "unverifiable" for o in report.outcomes)
+    assert all(o.verdict.status == "not run" for o in report.outcomes)
     assert path.read_bytes() == before.encode()
 
 
