@@ -1,6 +1,6 @@
 """Typed values the stages hand to each other, in one direction.
 
-parse -> ParsedFile -> analyze -> FunctionFacts -> rewrite -> Candidate
+parse -> ParsedFile -> analyze -> AnalysedFunction -> rewrite -> Candidate
       -> verify -> Verdict -> measure -> Timing -> orchestrate -> FileReport
 """
 
@@ -67,10 +67,6 @@ class FunctionInfo:
             return self.params[1:]
         return self.params
 
-    @property
-    def is_fully_typed(self) -> bool:
-        return set(self.value_params) <= set(self.annotated_params)
-
 
 @dataclass(frozen=True)
 class ParsedFile:
@@ -81,17 +77,12 @@ class ParsedFile:
 
 
 @dataclass(frozen=True)
-class FunctionFacts:
+class AnalysedFunction:
     """What static analysis knows about one function."""
 
     info: FunctionInfo
     impurities: tuple[str, ...]
-    loop_count: int
     applicable_passes: tuple[str, ...]
-
-    @property
-    def is_pure(self) -> bool:
-        return not self.impurities
 
 
 class CandidateOrigin(TextEnum):

@@ -36,10 +36,10 @@ from pipeline.llm.client import (
 from pipeline.llm.proposal import ProposalRejected, apply_proposal, fingerprint
 from pipeline.llm.replies import Analysis, Proposal
 from pipeline.model import (
+    AnalysedFunction,
     Candidate,
     CandidateOrigin,
     DefKind,
-    FunctionFacts,
     FunctionInfo,
     LLMVisit,
     Outcome,
@@ -107,7 +107,7 @@ class LLMStage:
     def optimize(
         self,
         parsed: ParsedFile,
-        facts: Sequence[FunctionFacts],
+        facts: Sequence[AnalysedFunction],
         evaluate: Evaluate,
         progress: Callable[[str], None] | None = None,
     ) -> LLMFindings:
@@ -149,7 +149,7 @@ class LLMStage:
             self.warn(str(stop))
 
     def _function(
-        self, parsed: ParsedFile, module: cst.Module, fact: FunctionFacts, evaluate: Evaluate,
+        self, parsed: ParsedFile, module: cst.Module, fact: AnalysedFunction, evaluate: Evaluate,
         found: list[Outcome],
     ) -> LLMVisit:  # fmt: skip
         """Ask, evaluate into `found` as it goes, and say how it ended."""
@@ -244,17 +244,17 @@ class LLMStage:
         return None
 
 
-def _no_proposal(fact: FunctionFacts, reason: str, detail: str = "") -> LLMVisit:
+def _no_proposal(fact: AnalysedFunction, reason: str, detail: str = "") -> LLMVisit:
     return LLMVisit(fact.info.qualname, fact.info.lineno, no_proposal=reason, detail=detail)
 
 
 def _none_for(
-    facts: Sequence[FunctionFacts], reason: str, detail: str = ""
+    facts: Sequence[AnalysedFunction], reason: str, detail: str = ""
 ) -> tuple[LLMVisit, ...]:
     return tuple(_no_proposal(fact, reason, detail) for fact in facts)
 
 
-def _evaluated(fact: FunctionFacts, found: Sequence[Outcome], detail: str = "") -> LLMVisit:
+def _evaluated(fact: AnalysedFunction, found: Sequence[Outcome], detail: str = "") -> LLMVisit:
     return LLMVisit(fact.info.qualname, fact.info.lineno, proposals=len(found), detail=detail)
 
 
@@ -304,7 +304,7 @@ class _Attempt:
         return Outcome(candidate, verdict, None, False, f"proposal rejected: {reason}")
 
 
-def function_context(parsed: ParsedFile, fact: FunctionFacts) -> FunctionContext:
+def function_context(parsed: ParsedFile, fact: AnalysedFunction) -> FunctionContext:
     """The function, its imports and the signatures of what it calls: all that is sent.
 
     A method goes with its class: the class line (which says what `self` is) and

@@ -11,7 +11,7 @@ import ast
 from collections.abc import Sequence
 
 from passes import OptimizationPass
-from pipeline.model import FunctionFacts, FunctionInfo, ParsedFile
+from pipeline.model import AnalysedFunction, FunctionInfo, ParsedFile
 from pipeline.stages.defs import inventory
 
 IMPURE_CALLS = frozenset(
@@ -27,7 +27,7 @@ NONDETERMINISTIC_MODULES = frozenset({"random", "time", "datetime", "os", "sys",
 
 def analyze(
     parsed: ParsedFile, passes: Sequence[type[OptimizationPass]], tree: ast.Module | None = None
-) -> tuple[FunctionFacts, ...]:
+) -> tuple[AnalysedFunction, ...]:
     """Facts per inventoried def; pass `tree` when the parse stage already built it."""
     tree = tree or ast.parse(parsed.source.text)
     nodes = {site.qualname: site.node for site in inventory(tree)}
@@ -38,13 +38,10 @@ def _facts(
     info: FunctionInfo,
     node: ast.FunctionDef | ast.AsyncFunctionDef,
     passes: Sequence[type[OptimizationPass]],
-) -> FunctionFacts:
-    return FunctionFacts(
+) -> AnalysedFunction:
+    return AnalysedFunction(
         info=info,
         impurities=tuple(sorted(set(impurities(node, info.params)))),
-        loop_count=sum(
-            isinstance(n, ast.For | ast.While | ast.comprehension) for n in ast.walk(node)
-        ),
         applicable_passes=tuple(
             p.code for p in passes if p.may_apply(info.source) and p.may_match_ast(node)
         ),

@@ -18,10 +18,10 @@ from passes import OptimizationPass, all_passes, by_code
 from pipeline.cache import VerdictCache
 from pipeline.config import Config
 from pipeline.model import (
+    AnalysedFunction,
     Candidate,
     CandidateOrigin,
     FileReport,
-    FunctionFacts,
     LLMVisit,
     Outcome,
     ParsedFile,
@@ -92,7 +92,7 @@ class FilePlan:
     """A file after the cheap stages (read, parse, analyze), before any sandbox run."""
 
     parsed: ParsedFile
-    facts: tuple[FunctionFacts, ...]  # the functions in scope
+    facts: tuple[AnalysedFunction, ...]  # the functions in scope
     times: dict[str, float] = field(compare=False)
 
     @property
@@ -200,7 +200,7 @@ def _timed(times: dict[str, float], stage: str) -> Iterator[None]:
 def evaluate_with_fallback(
     candidate: Candidate,
     parsed: ParsedFile,
-    facts: Sequence[FunctionFacts],
+    facts: Sequence[AnalysedFunction],
     module: cst.Module | None,
     config: Config,
     judge: Callable[[Candidate], Outcome],
@@ -227,7 +227,9 @@ def evaluate_with_fallback(
     return keep_best_accepted([first, *(judge(single) for single in singles)])
 
 
-def in_scope(facts: Sequence[FunctionFacts], functions: Sequence[str]) -> tuple[FunctionFacts, ...]:
+def in_scope(
+    facts: Sequence[AnalysedFunction], functions: Sequence[str]
+) -> tuple[AnalysedFunction, ...]:
     """The facts of the named functions (qualnames) and of the nested functions in them."""
     wanted = set(functions)
     return tuple(

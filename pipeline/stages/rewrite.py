@@ -23,7 +23,7 @@ from libcst.metadata import MetadataWrapper
 
 from passes import OptimizationPass
 from passes.base import module_functions
-from pipeline.model import Candidate, CandidateOrigin, FunctionFacts, FunctionInfo, ParsedFile
+from pipeline.model import AnalysedFunction, Candidate, CandidateOrigin, FunctionInfo, ParsedFile
 from pipeline.stages.defs import (
     LOCALS,
     DefSite,
@@ -38,7 +38,7 @@ from pipeline.stages.parse import InputError, libcst_module, physical_lines
 
 def propose(
     parsed: ParsedFile,
-    facts: Sequence[FunctionFacts],
+    facts: Sequence[AnalysedFunction],
     passes: Sequence[type[OptimizationPass]],
     module: cst.Module | None = None,
 ) -> tuple[Candidate, ...]:
@@ -109,7 +109,7 @@ def _candidate(
 
 def _run_on_stand_in(
     parsed: ParsedFile,
-    facts: Sequence[FunctionFacts],
+    facts: Sequence[AnalysedFunction],
     passes: Sequence[type[OptimizationPass]],
     tree: ast.Module | None = None,
 ) -> tuple[cst.Module, cst.Module, dict[str, tuple[str, ...]], list[FunctionInfo]] | None:
@@ -445,7 +445,7 @@ def add_imports(module: cst.Module, specs: Collection[ImportSpec]) -> cst.Module
 def scan(
     parsed: ParsedFile,
     tree: ast.Module,
-    facts: Sequence[FunctionFacts],
+    facts: Sequence[AnalysedFunction],
     passes: Sequence[type[OptimizationPass]],
 ) -> tuple[Candidate, ...]:
     """The candidates `propose` would find, without ever parsing the whole file with libcst.
