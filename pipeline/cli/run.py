@@ -332,18 +332,16 @@ class _Run:
     def _llm_stage(self) -> LLMStage | None:
         args = self.args
 
-        def warn(message: str) -> None:
+        def note(message: str) -> None:
             # The offline note is part of the human report (stdout); stderr stays for problems.
-            if not message.startswith("note:"):
-                self._error(message)
-            elif not (args.quiet or outputs.stdout_is_machine(args)):
+            if not (args.quiet or outputs.stdout_is_machine(args)):
                 print(f"optimize: {message}")
 
         def notify(message: str) -> None:  # progress while waiting on the endpoint: stderr
             if not args.quiet:
                 self._error(message)
 
-        return start_llm(self.config, args.llm, warn, notify=notify)
+        return start_llm(self.config, args.llm, self._error, note, notify=notify)
 
     def _show(self, reports: list[FileReport]) -> None:
         args = self.args

@@ -79,19 +79,20 @@ def start_llm(
     config: Config,
     wanted: bool | None,
     warn: Notify,
+    note: Notify,
     environ: Mapping[str, str] = os.environ,
     notify: Notify | None = None,
 ) -> LLMStage | None:
-    """The stage for this run, or None (with a one-line note) when it is off.
+    """The stage for this run, or None (with a one-line `note`) when it is off.
 
-    `warn` gets problems and the offline note; `notify` progress while waiting on the
-    endpoint and changes of request format (default: `warn`).
+    `warn` gets problems; `notify` progress while waiting on the endpoint and changes
+    of request format (default: `warn`).
     """
     if wanted is False or (wanted is None and not config.llm.enabled):
         return None
     where = endpoint(config.llm, environ)
     if not where.configured:
-        warn(OFFLINE_NOTE)
+        note(OFFLINE_NOTE)
         return None
     client = LLMClient(config.llm, where, cache_directory(config), notify or warn)
     return LLMStage(config, client, warn)
