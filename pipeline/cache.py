@@ -42,7 +42,7 @@ from pipeline.slices import slice_digest
 
 CACHE_DIR_NAME = ".optimize_cache"
 CACHE_DIR_ENV = "OPTIMIZE_CACHE_DIR"
-FORMAT = 2
+FORMAT = 3
 
 
 
@@ -198,5 +198,6 @@ def outcome_from_json(candidate: Candidate, data: dict[str, Any]) -> Outcome:
             SizeTiming(**{**size, "decision": SizeDecision(size["decision"])})
             for size in raw_timing.pop("sizes")
         )
-        timing = Timing(sizes=sizes, **raw_timing)
+        recorded_calls = tuple(raw_timing.pop("recorded_calls", ()))
+        timing = Timing(sizes=sizes, recorded_calls=recorded_calls, **raw_timing)
     return Outcome(candidate, verdict, timing, bool(data["accepted"]), data["reason"])

@@ -197,6 +197,9 @@ class Timing:
     detail: str = ""
     # A loss at a smaller input is forgiven when it costs less than this per call.
     small_size_tolerance: float = 1e-6
+    # With a trace: how many recorded calls each input stands for (those nearest to it
+    # in size), aligned with `sizes`; empty without recorded calls.
+    recorded_calls: tuple[int, ...] = ()
 
     @property
     def headline(self) -> SizeTiming | None:
@@ -204,15 +207,36 @@ class Timing:
 
     @property
     def accepted(self) -> bool:
-        """Faster at the largest input, and any loss at smaller inputs negligible per call."""
+        """Faster at the largest input, and no real loss below it: with a trace, the
+        recorded calls lose no more than the tolerance per call on average (each timed
+        recorded call weighted by the recorded calls it stands for); without one, no
+        smaller input loses more than the tolerance per call."""
         headline = self.headline
         if headline is None or headline.decision != SizeDecision.FASTER:
             return False
+        saving = self.recorded_saving
+        if saving is not None:
+            return saving > -self.small_size_tolerance
         return not self.small_size_losses
 
     @property
+    def recorded_saving(self) -> float | None:
+        """Seconds saved per recorded call on average, weighted by the recorded size
+        distribution; None without recorded calls."""
+        if not self.recorded_calls:
+            return None
+        weighed = [(w, s) for w, s in zip(self.recorded_calls, self.sizes, strict=True) if w]
+        if not weighed:
+            return None
+        saved = sum(w * (s.original_seconds - s.candidate_seconds) for w, s in weighed)
+        return saved / sum(w for w, _ in weighed)
+
+    @property
     def small_size_losses(self) -> tuple[SizeTiming, ...]:
-        """Smaller inputs where the candidate is slower by more than the tolerance per call."""
+        """Smaller inputs where the candidate is slower by more than the tolerance per call
+        (with a trace, the weighted saving decides instead: see `accepted`)."""
+        if self.recorded_saving is not None:
+            return ()
         return tuple(
             size
             for size in self.sizes[:-1]
@@ -222,12 +246,10 @@ class Timing:
 
     @property
     def forgiven_losses(self) -> tuple[SizeTiming, ...]:
-        """Smaller inputs where the candidate is slower, but by less than the tolerance."""
-        return tuple(
-            size
-            for size in self.sizes[:-1]
-            if size.decision == SizeDecision.SLOWER and size not in self.small_size_losses
-        )
+        """Smaller inputs where the candidate is slower, in an accepted timing."""
+        if not self.accepted:
+            return ()
+        return tuple(size for size in self.sizes[:-1] if size.decision == SizeDecision.SLOWER)
 
 
 @dataclass(frozen=True)

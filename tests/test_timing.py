@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import sys
 import typing
+from dataclasses import replace
 
 import pytest
 
@@ -20,7 +21,8 @@ from pipeline.sandbox.child.protocol import Inputs
 from pipeline.sandbox.child.synthesis import synthesise
 from pipeline.sandbox.isolation import best_isolation
 from pipeline.stages import measure as timing_stage
-from pipeline.stages.orchestrate import evaluate
+from pipeline.stages.measure import Input, recorded_weights
+from pipeline.stages.orchestrate import evaluate, timing_rejection
 from pipeline.stages.timing_stats import decide, noise_floor, python_version, ratio_of_medians
 from pipeline.stages.verify import inputs_for
 
@@ -117,6 +119,29 @@ def test_a_loss_under_a_microsecond_per_call_at_a_small_size_is_forgiven_and_sho
     assert accepted.forgiven_losses == (tiny_loss,)
     big_loss = size(10, "slower", seconds=1e-5)  # 4.3 µs slower per call
     assert not timing(big_loss, size(1000, "faster")).accepted
+
+
+def test_with_a_trace_the_recorded_calls_decide_weighted_by_how_many_each_stands_for() -> None:
+    small_loss = size(10, "slower", seconds=1e-5)  # 4.3 µs slower per call
+    big_win = size(1000, "faster", seconds=1e-4)  # 33 µs faster per call
+    headline = size(4000, "faster")
+    mostly_large = replace(timing(small_loss, big_win, headline), recorded_calls=(3, 5, 0))
+    assert mostly_large.accepted and mostly_large.small_size_losses == ()
+    assert mostly_large.forgiven_losses == (small_loss,)
+    saving = mostly_large.recorded_saving
+    assert saving == pytest.approx((5 * (1e-4 - 1e-4 / 1.5) - 3 * (1e-5 / 0.7 - 1e-5)) / 8)
+    mostly_small = replace(mostly_large, recorded_calls=(300, 1, 0))
+    assert mostly_small.recorded_saving is not None and mostly_small.recorded_saving < -1e-6
+    assert not mostly_small.accepted and mostly_small.forgiven_losses == ()
+    assert "slower on the recorded calls by" in timing_rejection(mostly_small)
+
+
+def test_each_recorded_call_counts_for_the_timed_recorded_call_nearest_in_size() -> None:
+    typical, largest = Input(recorded=0), Input(recorded=3)
+    scaled = Input(recorded=3, scale=4)
+    sizes = {typical: 10, largest: 1000, scaled: 4000}
+    weights = recorded_weights([typical, largest, scaled], [8, 10, 12, 90, 200, 1000, -1], sizes)
+    assert weights == {typical: 4, largest: 2}  # 90 is nearer 10 than 1000 in log size
 
 
 # --------------------------------------------------------------------------- inputs

@@ -57,6 +57,17 @@ def size_text(size: SizeTiming) -> str:
     return text
 
 
+def recorded_saving_text(timing: Timing) -> str:
+    """With a trace, what the recorded calls gain per call, weighted by their sizes."""
+    saving = timing.recorded_saving
+    if saving is None:
+        return ""
+    calls = sum(timing.recorded_calls)
+    verb = "saves" if saving >= 0 else "costs"
+    per_call = f"{verb} {abs(saving) * 1e6:.2g} µs per call"
+    return f"; over {calls} recorded call(s), weighted by size: {per_call}"
+
+
 def unified_diff(path: str, before: str, after: str) -> str:
     return "".join(
         difflib.unified_diff(
@@ -161,7 +172,7 @@ def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diff
         console.print(f"{verified}timing skipped: --fast accepts asymptotic wins", style="dim")
     else:
         console.print(f"{where}[green]{speedup_text(timing)}[/green] at n={timing.headline.size}")
-        per_size = ", ".join(size_text(s) for s in timing.sizes)
+        per_size = ", ".join(size_text(s) for s in timing.sizes) + recorded_saving_text(timing)
         console.print(
             f"{verified}{escape(per_size)}; {timing.python}, sandbox: {timing.isolation}",
             style="dim",
@@ -284,6 +295,7 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
         "python": timing.python,
         "isolation": timing.isolation,
         "detail": timing.detail,
+        "recorded_saving_seconds": timing.recorded_saving,
         "sizes": [
             {
                 "size": s.size,
@@ -295,7 +307,8 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
                 "source": s.source,
                 "clock": s.clock,
                 "forgiven_loss_seconds": s.loss_seconds if s in timing.forgiven_losses else None,
+                "recorded_calls": timing.recorded_calls[i] if timing.recorded_calls else 0,
             }
-            for s in timing.sizes
+            for i, s in enumerate(timing.sizes)
         ],
     }

@@ -27,7 +27,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +84,7 @@ def measure(
     plan = Plan(candidate, config, inputs)
     pooled: dict[Input, Samples] = {}
     chosen: list[Input] = []
+    recorded_sizes: list[int] = []  # of every recorded call, -1 where one cannot be built
     isolation = "none"
     in_ci = os.environ.get("CI", "").lower() == "true"
     try:
@@ -91,19 +92,34 @@ def measure(
             with one_measurement_at_a_time(), Pair(plan, copy_args, deadline) as pair:
                 isolation = pair.isolation
                 chosen = chosen or pair.choose_inputs()
+                recorded_sizes = recorded_sizes or list(pair.ready[0].sizes)
                 for spec in chosen:
                     samples = pooled.setdefault(spec, Samples(0, spec.source))
                     pair.sample(spec, samples)
     except (Untimeable, WorkerGone) as error:
         return _untimed(config, isolation, str(error))
-    sizes = tuple(
-        pooled[spec].decide(config.min_speedup, in_ci)
-        for spec in sorted(chosen, key=lambda spec: pooled[spec].size)
-    )
+    ordered = sorted(chosen, key=lambda spec: pooled[spec].size)
+    sizes = tuple(pooled[spec].decide(config.min_speedup, in_ci) for spec in ordered)
+    weights = recorded_weights(ordered, recorded_sizes, {s: pooled[s].size for s in ordered})
     wall = [str(s.size) for s in sizes if s.clock == "wall"]
     detail = f"wall-clock samples at n={', '.join(wall)}" if wall else ""
     return Timing(sizes, config.min_speedup, python_version(), isolation, detail=detail,
-                  small_size_tolerance=config.timing.small_size_tolerance)  # fmt: skip
+                  small_size_tolerance=config.timing.small_size_tolerance,
+                  recorded_calls=tuple(weights.get(spec, 0) for spec in ordered))  # fmt: skip
+
+
+def recorded_weights(
+    timed: Sequence[Input], call_sizes: Sequence[int], size_of: Mapping[Input, int]
+) -> dict[Input, int]:
+    """How many recorded calls each timed recorded call stands for: those nearest to it in
+    (logarithmic) size. Scaled-up calls stand for none: no real call was that big."""
+    real = [spec for spec in timed if spec.recorded >= 0 and spec.scale == 1]
+    weights = dict.fromkeys(real, 0)
+    for size in call_sizes:
+        if size >= 0 and real:
+            nearest = min(real, key=lambda spec: abs(math.log1p(size) - math.log1p(size_of[spec])))
+            weights[nearest] += 1
+    return weights
 
 
 def _untimed(config: Config, isolation: str, detail: str) -> Timing:
