@@ -702,7 +702,7 @@ def test_only_a_400_or_422_that_names_the_format_steps_down(
 
 
 def test_trace_facts_go_into_the_prompts_when_known(tmp_path: Path, server: LLMServer) -> None:
-    """The seam `optimize trace` will fill: facts about the real workload, sent when present."""
+    """Facts about the real workload (from `optimize trace`), sent when present."""
     server.add("function_analysis", analysis(), analysis())
     observed = Observed(
         argument_types={"values": "list[int]"},

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llm_server import LLMServer
+from test_llm import analysis
 
 from pipeline.sandbox.isolation import Isolation, best_isolation
 from tests.conftest import FAST_PYPROJECT, REPO, Runner
@@ -202,3 +204,24 @@ def test_a_trace_of_the_projects_tests_feeds_optimize(project: Path, run_cli: Ru
     outcome = _outcomes(report.stdout)["receipt"]
     assert outcome["accepted"], outcome["reason"]
     assert dict(outcome["verdict"]["basis"])["recorded calls"] == 2
+
+
+def test_the_models_prompt_says_what_the_trace_saw(app: Path, run_cli: Runner) -> None:
+    """Types, sizes and workload share of the recorded calls reach the analysis prompt."""
+    assert run_cli("trace", "run.py", cwd=app).returncode == 0
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    with LLMServer() as server:
+        server.add("function_analysis", analysis(pure=False, side_effects=["stop here"]))
+        environment |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline", "inventory/orders.py", "--llm",
+             "--function", "total_quantity"],
+            cwd=app, env=environment, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        prompts = [body["messages"][-1]["content"] for body in server.bodies("function_analysis")]
+    assert done.returncode in (0, 1), done.stderr
+    assert len(prompts) == 1, done.stdout
+    observed = prompts[0].split("Observed in a trace of the real workload:\n")[1]
+    assert "- orders: list[dict]\n" in observed
+    assert "- size of orders: len 6000\n" in observed
+    assert "- share of the traced run spent in this function: " in observed

@@ -29,6 +29,7 @@ from pipeline.llm.client import (
     LLMUnavailable,
     Notify,
     NoUsableReply,
+    Observed,
     StopAsking,
     cache_directory,
     endpoint,
@@ -50,7 +51,7 @@ from pipeline.model import (
 from pipeline.stages.defs import DefSite, inventory
 from pipeline.stages.parse import InputError, libcst_module
 from pipeline.stages.selection import keep_best_accepted
-from pipeline.workload import recorded_calls
+from pipeline.workload import recorded_calls, workload_for
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
 Evaluate = Callable[[Candidate, Config, Domains], Outcome]
@@ -161,7 +162,7 @@ class LLMStage:
             return _no_proposal(fact, IMPURE, f"static analysis: {fact.impurities[0]}")
         if not self._instance_available(parsed, info):
             return _no_proposal(fact, NO_INSTANCE, INSTANCE_HINT)
-        context = function_context(parsed, fact)
+        context = function_context(parsed, fact, self._observed(parsed, info))
         try:
             analysis = self.client.analyze(context)
         except NoUsableReply as failure:
@@ -192,6 +193,15 @@ class LLMStage:
         if "OPTIMIZE_INPUTS" in parsed.source.text:
             return True
         return bool(recorded_calls(parsed.module_name, info.qualname, self.config))
+
+    def _observed(self, parsed: ParsedFile, info: FunctionInfo) -> Observed:
+        """What a trace saw of the function's calls; nothing without one."""
+        workload = workload_for(self.config)
+        if workload is None:
+            return Observed()
+        arguments = workload.arguments(parsed.module_name, info.qualname)
+        load = workload.function(parsed.module_name, info.qualname)
+        return Observed(arguments.types, arguments.sizes, load.share if load else None)
 
     def _domains(
         self, name: str, context: FunctionContext, analysis: Analysis
@@ -305,8 +315,11 @@ class _Attempt:
         return Outcome(candidate, verdict, None, False, f"proposal rejected: {reason}")
 
 
-def function_context(parsed: ParsedFile, fact: AnalysedFunction) -> FunctionContext:
-    """The function, its imports and the signatures of what it calls: all that is sent.
+def function_context(
+    parsed: ParsedFile, fact: AnalysedFunction, observed: Observed | None = None
+) -> FunctionContext:
+    """The function, its imports and the signatures of what it calls, and what a trace
+    observed of its calls: all that is sent.
 
     A method goes with its class: the class line (which says what `self` is) and
     the signatures of the methods of that class it calls.
@@ -331,7 +344,7 @@ def function_context(parsed: ParsedFile, fact: AnalysedFunction) -> FunctionCont
     untyped = tuple(p for p in info.value_params if p not in info.annotated_params)
     return FunctionContext(
         info.name, info.lineno, textwrap.dedent(info.source), tuple(signatures), imports, untyped,
-        fact.applicable_passes,
+        fact.applicable_passes, observed or Observed(),
     )  # fmt: skip
 
 

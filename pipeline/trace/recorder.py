@@ -30,6 +30,7 @@ import _lsprof
 import importlib
 import inspect
 import io
+import json
 import operator
 import os
 import pickle
@@ -42,7 +43,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .settings import TraceSettings
-from .store import FunctionTrace
+from .store import FunctionTrace, KeptCall
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 Call = tuple[tuple[Any, ...], dict[str, Any]]
@@ -230,15 +231,15 @@ class Recorder:
         except BaseException:  # user code in __reduce__ may raise anything
             trace.unpicklable += 1
             return
-        trace.sample.append((key, blob))
+        trace.sample.append(KeptCall(key, blob, _shape(function, frame)))
         function.sample_bytes += len(blob)
         while len(trace.sample) > settings.calls_per_function or (
             function.sample_bytes > settings.max_function_bytes and trace.sample
         ):
-            largest = max(range(len(trace.sample)), key=lambda i: trace.sample[i][0])
-            function.sample_bytes -= len(trace.sample.pop(largest)[1])
+            largest = max(range(len(trace.sample)), key=lambda i: trace.sample[i].key)
+            function.sample_bytes -= len(trace.sample.pop(largest).blob)
         if len(trace.sample) >= settings.calls_per_function:
-            function.threshold = max(k for k, _ in trace.sample)
+            function.threshold = max(call.key for call in trace.sample)
 
 
 def _ns(seconds: float) -> int:
@@ -382,6 +383,35 @@ class _ModuleByName:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return importlib.import_module, (self.name,)
+
+
+# Only these are measured: len() of any other type would run the user's __len__.
+_SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
+
+
+def _shape(function: _Function, frame: types.FrameType) -> str:
+    """The call's arguments as types and sizes, for the model's prompt: JSON of
+    parameter -> "list[int] len 12". Never the values themselves."""
+    values = frame.f_locals
+    names = [*function.positional, *function.kwonly]
+    if function.owned and names:
+        names = names[1:]  # self or cls: the prompt shows the class already
+    return json.dumps({name: _describe(values[name]) for name in names if name in values})
+
+
+def _describe(value: Any) -> str:
+    kind = type(value)
+    if kind not in _SIZED:
+        return kind.__qualname__
+    if kind in (str, bytes, bytearray) or not value:
+        return f"{kind.__qualname__} len {len(value)}"
+    first = next(iter(value.items() if kind is dict else value))
+    inner = (
+        f"{type(first[0]).__qualname__}, {type(first[1]).__qualname__}"
+        if kind is dict
+        else type(first).__qualname__
+    )
+    return f"{kind.__qualname__}[{inner}] len {len(value)}"
 
 
 def _call_of(function: _Function, frame: types.FrameType) -> Call:

@@ -19,11 +19,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .settings import TraceSettings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_STORE = Path(".optimize_cache") / "trace.sqlite"
 _BUSY_SECONDS = 60.0
 
@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS calls (
     qualname TEXT NOT NULL,
     sample_key REAL NOT NULL,
     size INTEGER NOT NULL,
-    blob BLOB NOT NULL
+    blob BLOB NOT NULL,
+    shape TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS calls_by_function ON calls (path, qualname, sample_key);
 """
@@ -64,14 +65,19 @@ class StoreError(Exception):
     """The store cannot be read or written; the message is one line."""
 
 
+class KeptCall(NamedTuple):
+    key: float  # the bottom-k sample key
+    blob: bytes  # pickle of (args, kwargs)
+    shape: str  # JSON: parameter -> its type and size ("list[int] len 12"), never values
+
+
 @dataclass
 class FunctionTrace:
     """What one run (or the store) knows about one function.
 
     `path` is the module file relative to the project root, in POSIX form;
     `total_ns` counts only the outermost of recursive activations, `own_ns` is
-    the time not spent in other traced functions; `sample` holds the kept calls
-    as (sample key, pickle of (args, kwargs)).
+    the time not spent in other traced functions; `sample` holds the kept calls.
     """
 
     path: str
@@ -81,7 +87,7 @@ class FunctionTrace:
     own_ns: int = 0
     unpicklable: int = 0
     oversized: int = 0
-    sample: list[tuple[float, bytes]] = field(default_factory=list)
+    sample: list[KeptCall] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -144,8 +150,9 @@ def _add_function(db: sqlite3.Connection, function: FunctionTrace, settings: Tra
          function.oversized),
     )  # fmt: skip
     db.executemany(
-        "INSERT INTO calls (path, qualname, sample_key, size, blob) VALUES (?, ?, ?, ?, ?)",
-        [(*key, sample_key, len(blob), blob) for sample_key, blob in function.sample],
+        "INSERT INTO calls (path, qualname, sample_key, size, blob, shape) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(*key, call.key, len(call.blob), call.blob, call.shape) for call in function.sample],
     )
     _keep_bottom_k(db, key, settings)
 
@@ -206,6 +213,14 @@ class TraceStore:
             (path, qualname),
         )
         return tuple(bytes(row[0]) for row in rows)
+
+    def shapes(self, path: str, qualname: str) -> tuple[str, ...]:
+        """The recorded calls' argument types and sizes (JSON text, see `KeptCall`)."""
+        rows = self._query(
+            "SELECT shape FROM calls WHERE path = ? AND qualname = ? ORDER BY sample_key",
+            (path, qualname),
+        )
+        return tuple(str(row[0]) for row in rows)
 
     def _query(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         try:
