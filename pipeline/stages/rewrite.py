@@ -28,6 +28,7 @@ from pipeline.stages.defs import (
     LOCALS,
     DefSite,
     find_def,
+    find_node,
     inventory,
     replace_def,
     span,
@@ -54,7 +55,7 @@ def propose(
         return ()
     stand_in_module, rewritten, fired, units = result
     module = module or libcst_module(parsed)
-    return tuple(
+    return _proposed(
         _candidate(
             parsed,
             info,
@@ -84,16 +85,20 @@ def nested_candidates(candidate: Candidate, parsed: ParsedFile) -> tuple[Candida
     found = []
     for info in nested:
         old, new = find_def(original, info.qualname), find_def(rewritten, info.qualname)
-        if old is None or new is None or old.deep_equals(new):
+        if old is None or new is None or not def_changed(old, new):
             continue
         code = splice(original, rewritten, info.qualname).code
         found.append(_candidate(parsed, info, candidate.rules, candidate.original_code, code))
-    return tuple(found)
+    return _proposed(found)
 
 
 def _candidate(
     parsed: ParsedFile, info: FunctionInfo, rules: tuple[str, ...], original: str, code: str
-) -> Candidate:
+) -> Candidate | None:
+    """The candidate, or None when the function's own text is unchanged in `code` (a
+    pass changed only what is around it, say an import): there is nothing to propose."""
+    if def_text(code, info.qualname) == info.source:
+        return None
     return Candidate(
         function=info.qualname,
         lineno=info.lineno,
@@ -105,6 +110,20 @@ def _candidate(
         project_root=parsed.project_root,
         self_unused=info.self_unused,
     )
+
+
+def _proposed(candidates: Iterable[Candidate | None]) -> tuple[Candidate, ...]:
+    return tuple(c for c in candidates if c is not None)
+
+
+def def_text(code: str, qualname: str) -> str | None:
+    """The text of the def `qualname` in `code`, from its first decorator to its last
+    line (as `FunctionInfo.source` holds it), or None when there is no such def."""
+    node = find_node(ast.parse(code), qualname)
+    if node is None:
+        return None
+    start, end = span(node)
+    return "".join(physical_lines(code)[start - 1 : end])
 
 
 def _run_on_stand_in(
@@ -263,9 +282,16 @@ def _skipping(pass_class: type[OptimizationPass], skip: Collection[int]) -> type
 
 
 def _changed_functions(before: cst.Module, after: cst.Module) -> list[str]:
-    """Qualnames of the units (functions and methods) that differ between the modules."""
+    """Qualnames of the units (functions and methods) whose own text differs between the
+    modules: blank lines or comments above a def that moved (say, below an added
+    import) are not a change of the def."""
     old, new = unit_defs(before), unit_defs(after)
-    return [name for name, node in new.items() if name in old and not node.deep_equals(old[name])]
+    return [name for name, node in new.items() if name in old and def_changed(old[name], node)]
+
+
+def def_changed(old: cst.FunctionDef, new: cst.FunctionDef) -> bool:
+    """Whether a def differs, from its decorators to its last line."""
+    return not old.with_changes(leading_lines=()).deep_equals(new.with_changes(leading_lines=()))
 
 
 def splice(
@@ -463,7 +489,7 @@ def scan(
     new_lines = physical_lines(new_code)
     new_nodes = {site.qualname: site.node for site in inventory(ast.parse(new_code))}
     lines = physical_lines(parsed.source.text)
-    found: list[Candidate] = []
+    found: list[Candidate | None] = []
     for info in units:
         if info.qualname not in fired:
             continue
@@ -473,7 +499,7 @@ def scan(
         module_code = "".join([*lines[: first - 1], replacement, *lines[info.end_lineno :]])
         rules = fired[info.qualname]
         found.append(_candidate(parsed, info, rules, parsed.source.text, module_code))
-    return tuple(found)
+    return _proposed(found)
 
 
 def _ending_in_newline(source: str) -> str:
