@@ -6,10 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from llm_server import LLMServer
 
 REPO = Path(__file__).resolve().parent.parent
 # Small enough for a quick suite; pairs stay at 15 so that intervals stay narrow on
@@ -86,3 +87,10 @@ def run_cli() -> Runner:
         )
 
     return run
+
+
+@pytest.fixture
+def server() -> Iterator[LLMServer]:
+    """A scripted OpenAI-compatible endpoint on 127.0.0.1 (tests/llm_server.py)."""
+    with LLMServer() as running:
+        yield running

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,12 +164,6 @@ def llm_outcome(report: dict[str, Any]) -> dict[str, Any]:
     outcomes = [o for f in report["files"] for o in f["outcomes"] if o["origin"] == "llm"]
     assert len(outcomes) == 1, report
     return outcomes[0]
-
-
-@pytest.fixture
-def server() -> Iterator[LLMServer]:
-    with LLMServer() as running:
-        yield running
 
 
 @pytest.mark.parametrize("attack", list(FORGERIES), ids=list(FORGERIES))

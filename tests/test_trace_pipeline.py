@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llm_scenarios import analysis
 from llm_server import LLMServer
-from test_llm import analysis
 
 from pipeline.sandbox.isolation import Isolation, best_isolation
 from tests.conftest import FAST_PYPROJECT, REPO, Runner

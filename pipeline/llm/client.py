@@ -15,18 +15,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import string
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config, LLMConfig
+from pipeline.llm.context import (
+    PROMPT_VERSION,
+    FunctionContext,
+    listing,
+    observed_text,
+    render,
+    template,
+)
+from pipeline.llm.errors import (
+    LLMUnavailable,
+    NoUsableReply,
+    StopAsking,
+    TimeBudgetSpent,
+    TokenCapReached,
+)
 from pipeline.llm.formats import Capabilities, ResponseFormat, names_the_format
 from pipeline.llm.replies import (
     ANALYSIS_SCHEMA,
@@ -45,7 +58,6 @@ from pipeline.model import SizeTiming
 if TYPE_CHECKING:  # the SDK takes seconds to import: offline runs never load it
     import openai
 
-PROMPT_VERSION = "v1"
 OFFLINE_NOTE = (
     "note: LLM stage off: no API key or base_url configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
 )
@@ -55,84 +67,6 @@ KEYLESS_PLACEHOLDER = "not-needed"
 WAIT_NOTE_AFTER = 5.0
 WAIT_NOTE_EVERY = 15.0
 Notify = Callable[[str], None]
-
-
-# ----------------------------------------------------------------------------- errors
-
-
-class StopAsking(Exception):
-    """No more requests this run; `reason` is the summary's label for what was not sent."""
-
-    reason = "not sent"
-
-
-class LLMUnavailable(StopAsking):
-    """The endpoint cannot be used (unreachable, refuses the key...); the run continues offline."""
-
-    reason = "not sent: the LLM endpoint is unavailable"
-
-
-class TokenCapReached(StopAsking):
-    reason = "not sent: the LLM token cap was reached"
-
-
-class TimeBudgetSpent(StopAsking):
-    reason = "not sent: the LLM time budget was spent"
-
-
-class NoUsableReply(Exception):
-    """This question got no reply that fits the schema, even after a re-ask; ask the next."""
-
-    def __init__(self, detail: str, cut_off: bool = False) -> None:
-        super().__init__(detail)
-        self.cut_off = cut_off
-
-    @property
-    def reason(self) -> str:
-        if self.cut_off:
-            return "the model's replies were cut off at max_tokens"
-        return "the model's replies did not fit the schema"
-
-
-# ----------------------------------------------------------------------------- what is sent
-
-
-@dataclass(frozen=True)
-class Observed:
-    """Facts about the real workload, from a trace (`optimize trace`) when there is one.
-
-    Every field is optional; a prompt mentions only what is known.
-    """
-
-    argument_types: Mapping[str, str] = field(default_factory=dict)  # "values" -> "list[int]"
-    argument_sizes: Mapping[str, str] = field(default_factory=dict)  # "values" -> "len 10..5000"
-    workload_share: float | None = None  # fraction of the traced run spent in this function
-
-    def lines(self) -> list[str]:
-        found = [f"- {name}: {kind}" for name, kind in self.argument_types.items()]
-        found += [f"- size of {name}: {size}" for name, size in self.argument_sizes.items()]
-        if self.workload_share is not None:
-            found.append(f"- share of the traced run spent in this function: "
-                         f"{self.workload_share:.0%}")  # fmt: skip
-        return found
-
-
-@dataclass(frozen=True)
-class FunctionContext:
-    """Everything that is sent about one function, and nothing more."""
-
-    name: str
-    lineno: int
-    source: str
-    called_signatures: tuple[str, ...]
-    imports: tuple[str, ...]
-    untyped_params: tuple[str, ...]
-    passes: tuple[str, ...]
-    observed: Observed = field(default_factory=Observed)
-
-    @property
-    def source_hash(self) -> str:
-        return hashlib.sha256(self.source.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -205,28 +139,28 @@ class LLMClient:
         return f"{self.base_url} (model {self.llm.model})"
 
     def analyze(self, context: FunctionContext) -> Analysis:
-        prompt = _render(
+        prompt = render(
             "analyze",
-            imports=_lines(context.imports),
-            called=_lines(context.called_signatures),
+            imports=listing(context.imports),
+            called=listing(context.called_signatures),
             lineno=str(context.lineno),
             function=context.source,
             passes=", ".join(context.passes) or "(none)",
             untyped=", ".join(context.untyped_params) or "none",
-            observed=_observed(context.observed),
+            observed=observed_text(context.observed),
         )
         return analysis(self._ask("function_analysis", ANALYSIS_SCHEMA, prompt, context))
 
     def propose(self, context: FunctionContext, found: Analysis) -> list[Proposal]:
-        prompt = _render(
+        prompt = render(
             "propose",
             count=str(self.llm.candidates),
             name=context.name,
-            imports=_lines(context.imports),
-            called=_lines(context.called_signatures),
+            imports=listing(context.imports),
+            called=listing(context.called_signatures),
             analysis=found.summary(),
             function=context.source,
-            observed=_observed(context.observed),
+            observed=observed_text(context.observed),
         )
         reply = self._ask("rewrite_proposals", PROPOSALS_SCHEMA, prompt, context)
         return [proposal(item) for item in reply["candidates"]][: self.llm.candidates]
@@ -236,7 +170,7 @@ class LLMClient:
         behaviour: str,
     ) -> Proposal:  # fmt: skip
         """A fix for a proposal that behaved differently on a shrunk input."""
-        prompt = _render(
+        prompt = render(
             "repair",
             name=context.name,
             function=context.source,
@@ -256,14 +190,14 @@ class LLMClient:
             f"- n={s.size}: {s.ratio:.2f}x [{s.low:.2f}, {s.high:.2f}], {s.decision.value}"
             for s in sizes
         )
-        prompt = _render(
+        prompt = render(
             "faster",
             name=context.name,
             function=context.source,
             helpers=previous.helpers,
             candidate=previous.function,
             ratios=ratios,
-            observed=_observed(context.observed),
+            observed=observed_text(context.observed),
         )
         return proposal(self._ask("rewrite_faster", PROPOSAL_SCHEMA, prompt, context))
 
@@ -277,7 +211,7 @@ class LLMClient:
         Raises NoUsableReply when even the lowest format gets no fitting reply,
         and StopAsking when no more requests may or can be made.
         """
-        messages = [_message("system", _template("system")), _message("user", prompt)]
+        messages = [_message("system", template("system")), _message("user", prompt)]
         key = self._cache_key(kind, context, messages)
         cached = self._cache_read(key)
         if cached is not None and fits(cached, schema):  # written by an older version, maybe
@@ -303,7 +237,7 @@ class LLMClient:
     ) -> dict[str, Any]:  # fmt: skip
         """Ask once, and once more with what was wrong; the fitting reply or NoUsableReply."""
         if asked_in.schema_in_prompt:
-            wanted = _render("schema", kind=kind, schema=json.dumps(schema))
+            wanted = render("schema", kind=kind, schema=json.dumps(schema))
             messages = [*messages[:-1], _message("user", messages[-1]["content"] + wanted)]
         problem, reply = "", _Reply("", cut_off=False)
         for _attempt in range(2):
@@ -317,7 +251,7 @@ class LLMClient:
             messages = [
                 *messages,
                 _message("assistant", reply.text),
-                _message("user", _render("reask", problem=problem)),
+                _message("user", render("reask", problem=problem)),
             ]
         raise NoUsableReply(problem, cut_off=reply.cut_off)
 
@@ -520,24 +454,3 @@ def _sha(text: str) -> str:
 
 def _message(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
-
-
-def _lines(items: Sequence[str]) -> str:
-    return "\n".join(items) if items else "(none)"
-
-
-def _observed(observed: Observed) -> str:
-    lines = observed.lines()
-    if not lines:
-        return ""
-    return "\nObserved in a trace of the real workload:\n" + "\n".join(lines) + "\n"
-
-
-def _template(name: str) -> str:
-    path = resources.files("pipeline.llm") / "prompts" / f"{name}-{PROMPT_VERSION}.txt"
-    return path.read_text(encoding="utf-8")
-
-
-def _render(template: str, **values: str) -> str:
-    # `string.Template` substitutes plain text: braces in code need no escaping.
-    return string.Template(_template(template)).substitute(values)

@@ -22,18 +22,9 @@ from typing import Any
 import libcst as cst
 
 from pipeline.config import Config
-from pipeline.llm.client import (
-    OFFLINE_NOTE,
-    FunctionContext,
-    LLMClient,
-    LLMUnavailable,
-    Notify,
-    NoUsableReply,
-    Observed,
-    StopAsking,
-    cache_directory,
-    endpoint,
-)
+from pipeline.llm.client import OFFLINE_NOTE, LLMClient, Notify, cache_directory, endpoint
+from pipeline.llm.context import FunctionContext, Observed
+from pipeline.llm.errors import LLMUnavailable, NoUsableReply, StopAsking
 from pipeline.llm.proposal import ProposalRejected, apply_proposal, fingerprint
 from pipeline.llm.replies import Analysis, Proposal
 from pipeline.model import (
