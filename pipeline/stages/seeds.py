@@ -29,12 +29,8 @@ CALL_SITE_SOURCE = "call sites"
 INFERRED_SOURCE = "types inferred from literal examples"
 
 
-def mine_seeds(module_source: str, function: str) -> list[LiteralCall]:
+def mine_seeds(tree: ast.Module, function: str) -> list[LiteralCall]:
     """Doctest examples first, then call sites; duplicates and unparseable calls dropped."""
-    try:
-        tree = ast.parse(module_source)
-    except SyntaxError:
-        return []
     found: list[LiteralCall] = []
     seen: set[str] = set()
     for source, calls in (

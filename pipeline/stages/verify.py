@@ -94,8 +94,12 @@ def inputs_for(
     chosen.update({name: p.Domain(dict(spec), src) for name, (spec, src) in domains.items()})
     # A literal call of a method leaves out `self`, so it fits only module-level functions.
     is_method = "." in candidate.reference_function
-    seeds = [] if is_method else mine_seeds(candidate.original_code, candidate.reference_function)
-    parameters = parameter_names(candidate.original_code, candidate.reference_function)
+    try:
+        tree = ast.parse(candidate.original_code)
+    except SyntaxError:
+        tree = ast.Module([], [])
+    seeds = [] if is_method else mine_seeds(tree, candidate.reference_function)
+    parameters = parameter_names(tree, candidate.reference_function)
     return p.Inputs(
         domains=chosen,
         inferred=inferred_domains(seeds, parameters),
@@ -306,12 +310,9 @@ def _with_project_tests(verdict: Verdict, tests: ProjectTestsResult) -> Verdict:
     return verdict
 
 
-def parameter_names(module_source: str, qualname: str) -> list[str]:
+def parameter_names(tree: ast.Module, qualname: str) -> list[str]:
     """Named parameters of the function `qualname` (a method's include `self`), in order."""
-    try:
-        found = find_node(ast.parse(module_source), qualname)
-    except SyntaxError:
-        return []
+    found = find_node(tree, qualname)
     if found is None:
         return []
     arguments = found.args
