@@ -31,6 +31,17 @@ class FunctionIndex:
 
     by_type: dict[type[ast.AST], list[ast.AST]] = field(default_factory=dict)
     blocks: list[list[ast.stmt]] = field(default_factory=list)
+    _parents: dict[int, ast.AST] | None = None
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        """The node `node` sits in (the parents are indexed on first use)."""
+        if self._parents is None:
+            self._parents = {}
+            for kind in list(self.by_type.values()):
+                for parent in kind:
+                    for child in ast.iter_child_nodes(parent):
+                        self._parents[id(child)] = parent
+        return self._parents.get(id(node))
 
     def of(self, *kinds: type[ast.AST]) -> Iterator[ast.AST]:
         for kind in kinds:
@@ -274,3 +285,65 @@ def is_list_of_lambda_call(node: ast.AST, inner: str) -> bool:
         and params.kwarg is None
         and not params.defaults
     )
+
+
+# --- names used in one way only ---------------------------------------------------
+
+
+def single_name_target(statement: ast.AST) -> str | None:
+    """The name of `name = value` with exactly one plain-name target."""
+    if (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+    ):
+        return statement.targets[0].id
+    return None
+
+
+def method_receiver(function: Function, name: ast.Name) -> tuple[str, ast.Call] | None:
+    """(method, call) when `name` is the receiver of a call `name.method(...)`."""
+    found = index(function)
+    attribute = found.parent(name)
+    if not isinstance(attribute, ast.Attribute) or attribute.value is not name:
+        return None
+    call = found.parent(attribute)
+    if isinstance(call, ast.Call) and call.func is attribute:
+        return attribute.attr, call
+    return None
+
+
+def is_membership_operand(function: Function, name: ast.Name) -> bool:
+    """`name` is the right side of a one-operator `v in name` / `v not in name`."""
+    compare = index(function).parent(name)
+    return (
+        isinstance(compare, ast.Compare)
+        and len(compare.ops) == 1
+        and isinstance(compare.ops[0], ast.In | ast.NotIn)
+        and compare.comparators[0] is name
+    )
+
+
+def is_statement_value(function: Function, node: ast.AST) -> bool:
+    """`node` is a whole expression statement, or the whole right side of `=` or `op=`."""
+    statement = index(function).parent(node)
+    if isinstance(statement, ast.Expr | ast.Assign | ast.AugAssign):
+        return statement.value is node
+    return False
+
+
+def is_literal_index_call(node: ast.AST, index_ok: Callable[[ast.expr], bool]) -> ast.Call | None:
+    """The call of `call(...)[i]`, when the one index `i` passes `index_ok`."""
+    if not isinstance(node, ast.Subscript) or not isinstance(node.value, ast.Call):
+        return None
+    return node.value if index_ok(single_index(node.slice)) else None
+
+
+def int_literal_value(node: ast.AST) -> int | None:
+    """The value of an int literal, optionally negated (never a bool)."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node, sign = node.operand, -1
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    return None

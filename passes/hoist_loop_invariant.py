@@ -22,7 +22,8 @@ from passes.base import Example
 
 # Builtins whose result is immutable, so one shared result cannot be changed by a use.
 HOISTABLE = frozenset({"max", "min", "sum", "len", "abs", "tuple", "frozenset"})
-_AST_LOOPS = (ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_AST_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_AST_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 ORDERED_ELEMENTS = frozenset({"int", "float", "bool", "str"})
 NUMERIC_ELEMENTS = frozenset({"int", "float", "bool"})
 LOOPS = m.For() | m.While() | m.ListComp() | m.SetComp() | m.DictComp() | m.GeneratorExp()
@@ -72,13 +73,22 @@ class HoistLoopInvariant(FunctionPass):
 
     @classmethod
     def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-        """A loop or comprehension, and a call `f(param)` with f in HOISTABLE and `param`
-        a parameter name, or `re.compile(<str literal>)`."""
-        if not pre.has(function, *_AST_LOOPS):
+        """Inside a loop or comprehension, a call `f(param)` with f in HOISTABLE and
+        `param` an annotated parameter name (the pass reads its type from the
+        annotation), or `re.compile(<str literal>)`."""
+        if not pre.has(function, *_AST_LOOPS, *_AST_COMPREHENSIONS):
             return False
-        params = {arg.arg for arg in pre.nodes(function, ast.arg) if isinstance(arg, ast.arg)}
+        params = pre.annotated_parameters(function)
+        repeated = {
+            id(node)
+            for loop in pre.nodes(function, *_AST_LOOPS, *_AST_COMPREHENSIONS)
+            for node in ast.walk(loop)
+            if isinstance(node, ast.Call)
+        }
         for call in pre.nodes(function, ast.Call):
             assert isinstance(call, ast.Call)
+            if id(call) not in repeated:
+                continue
             argument = pre.single_positional_arg(call)
             if argument is None:
                 continue

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._builtins import HASHABLE_TYPES
 from passes._facts import FunctionFacts, FunctionPass
 from passes._flow_types import proven_type
@@ -44,6 +47,25 @@ class ListUsedAsSet(FunctionPass):
     summary = "Use a set for a local list that is only appended to and tested with `in`."
     complexity_win = True
     triggers = ("= []",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`seen = []`, and every other mention of `seen` is `v in seen`, `v not in seen`
+        or a statement `seen.append(...)`."""
+        for assign in pre.nodes(function, ast.Assign):
+            name = pre.single_name_target(assign)
+            value = getattr(assign, "value", None)
+            if name is None or not isinstance(value, ast.List) or value.elts:
+                continue
+            target = assign.targets[0]  # type: ignore[attr-defined]
+            uses = [
+                n
+                for n in pre.nodes(function, ast.Name)
+                if isinstance(n, ast.Name) and n.id == name and n is not target
+            ]
+            if all(_set_like(function, use) for use in uses):  # type: ignore[arg-type]
+                return True
+        return False
 
     EXAMPLES = (
         Example(
@@ -222,6 +244,13 @@ def first_seen(rows: list[tuple[str, list[int]]]) -> int:
             assert isinstance(attribute, cst.Attribute)
             appends.append(attribute)
         return appends
+
+
+def _set_like(function: ast.FunctionDef | ast.AsyncFunctionDef, use: ast.Name) -> bool:
+    if pre.is_membership_operand(function, use):
+        return True
+    call = pre.method_receiver(function, use)
+    return call is not None and call[0] == "append" and pre.is_statement_value(function, call[1])
 
 
 def _empty_set(node: cst.CSTNode) -> cst.CSTNode:

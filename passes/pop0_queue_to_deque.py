@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod.visitors import AddImportsVisitor
 
+from passes import _ast_prefilter as pre
 from passes._annotations import SIZED_GENERICS, TEXT_TYPES, param_generic
 from passes._facts import FunctionFacts, FunctionPass
 from passes._names import binding_nodes, import_available, name_references
@@ -49,6 +52,28 @@ class Pop0QueueToDeque(FunctionPass):
     summary = "Use collections.deque and popleft() for a local list drained with pop(0)."
     complexity_win = True
     triggers = (".pop(0)",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`q = [...]` or `q = f(...)`, and `q.pop(0)` as a whole statement or right side."""
+        bound = {
+            pre.single_name_target(a)
+            for a in pre.nodes(function, ast.Assign)
+            if isinstance(getattr(a, "value", None), ast.List | ast.Call)
+        }
+        for name in pre.nodes(function, ast.Name):
+            assert isinstance(name, ast.Name)
+            call = pre.method_receiver(function, name) if name.id in bound else None
+            if (
+                call is not None
+                and call[0] == "pop"
+                and len(call[1].args) == 1
+                and not call[1].keywords
+                and pre.int_literal_value(call[1].args[0]) == 0
+                and pre.is_statement_value(function, call[1])
+            ):
+                return True
+        return False
 
     EXAMPLES = (
         Example(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._annotations import (
     DICT_GENERICS,
     SEQUENCE_ANNOTATIONS,
@@ -69,6 +72,22 @@ class SortedIndexToMinMax(FunctionPass):
     summary = "Use min()/max() instead of sorting to read the smallest or largest item."
     complexity_win = True
     triggers = ("sorted(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`sorted(name)[0]` or `sorted(name, key=...)[-1]` (either index, either form)."""
+        for node in pre.nodes(function, ast.Subscript):
+            call = pre.is_literal_index_call(node, lambda i: pre.int_literal_value(i) in (0, -1))
+            if (
+                pre.is_builtin_call(call, "sorted")
+                and call is not None
+                and len(call.args) == 1
+                and isinstance(call.args[0], ast.Name)
+                and all(keyword.arg == "key" for keyword in call.keywords)
+                and len(call.keywords) <= 1
+            ):
+                return True
+        return False
 
     EXAMPLES = (
         Example(

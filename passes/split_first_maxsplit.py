@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._facts import FunctionPass
 from passes._flow_types import proven_type
 from passes.base import Example
@@ -46,6 +49,21 @@ class SplitFirstMaxsplit(FunctionPass):
     summary = "Use maxsplit=1 (or rsplit) when only the first or last piece of a split is used."
     complexity_win = True
     triggers = (".split(",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`x.split()[k]` or `x.split("<sep>")[k]` with an int literal `k`."""
+        for node in pre.nodes(function, ast.Subscript):
+            call = pre.is_literal_index_call(node, lambda i: pre.int_literal_value(i) is not None)
+            if (
+                call is not None
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "split"
+                and not call.keywords
+                and (not call.args or (len(call.args) == 1 and pre.is_str_literal(call.args[0])))
+            ):
+                return True
+        return False
 
     EXAMPLES = (
         Example(

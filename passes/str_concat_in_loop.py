@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
+from passes import _ast_prefilter as pre
 from passes._facts import FunctionFacts, FunctionPass
 from passes._flow_types import flow_type_of
 from passes._names import name_references
@@ -44,6 +46,24 @@ class StrConcatInLoop(FunctionPass):
     name = "str-concat-in-loop"
     summary = "Build strings in a loop with a list and one ''.join instead of +=."
     triggers = ("+=",)
+
+    @classmethod
+    def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """A loop without `else` holding `s += ...`, after `s = <str literal>` in its block."""
+        for block in pre.index(function).blocks:
+            for position, loop in enumerate(block):
+                if not isinstance(loop, ast.For | ast.AsyncFor | ast.While) or loop.orelse:
+                    continue
+                added = {
+                    node.target.id
+                    for node in ast.walk(loop)
+                    if isinstance(node, ast.AugAssign)
+                    and isinstance(node.op, ast.Add)
+                    and isinstance(node.target, ast.Name)
+                }
+                if added & {_str_initialised(s) for s in block[:position]}:
+                    return True
+        return False
 
     EXAMPLES = (
         Example(
@@ -204,6 +224,16 @@ def labels(rows: list[tuple[str, int]]) -> str:
                         body=_rewrite(updated_node.body, init_index, index, name, facts)
                     )
         return updated_node
+
+
+def _str_initialised(statement: ast.stmt) -> str | None:
+    """The name of `name = <str literal>` (an f-string part allowed: libcst's
+    ConcatenatedString), a superset of `_str_literal_assignment`."""
+    name = pre.single_name_target(statement)
+    value = getattr(statement, "value", None)
+    if isinstance(value, ast.JoinedStr) or pre.is_str_literal(value):  # type: ignore[arg-type]
+        return name
+    return None
 
 
 def _augmented_names(loop: Loop) -> list[str]:
