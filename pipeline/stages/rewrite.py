@@ -142,8 +142,6 @@ def _run_on_stand_in(
     wanted = [f for f in facts if f.applicable_passes]
     if not wanted:
         return None
-    codes = {code for f in wanted for code in f.applicable_passes}
-    chosen = [p for p in passes if p.code in codes]
     tree = tree or ast.parse(parsed.source.text)
     sites = {site.qualname: site for site in inventory(tree)}
     wanted_units = {sites[f.info.qualname].unit for f in wanted}
@@ -159,7 +157,8 @@ def _run_on_stand_in(
     applicable: dict[str, set[str]] = {}
     for fact in wanted:
         applicable.setdefault(sites[fact.info.qualname].unit, set()).update(fact.applicable_passes)
-    rewritten, fired = run_passes(chosen, module, applicable=applicable)
+    # Every pass, not only those the prefilter kept: a rewrite may make a new match.
+    rewritten, fired = run_passes(passes, module, applicable=applicable)
     return module, rewritten, fired, units
 
 
@@ -204,7 +203,10 @@ def run_passes(
     what each pass needs to see.
     """
     fired: dict[str, list[str]] = {}
-    wrapper = MetadataWrapper(module)
+    # A freshly parsed module shares no node with anything, so the wrapper need not copy
+    # it; a pass's output may hold one node twice (metadata needs each node once), so
+    # that is copied.
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     code = module.code
     for _ in range(max_rounds):
         changed = False
@@ -213,6 +215,8 @@ def run_passes(
                 continue
             before = wrapper.module
             skip = _not_applicable(before, pass_class.code, applicable, fired)
+            if skip is None:
+                continue
             updated = _apply_with_metadata(pass_class, wrapper, skip)
             if updated.deep_equals(before):  # libcst rebuilds the tree even when nothing changed
                 continue
@@ -232,15 +236,18 @@ def _not_applicable(
     code: str,
     applicable: Mapping[str, Collection[str]] | None,
     changed: Collection[str],
-) -> set[int]:
-    """id() of the unit defs the pass `code` may skip."""
+) -> set[int] | None:
+    """id() of the unit defs the pass `code` may skip; None when it may skip them all
+    (then it need not visit the module at all: findings are changes of units)."""
     if applicable is None:
         return set()
-    return {
+    units = unit_defs(module)
+    skip = {
         id(node)
-        for name, node in unit_defs(module).items()
+        for name, node in units.items()
         if name not in changed and code not in applicable.get(name, ())
     }
+    return None if len(skip) == len(units) else skip
 
 
 def _apply_with_metadata(
