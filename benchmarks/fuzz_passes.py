@@ -14,7 +14,9 @@ when there is any.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+import tokenize
 import traceback
 from collections import Counter
 from collections.abc import Sequence
@@ -27,6 +29,9 @@ from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
 from passes import OptimizationPass, all_passes, apply_pass
+from passes.base import comment_counts
+
+Position = tuple[int, int, bool]  # (line, column, on a line of its own)
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,40 @@ def programs() -> st.SearchStrategy[str]:
         hypothesmith.from_grammar(),
     ).filter(_compiles)
     return st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node(), with_context)
+
+
+def comment_positions(source: str, first_line: int = 1) -> list[Position]:
+    """Every place one more comment can go, from `first_line` on: the end of each
+    line that has no comment and is not inside a string, and a line of its own above
+    each line that starts a statement (at that statement's indentation)."""
+    positions: list[Position] = []
+    starts_statement = True
+    previous = tokenize.NL
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        line, column = token.start
+        before, previous = previous, token.type
+        ends_line = token.type in (tokenize.NEWLINE, tokenize.NL)
+        if ends_line and line >= first_line and before not in (tokenize.COMMENT, tokenize.NL):
+            positions.append((line, column, False))
+        if token.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            starts_statement = True
+        elif token.type not in (tokenize.NL, tokenize.COMMENT):
+            if starts_statement and line >= first_line and token.type != tokenize.ENDMARKER:
+                positions.append((line, column, True))
+            starts_statement = False
+    return positions
+
+
+def with_comment(source: str, position: Position, text: str) -> str:
+    """`source` with the comment `text` (starting with `#`) added at `position`."""
+    lines = source.splitlines(keepends=True)
+    line, column, own_line = position
+    if own_line:
+        lines.insert(line - 1, " " * column + text + "\n")
+    else:
+        current = lines[line - 1]
+        lines[line - 1] = current[:column].rstrip() + "  " + text + current[column:]
+    return "".join(lines)
 
 
 def _compiles(source: str) -> bool:

@@ -20,7 +20,7 @@ from libcst.metadata import (
 )
 
 from passes._names import name_references
-from passes._splicing import Replacements, rewrite_function
+from passes._splicing import Replacements, carry_comments, lost_comments, rewrite_function
 from passes._types import TypeInference
 from passes.base import OptimizationPass
 
@@ -112,11 +112,28 @@ class FunctionPass(OptimizationPass):
     `facts`, or `facts_for(node)` for an expression that must sit directly in the
     function's scope), or returns whole-function `function_replacements`, applied
     only when nothing else in the function has changed in this round.
+
+    Whatever a pass returns keeps every comment of the node it replaces: a
+    replaced statement keeps them above it, and any other replacement that would
+    drop one is not made (see `on_leave`).
     """
 
     def __init__(self, context: CodemodContext) -> None:
         super().__init__(context)
         self.scopes: list[FunctionFacts | None] = []
+
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode] | cst.RemovalSentinel:
+        result = super().on_leave(original_node, updated_node)
+        if result is updated_node or isinstance(result, cst.RemovalSentinel):
+            return result
+        if isinstance(updated_node, cst.BaseStatement) and not isinstance(
+            updated_node, cst.FunctionDef | cst.ClassDef
+        ):
+            return carry_comments(updated_node, result)
+        after = list(result.nodes) if isinstance(result, cst.FlattenSentinel) else [result]
+        return updated_node if lost_comments([updated_node], after) else result
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.append(FunctionFacts(self, node))

@@ -82,8 +82,9 @@ def accumulator_loop(
     - the target is names only, each local, uncaptured and not mentioned
       anywhere in the function outside the loop (a comprehension would not bind
       it), and not mentioned in the iterable;
-    - the loop holds no comments (they would be lost) and no code that would
-      behave differently inside a nested scope.
+    - the loop holds no code that would behave differently inside a nested scope.
+    Comments of the loop move above the statement that replaces it (see
+    `rewrite_block_pairs`).
     """
     head = initialiser(init)
     if head is None or not isinstance(loop, cst.For):
@@ -93,7 +94,7 @@ def accumulator_loop(
         return None
     if not facts.is_private_local(name) or facts.in_try_block(loop):
         return None
-    if has_comment(loop) or has_scope_hazard(loop) or name_references(loop.iter, name):
+    if has_scope_hazard(loop) or name_references(loop.iter, name):
         return None
     names = target_names(loop.target)
     if names is None or name in names:

@@ -6,6 +6,7 @@ analyses original nodes and then edits the updated tree through these helpers.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import libcst as cst
@@ -23,6 +24,64 @@ def has_comment(node: cst.CSTNode) -> bool:
     return bool(m.findall(node, m.Comment()))
 
 
+def _comments_in(nodes: Sequence[cst.CSTNode]) -> list[str]:
+    return [
+        comment.value
+        for node in nodes
+        for comment in m.findall(node, m.Comment())
+        if isinstance(comment, cst.Comment)
+    ]
+
+
+def lost_comments(before: Sequence[cst.CSTNode], after: Sequence[cst.CSTNode]) -> list[str]:
+    """The comments of `before` that `after` lacks (counting repeats), in source order."""
+    missing = Counter(_comments_in(after))
+    lost: list[str] = []
+    for comment in _comments_in(before):
+        if missing[comment] > 0:
+            missing[comment] -= 1
+        else:
+            lost.append(comment)
+    return lost
+
+
+def keep_comments(
+    replaced: Sequence[cst.BaseStatement], replacement: Sequence[cst.BaseStatement]
+) -> list[cst.BaseStatement]:
+    """`replacement` (statements standing where `replaced` stood) with the blank lines
+    and comments above the first replaced statement, the trailing comment of a
+    replaced one-line statement, and every other comment of `replaced` that would
+    be lost placed above the first new statement."""
+    if not replacement:
+        return []
+    first, *rest = replacement
+    if not _leading_lines(first) and replaced:
+        first = first.with_changes(leading_lines=_leading_lines(replaced[0]))
+    last = rest[-1] if rest else first
+    if (
+        len(replaced) == 1
+        and isinstance(replaced[0], cst.SimpleStatementLine)
+        and isinstance(last, cst.SimpleStatementLine)
+        and last.trailing_whitespace.comment is None
+    ):
+        last = last.with_changes(trailing_whitespace=replaced[0].trailing_whitespace)
+        if rest:
+            rest[-1] = last
+        else:
+            first = last
+    lost = lost_comments(replaced, [first, *rest])
+    if lost:
+        moved = [cst.EmptyLine(comment=cst.Comment(comment)) for comment in lost]
+        first = first.with_changes(leading_lines=[*_leading_lines(first), *moved])
+    return [first, *rest]
+
+
+def _leading_lines(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
+    """The blank and comment lines above a statement (every concrete statement has them)."""
+    lines: Sequence[cst.EmptyLine] = getattr(statement, "leading_lines", ())
+    return lines
+
+
 class ReplaceNodes(cst.CSTTransformer):
     """Replace nodes of the tree being visited, chosen by identity, via callbacks that
     receive the updated node. Run it over the ORIGINAL tree whose nodes were analysed."""
@@ -35,7 +94,23 @@ class ReplaceNodes(cst.CSTTransformer):
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
         callback = self.replacements.get(id(original_node))
-        return callback(updated_node) if callback is not None else updated_node
+        if callback is None:
+            return updated_node
+        return carry_comments(updated_node, callback(updated_node))
+
+
+def carry_comments(
+    before: cst.CSTNode, after: cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]
+) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
+    """`after`, the replacement of `before`, keeping the comments of `before`: a
+    statement keeps them above it (see `keep_comments`); any other node keeps only
+    those it already has (a caller checks the function lost none)."""
+    nodes = list(after.nodes) if isinstance(after, cst.FlattenSentinel) else [after]
+    statements = [node for node in nodes if isinstance(node, cst.BaseStatement)]
+    if not isinstance(before, cst.BaseStatement) or len(statements) != len(nodes):
+        return after
+    kept: list[cst.CSTNode] = [*keep_comments([before], statements)]
+    return cst.FlattenSentinel(kept) if isinstance(after, cst.FlattenSentinel) else kept[0]
 
 
 def rewrite_function(
@@ -70,9 +145,10 @@ def rewrite_block_pairs(
         if index + 1 < len(original.body) and all(
             updated.body[i].deep_equals(original.body[i]) for i in (index, index + 1)
         ):
-            replacement = rewrite(original.body[index], original.body[index + 1])
+            pair = [original.body[index], original.body[index + 1]]
+            replacement = rewrite(*pair)
             if replacement is not None:
-                body.extend(replacement)
+                body.extend(keep_comments(pair, replacement))
                 index += 2
                 changed = True
                 continue

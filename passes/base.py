@@ -11,11 +11,18 @@ A pass is one `OptimizationPass` subclass in its own module. It carries:
   must leave unchanged), which the test suite expands into transform tests,
   equivalence checks and micro-benchmarks;
 - precondition code that declines whenever a fact it needs is unknown.
+
+Comments are data: a pass keeps every comment of the code it rewrites. When the
+line a comment stood on goes away, the comment moves above the nearest
+surviving statement; a rewrite that cannot keep a comment is not made.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -113,3 +120,12 @@ def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
 def _changed_functions(before: cst.Module, after: cst.Module) -> list[str]:
     old, new = module_functions(before), module_functions(after)
     return [name for name, node in new.items() if name in old and not node.deep_equals(old[name])]
+
+
+def comment_counts(source: str) -> Counter[str]:
+    """Every comment of `source` (trailing whitespace ignored), with how often it occurs."""
+    found: Counter[str] = Counter()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            found[token.string.rstrip()] += 1
+    return found

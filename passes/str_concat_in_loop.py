@@ -12,6 +12,7 @@ from passes import _ast_prefilter as pre
 from passes._facts import FunctionFacts, FunctionPass
 from passes._flow_types import flow_type_of
 from passes._names import name_references
+from passes._splicing import keep_comments
 from passes.base import Example
 
 Loop = cst.For | cst.While
@@ -307,7 +308,8 @@ def _rewrite(
     is_empty = isinstance(initial, cst.SimpleString) and initial.evaluated_value == ""
     start = "[]" if is_empty else f"[{cst.Module([]).code_for_node(initial)}]"
     new_body = list(body)
-    new_body[init_index] = cst.parse_statement(f"{parts} = {start}\n")
+    initialiser = cst.parse_statement(f"{parts} = {start}\n")
+    (new_body[init_index],) = keep_comments([body[init_index]], [initialiser])
     new_body[loop_index] = body[loop_index].visit(_AppendInstead(name, parts))  # type: ignore[assignment]
     new_body.insert(loop_index + 1, cst.parse_statement(f'{name} = "".join({parts})\n'))
     return new_body

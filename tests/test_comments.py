@@ -1,0 +1,77 @@
+"""Comments are data: a comment (or blank line) placed anywhere inside a pass's
+examples survives the pass, on its own line or above the nearest surviving
+statement."""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+import pytest
+
+from benchmarks.fuzz_passes import Position, comment_positions, with_comment
+from passes import Example, OptimizationPass, all_passes, apply_pass
+from passes.base import comment_counts, first_function
+
+POSITIVE = [
+    pytest.param(pass_class, example, id=f"{pass_class.code}-{index}")
+    for pass_class in all_passes()
+    for index, example in enumerate(pass_class.EXAMPLES)
+]
+
+
+def positions_in_first_function(source: str) -> list[Position]:
+    name = first_function(source)
+    node = next(
+        n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == name
+    )
+    end = node.end_lineno or node.lineno
+    return [
+        (line, column, own_line)
+        for line, column, own_line in comment_positions(source, node.lineno)
+        if line <= end and not (own_line and line == node.lineno)
+    ]
+
+
+@pytest.mark.parametrize(("pass_class", "example"), POSITIVE)
+def test_a_comment_anywhere_in_the_function_survives(
+    pass_class: type[OptimizationPass], example: Example
+) -> None:
+    rewritten = 0
+    for index, position in enumerate(positions_in_first_function(example.before)):
+        source = with_comment(example.before, position, f"# note {index}: keep me")
+        result = apply_pass(pass_class, cst.parse_module(source)).code
+        if result == source:
+            continue
+        rewritten += 1
+        compile(result, "example.py", "exec")
+        assert comment_counts(result) == comment_counts(source), f"{position}:\n{result}"
+    assert rewritten > 0, "the pass declined every variant with a comment"
+
+
+def blank_lines_and_statements(source: str) -> tuple[int, int]:
+    """Blank lines and statements inside the first function of `source`."""
+    name = first_function(source)
+    node = next(
+        n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == name
+    )
+    lines = source.splitlines()[node.lineno - 1 : node.end_lineno]
+    statements = sum(isinstance(n, ast.stmt) for n in ast.walk(node))
+    return sum(not line.strip() for line in lines), statements
+
+
+@pytest.mark.parametrize(("pass_class", "example"), POSITIVE)
+def test_a_blank_line_inside_the_function_survives(
+    pass_class: type[OptimizationPass], example: Example
+) -> None:
+    """A blank line may only go with a statement the rewrite merged into another."""
+    for line, _, own_line in positions_in_first_function(example.before):
+        if not own_line:
+            continue
+        lines = example.before.splitlines(keepends=True)
+        source = "".join([*lines[: line - 1], "\n", *lines[line - 1 :]])
+        result = apply_pass(pass_class, cst.parse_module(source)).code
+        blank_before, statements_before = blank_lines_and_statements(source)
+        blank_after, statements_after = blank_lines_and_statements(result)
+        if statements_after >= statements_before:
+            assert blank_after >= blank_before, f"blank line above line {line} lost:\n{result}"
