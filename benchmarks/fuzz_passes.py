@@ -4,7 +4,8 @@ Programs come from `hypothesmith` (the Python grammar, and libcst node trees).
 For each program and each pass the contract is:
 
 - the pass does not raise;
-- if it changes the module, the new source still compiles;
+- if it changes the module, the new source still compiles and keeps every
+  comment (programs carry comments at random positions);
 - if it changes nothing, the source comes back byte for byte.
 
 Prints counts and, for each violation, the pass code and the program; exits 1
@@ -37,7 +38,7 @@ Position = tuple[int, int, bool]  # (line, column, on a line of its own)
 @dataclass(frozen=True)
 class Violation:
     code: str
-    kind: str  # "crash", "does not compile", "changed bytes"
+    kind: str  # "crash", "does not compile", "lost a comment", "changed bytes"
     source: str
     detail: str
 
@@ -47,6 +48,7 @@ class Tally:
     programs: int = 0
     libcst_cannot_parse: int = 0
     libcst_no_round_trip: int = 0
+    comments: int = 0
     changed: Counter[str] = field(default_factory=Counter)
     violations: list[Violation] = field(default_factory=list)
 
@@ -64,7 +66,27 @@ def programs() -> st.SearchStrategy[str]:
         st.sampled_from(examples),
         hypothesmith.from_grammar(),
     ).filter(_compiles)
-    return st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node(), with_context)
+    plain = st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node(), with_context)
+    return plain.flatmap(_with_comments)
+
+
+def _with_comments(source: str) -> st.SearchStrategy[str]:
+    """`source` with comments added at some of the places a comment can go."""
+    try:
+        positions = comment_positions(source)
+    except (tokenize.TokenError, SyntaxError):  # not tokenizable: keep it as it is
+        return st.just(source)
+    if not positions:
+        return st.just(source)
+    chosen = st.lists(st.sampled_from(positions), unique=True, max_size=min(8, len(positions)))
+    return chosen.map(lambda picked: _add_comments(source, picked))
+
+
+def _add_comments(source: str, positions: list[Position]) -> str:
+    # From the bottom up, so the earlier positions stay valid.
+    for number, position in enumerate(sorted(positions, reverse=True)):
+        source = with_comment(source, position, f"# fuzz comment {number}")
+    return source
 
 
 def comment_positions(source: str, first_line: int = 1) -> list[Position]:
@@ -101,6 +123,13 @@ def with_comment(source: str, position: Position, text: str) -> str:
     return "".join(lines)
 
 
+def _comments(source: str) -> Counter[str]:
+    try:
+        return comment_counts(source)
+    except (tokenize.TokenError, SyntaxError):  # tokenize is stricter than libcst here
+        return Counter()
+
+
 def _compiles(source: str) -> bool:
     try:
         compile(source, "<fuzz>", "exec")
@@ -116,6 +145,7 @@ def check_program(source: str, passes: Sequence[type[OptimizationPass]], tally: 
     except cst.ParserSyntaxError:
         tally.libcst_cannot_parse += 1
         return
+    tally.comments += sum(_comments(source).values())
     if module.code != source:  # a libcst limitation (e.g. blank lines before a last
         tally.libcst_no_round_trip += 1  # whitespace-only line), not a pass's doing
         return
@@ -141,6 +171,8 @@ def _check_pass(
         return None
     if not _compiles(output):
         return Violation(pass_class.code, "does not compile", source, output)
+    if _comments(output) != _comments(source):
+        return Violation(pass_class.code, "lost a comment", source, output)
     if module.deep_equals(cst.parse_module(output)):
         return Violation(pass_class.code, "changed bytes", source, output)
     return Violation(pass_class.code, "changed", source, "")
@@ -179,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"libcst no round trip:    {tally.libcst_no_round_trip}")
     print(f"passes run per program:  {len(passes)}")
     print(f"rewrites (all compile):  {sum(tally.changed.values())} {dict(tally.changed)}")
+    print(f"comments in programs:    {tally.comments}")
+    lost = sum(v.kind == "lost a comment" for v in tally.violations)
+    print(f"rewrites that lost one:  {lost}")
     print(f"violations:              {len(tally.violations)}")
     for kind, number in Counter((v.code, v.kind) for v in tally.violations).items():
         print(f"  {kind[0]} {kind[1]}: {number}")
