@@ -1,4 +1,4 @@
-"""OPT108: memoize a pure, tree-recursive module-level function."""
+"""OPT108: memoize a pure, tree-recursive module-level function for the length of one call."""
 
 from __future__ import annotations
 
@@ -28,14 +28,17 @@ FORBIDDEN = (
 
 class MemoizePureRecursion(FunctionPass):
     """What it does:
-        Adds a memo table to a pure module-level function that calls itself more
-        than once (tree recursion such as Fibonacci or binomial coefficients): a
-        module-level dict `_f_memo`, a lookup at entry, and `return
-        _f_memo.setdefault(key, value)` at every `return value`.
+        Memoizes a pure module-level function that calls itself more than once
+        (tree recursion such as Fibonacci, binomial coefficients or edit
+        distance): its body moves into an inner helper `_f` that looks each
+        argument tuple up in a dict `memo` before computing it and stores every
+        result it returns (`return memo.setdefault(key, value)`); `f` creates
+        the dict and returns `_f(...)`. The memo lives for one call of `f` and is
+        dropped when it returns, so it cannot grow without bound across calls.
 
     Why it is faster:
         Tree recursion recomputes the same sub-results exponentially often; with
-        the memo every distinct argument tuple is computed once.
+        the memo every distinct argument tuple is computed once per call.
 
     Fix safety:
         The pass fires only when all of these are proven:
@@ -43,25 +46,26 @@ class MemoizePureRecursion(FunctionPass):
           with plain parameters (no `*args`/`**kwargs`) all annotated `int`, `str`,
           `bool` or `bytes` (literal defaults only), and a return annotation of an
           immutable type (`int`, `str`, `bool`, `bytes`, `float`, `tuple[...]` of
-          those), so a cached result can be shared;
+          those), so a stored result can be shared;
         - it is pure: its body reads only its parameters, its own locals, itself
           and pure builtins (`len`, `min`, `max`, `abs`, `range`, ...); it has no
           attribute access, global/nonlocal, nested function or lambda, walrus,
           try/with, import or await, and it calls nothing but itself and those
-          builtins, so no output, I/O or state can be skipped by a cache hit and no
-          global it reads can change between calls;
+          builtins, so no output, I/O or state can be skipped by a memo hit, and
+          moving the body into a nested function changes what no name refers to;
         - every self-call passes provably int/str/bool/bytes values, so the key can
           always be hashed; the key also holds each argument's type, so `f(True)` and
           `f(1)` (equal and same hash) never share an entry;
         - it calls itself at least twice or inside a loop, so sub-results repeat.
-        Unlike `functools.cache`, the memo lives in the function itself: recursion
-        depth is unchanged (the C wrapper of `functools.cache` halves the depth
-        reachable before RecursionError on CPython 3.11).
+        The memo is a plain dict rather than `functools.cache`: the C wrapper of
+        `functools.cache` halves the recursion depth reachable before
+        RecursionError on CPython 3.11, while the helper only adds one frame. The
+        memo is never module-level, so no table outlives a call.
     """
 
     code = "OPT108"
     name = "memoize-pure-recursion"
-    summary = "Memoize a pure, tree-recursive module-level function."
+    summary = "Memoize a pure, tree-recursive function with a cache that lives for one call."
     complexity_win = True
     triggers = ("return",)
 
@@ -95,16 +99,18 @@ def fib(n: int) -> int:
     return fib(n - 1) + fib(n - 2)
 """,
             after="""\
-_fib_memo: dict[tuple[object, ...], int] = {}
-
-
 def fib(n: int) -> int:
-    fib_key = (n, type(n))
-    if fib_key in _fib_memo:
-        return _fib_memo[fib_key]
-    if n < 2 or n > 20:
-        return _fib_memo.setdefault(fib_key, n)
-    return _fib_memo.setdefault(fib_key, fib(n - 1) + fib(n - 2))
+    memo: dict[tuple[object, ...], int] = {}
+
+    def _fib(n: int) -> int:
+        key = (n, type(n))
+        if key in memo:
+            return memo[key]
+        if n < 2 or n > 20:
+            return memo.setdefault(key, n)
+        return memo.setdefault(key, _fib(n - 1) + _fib(n - 2))
+
+    return _fib(n)
 """,
         ),
         Example(
@@ -118,19 +124,55 @@ def choose(n: int, k: int) -> int:
     return choose(n - 1, k - 1) + choose(n - 1, k)
 ''',
             after='''\
-_choose_memo: dict[tuple[object, ...], int] = {}
-
-
 def choose(n: int, k: int) -> int:
     """Binomial coefficients; rows past 16 are cut off to keep the example fast."""
-    choose_key = (n, k, type(n), type(k))
-    if choose_key in _choose_memo:
-        return _choose_memo[choose_key]
-    if k < 0 or k > n:
-        return _choose_memo.setdefault(choose_key, 0)
-    if k == 0 or k == n or n > 16:
-        return _choose_memo.setdefault(choose_key, 1)
-    return _choose_memo.setdefault(choose_key, choose(n - 1, k - 1) + choose(n - 1, k))
+    memo: dict[tuple[object, ...], int] = {}
+
+    def _choose(n: int, k: int) -> int:
+        key = (n, k, type(n), type(k))
+        if key in memo:
+            return memo[key]
+        if k < 0 or k > n:
+            return memo.setdefault(key, 0)
+        if k == 0 or k == n or n > 16:
+            return memo.setdefault(key, 1)
+        return memo.setdefault(key, _choose(n - 1, k - 1) + _choose(n - 1, k))
+
+    return _choose(n, k)
+''',
+        ),
+        Example(
+            before='''\
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest edits that turn `a` into `b`."""
+    if not a or not b:
+        return len(a) + len(b)
+    if a[0] == b[0]:
+        return edit_distance(a[1:], b[1:])
+    delete = edit_distance(a[1:], b)
+    insert = edit_distance(a, b[1:])
+    replace = edit_distance(a[1:], b[1:])
+    return 1 + min(delete, insert, replace)
+''',
+            after='''\
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest edits that turn `a` into `b`."""
+    memo: dict[tuple[object, ...], int] = {}
+
+    def _edit_distance(a: str, b: str) -> int:
+        key = (a, b, type(a), type(b))
+        if key in memo:
+            return memo[key]
+        if not a or not b:
+            return memo.setdefault(key, len(a) + len(b))
+        if a[0] == b[0]:
+            return memo.setdefault(key, _edit_distance(a[1:], b[1:]))
+        delete = _edit_distance(a[1:], b)
+        insert = _edit_distance(a, b[1:])
+        replace = _edit_distance(a[1:], b[1:])
+        return memo.setdefault(key, 1 + min(delete, insert, replace))
+
+    return _edit_distance(a, b)
 ''',
         ),
     )
@@ -178,7 +220,7 @@ def tri(n: int) -> int:
 
     def finish_function(
         self, facts: FunctionFacts, original: cst.FunctionDef, updated: cst.FunctionDef
-    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+    ) -> cst.FunctionDef:
         if not updated.deep_equals(original) or not self._eligible(facts, original):
             return updated
         return _memoize(facts, original)
@@ -192,7 +234,7 @@ def tri(n: int) -> int:
         if not _simple_signature(function):
             return False
         name = function.name.value
-        if m.findall(module, m.Name(f"_{name}_memo")):
+        if not isinstance(function.body, cst.IndentedBlock):
             return False
         if not all(builtin_available(facts, b) for b in ("type", "dict", "tuple")):
             return False
@@ -261,39 +303,59 @@ def _immutable_result(annotation: cst.BaseExpression | None) -> bool:
     return False
 
 
-def _memoize(
-    facts: FunctionFacts, function: cst.FunctionDef
-) -> cst.FlattenSentinel[cst.BaseStatement]:
+def _memoize(facts: FunctionFacts, function: cst.FunctionDef) -> cst.FunctionDef:
+    """`function` with its body moved into an inner helper that keeps a per-call memo."""
+    assert isinstance(function.body, cst.IndentedBlock) and function.returns is not None
     name = function.name.value
-    memo = f"_{name}_memo"
-    key = facts.fresh_name(f"{name}_key")
-    params = [
-        p.name.value
-        for p in (
-            *function.params.posonly_params,
-            *function.params.params,
-            *function.params.kwonly_params,
-        )
-    ]
-    key_expr = ", ".join(params + [f"type({p})" for p in params])
-    assert function.returns is not None
+    helper, memo, key = (facts.fresh_name(base) for base in (f"_{name}", "memo", "key"))
+    params = function.params
+    names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
     result_type = code_of(function.returns.annotation)
-    table = cst.parse_statement(f"{memo}: dict[tuple[object, ...], {result_type}] = {{}}\n")
+    statements = list(function.body.body)
+    docstring = statements[:1] if _is_docstring(statements[0]) else []
+    body = [
+        statement.visit(_Memoized(name, helper, memo, key))
+        for statement in statements[len(docstring) :]
+    ]
+    key_tuple = ", ".join([*names, *(f"type({n})" for n in names)])
     lookup = [
-        cst.parse_statement(f"{key} = ({key_expr})\n"),
+        cst.parse_statement(f"{key} = ({key_tuple})\n"),
         cst.parse_statement(f"if {key} in {memo}:\n    return {memo}[{key}]\n"),
     ]
-    body = function.body.visit(_StoreReturns(memo, key))
-    assert isinstance(body, cst.IndentedBlock)
-    statements = list(body.body)
-    at = 1 if statements and _is_docstring(statements[0]) else 0
-    statements[at:at] = lookup
-    new_function = function.with_changes(
-        body=body.with_changes(body=statements), leading_lines=(cst.EmptyLine(), cst.EmptyLine())
-    )
-    return cst.FlattenSentinel(
-        [table.with_changes(leading_lines=function.leading_lines), new_function]
-    )
+    inner = cst.parse_statement(f"def {helper}({_signature(params)}) -> {result_type}:\n    pass\n")
+    assert isinstance(inner, cst.FunctionDef)
+    block = function.body.with_changes(body=[*lookup, *body], header=cst.TrailingWhitespace())
+    inner = inner.with_changes(body=block)
+    arguments = [
+        *(p.name.value for p in (*params.posonly_params, *params.params)),
+        *(f"{p.name.value}={p.name.value}" for p in params.kwonly_params),
+    ]
+    outer = [
+        *docstring,
+        cst.parse_statement(f"{memo}: dict[tuple[object, ...], {result_type}] = {{}}\n"),
+        inner.with_changes(leading_lines=[cst.EmptyLine(indent=False)]),
+        cst.parse_statement(f"return {helper}({', '.join(arguments)})\n").with_changes(
+            leading_lines=[cst.EmptyLine(indent=False)]
+        ),
+    ]
+    return function.with_changes(body=function.body.with_changes(body=outer))
+
+
+def _signature(params: cst.Parameters) -> str:
+    """The parameters (annotations and literal defaults, no comments) as source text."""
+
+    def one(param: cst.Param) -> str:
+        assert param.annotation is not None
+        text = f"{param.name.value}: {code_of(param.annotation.annotation)}"
+        return f"{text} = {code_of(param.default)}" if param.default is not None else text
+
+    parts = [one(p) for p in params.posonly_params]
+    if parts:
+        parts.append("/")
+    parts += [one(p) for p in params.params]
+    if params.kwonly_params:
+        parts += ["*", *(one(p) for p in params.kwonly_params)]
+    return ", ".join(parts)
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -303,11 +365,17 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
     )
 
 
-class _StoreReturns(cst.CSTTransformer):
-    def __init__(self, memo: str, key: str) -> None:
+class _Memoized(cst.CSTTransformer):
+    """Self-calls go to the helper; every `return value` stores the value in the memo."""
+
+    def __init__(self, name: str, helper: str, memo: str, key: str) -> None:
         super().__init__()
-        self.memo = memo
-        self.key = key
+        self.name, self.helper, self.memo, self.key = name, helper, memo, key
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if m.matches(updated_node.func, m.Name(self.name)):
+            return updated_node.with_changes(func=cst.Name(self.helper))
+        return updated_node
 
     def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
         if updated_node.value is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import libcst as cst
@@ -38,16 +39,20 @@ def candidates_for(tmp_path: Path, source: str) -> dict[str, str]:
     return {c.function: c.module_code for c in propose(parsed, facts, all_passes())}
 
 
-def test_module_level_helper_travels_with_its_function_only(tmp_path: Path) -> None:
+def test_each_candidate_changes_only_its_function_and_keeps_its_memo_inside(
+    tmp_path: Path,
+) -> None:
     candidates = candidates_for(tmp_path, MODULE)
     assert set(candidates) == {"paths", "steps"}
     paths_module = candidates["paths"]
-    assert "_paths_memo" in paths_module and "_steps_memo" not in paths_module
+    module_level = [type(node).__name__ for node in ast.parse(paths_module).body]
+    assert module_level == ["Expr", "FunctionDef", "FunctionDef"]  # no table outlives a call
+    assert "    memo: dict[tuple[object, ...], int] = {}\n" in paths_module
     assert "def steps(n: int) -> int:\n    if n < 3 or n > 18:\n        return n\n" in paths_module
     compile(paths_module, "counters.py", "exec")
 
 
-def test_candidate_with_helper_is_verified_equivalent(tmp_path: Path) -> None:
+def test_memoized_candidate_is_verified_equivalent(tmp_path: Path) -> None:
     path = tmp_path / "counters.py"
     path.write_text(MODULE)
     parsed = parse(read_source(path, 100_000))
