@@ -7,6 +7,8 @@ Like every helper module of the passes, each answer is conservative: `None` or
 
 from __future__ import annotations
 
+import builtins
+import keyword
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -224,3 +226,49 @@ def has_scope_hazard(node: cst.CSTNode) -> bool:
     ):
         return True
     return any(name_references(node, name) for name in SCOPE_SENSITIVE_NAMES)
+
+
+# --- new names ----------------------------------------------------------------------
+
+# Plurals that are not the regular plural of the word without its ending.
+_IRREGULAR = frozenset({"series", "species", "news", "means", "data", "physics", "bytes"})
+
+
+def singular(plural: str) -> str | None:
+    """The singular of an identifier that ends in a regular English plural
+    (`primes` -> `prime`, `user_ids` -> `user_id`, `entries` -> `entry`, `boxes` ->
+    `box`), or None when the last word is not unambiguously one."""
+    head, _, word = plural.rpartition("_")
+    lowered = word.lower()
+    if len(word) < 3 or not word.isalpha() or lowered in _IRREGULAR:
+        return None
+    if lowered.endswith(("ss", "us", "is")):
+        return None
+    if lowered.endswith("ies") and len(word) > 4:
+        stem = word[:-3] + "y"
+    elif lowered.endswith(("ches", "shes", "xes", "zes")):
+        stem = word[:-2]
+    elif lowered.endswith("s"):
+        stem = word[:-1]
+    else:
+        return None
+    return f"{head}_{stem}" if head else stem
+
+
+def item_name(facts: FunctionFacts, collection: str) -> str:
+    """A name for one item of `collection`: its singular when that is unambiguous,
+    else `item`; never a keyword, a builtin's name or a name the function uses."""
+    for candidate in (singular(collection), "item"):
+        if candidate is not None and _unused(facts, candidate):
+            return candidate
+    return facts.fresh_name("item")
+
+
+def _unused(facts: FunctionFacts, name: str) -> bool:
+    return (
+        name.isidentifier()
+        and not keyword.iskeyword(name)
+        and not keyword.issoftkeyword(name)
+        and not hasattr(builtins, name)
+        and not name_references(facts.function, name)
+    )

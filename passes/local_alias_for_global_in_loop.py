@@ -77,9 +77,9 @@ import math
 
 def norms(points: list[tuple[float, float]]) -> list[float]:
     out = []
-    sqrt = math.sqrt
+    _sqrt = math.sqrt
     for x, y in points:
-        out.append(sqrt(x * x + y * y))
+        out.append(_sqrt(x * x + y * y))
     return out
 ''',
         ),
@@ -102,13 +102,34 @@ import math
 def floors(values: list[float], step: float) -> int:
     total = 0
     i = 0
-    isfinite = math.isfinite
-    floor = math.floor
+    _isfinite = math.isfinite
+    _floor = math.floor
     while i < len(values):
-        if isfinite(values[i]):
-            total += floor(values[i] / step) if step else 0
+        if _isfinite(values[i]):
+            total += _floor(values[i] / step) if step else 0
         i += 1
     return total
+''',
+        ),
+        Example(
+            before='''\
+import math
+
+def growth(rates: list[float], years: int) -> list[float]:
+    out = []
+    for rate in rates:
+        out.append(math.pow(1 + rate, years))
+    return out
+''',
+            after='''\
+import math
+
+def growth(rates: list[float], years: int) -> list[float]:
+    out = []
+    _pow = math.pow
+    for rate in rates:
+        out.append(_pow(1 + rate, years))
+    return out
 ''',
         ),
     )
@@ -157,7 +178,7 @@ def roots(values: list[float]) -> list[float]:
             if not functions or not updated.deep_equals(original):
                 body.append(updated)
                 continue
-            aliases = {name: facts.fresh_name(name) for name in functions}
+            aliases = {name: facts.fresh_name(f"_{name}") for name in functions}
             assert isinstance(updated, Loop)
             for index, name in enumerate(functions):
                 statement = cst.parse_statement(f"{aliases[name]} = {MODULE}.{name}\n")

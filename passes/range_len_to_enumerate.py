@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import builtins
-import keyword
 
 import libcst as cst
 import libcst.matchers as m
@@ -12,7 +10,13 @@ import libcst.matchers as m
 from passes import _ast_prefilter as pre
 from passes._builtins import HASHABLE_TYPES, LEAVES_ARGUMENTS
 from passes._facts import FunctionFacts, FunctionPass
-from passes._names import builtin_available, has_scope_hazard, in_store_context, name_references
+from passes._names import (
+    builtin_available,
+    has_scope_hazard,
+    in_store_context,
+    item_name,
+    name_references,
+)
 from passes._values import has_immutable_bindings, is_fresh_container, is_sequence_name
 from passes.base import Example
 
@@ -102,6 +106,41 @@ def weighted(values: list[int]) -> list[int]:
     return out
 ''',
         ),
+        Example(
+            before='''\
+def count_long(entries: list[str], limit: int) -> int:
+    count = 0
+    for i in range(len(entries)):
+        if len(entries[i]) > limit:
+            count += 1
+    return count
+''',
+            after='''\
+def count_long(entries: list[str], limit: int) -> int:
+    count = 0
+    for entry in entries:
+        if len(entry) > limit:
+            count += 1
+    return count
+''',
+        ),
+        Example(
+            # The singular `id` is a builtin's name, so the item is called `item`.
+            before='''\
+def total_ids(ids: list[int]) -> int:
+    total = 0
+    for i in range(len(ids)):
+        total += ids[i]
+    return total
+''',
+            after='''\
+def total_ids(ids: list[int]) -> int:
+    total = 0
+    for item in ids:
+        total += item
+    return total
+''',
+        ),
     )
     NON_EXAMPLES = (
         # The list is mutated in the loop: range(len(xs)) fixed the length first.
@@ -173,7 +212,7 @@ def alias(xs: list[int], ys: list[int]) -> int:
             return updated_node
         if _rebinds(original_node.body, (xs, index)):
             return updated_node
-        element = facts.fresh_name(_singular(xs))
+        element = item_name(facts, xs)
         other_uses = len(name_references(original_node, index)) - 1 - reads
         body = updated_node.body.visit(_Substitute(xs, index, element))
         assert isinstance(body, cst.BaseSuite)
@@ -274,15 +313,6 @@ def _cannot_mutate(facts: FunctionFacts, body: cst.BaseSuite, xs: str) -> bool:
         ):
             return False
     return True
-
-
-def _singular(name: str) -> str:
-    candidate = name[:-1] if len(name) > 2 and name.endswith("s") else "item"
-    if keyword.iskeyword(candidate) or keyword.issoftkeyword(candidate):
-        return "item"
-    if hasattr(builtins, candidate) or candidate == name:
-        return "item"
-    return candidate
 
 
 class _Substitute(cst.CSTTransformer):
