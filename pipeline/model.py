@@ -108,6 +108,7 @@ class Candidate:
     project_root: Path | None
     explanation: str = ""
     original_function: str = ""
+    refused: str = ""  # why the rewrite stage refuses it: never verified, timed or written
     # A method that never reads `self` can be verified with any object standing in for it.
     self_unused: bool = False
 

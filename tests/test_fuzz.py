@@ -6,10 +6,10 @@ must produce compilable code that keeps every comment when it rewrites.
 
 from __future__ import annotations
 
-import libcst as cst
+from careless_pass import DropsOwnLineComments
 
 from benchmarks.fuzz_passes import Tally, check_program, fuzz
-from passes import OptimizationPass, all_passes
+from passes import all_passes
 
 
 def test_every_pass_survives_generated_programs() -> None:
@@ -28,18 +28,6 @@ def test_the_checker_flags_what_it_should() -> None:
     assert tally.programs == 2
     assert not tally.violations
     assert sum(tally.changed.values()) >= 1
-
-
-class DropsOwnLineComments(OptimizationPass):
-    """A deliberately careless rewrite: it deletes every comment on a line of its own."""
-
-    code, name, summary, triggers = "OPT999", "drops-comments", "test only", ("#",)
-    EXAMPLES, NON_EXAMPLES = (), ()
-
-    def leave_EmptyLine(
-        self, original_node: cst.EmptyLine, updated_node: cst.EmptyLine
-    ) -> cst.EmptyLine | cst.RemovalSentinel:
-        return cst.RemoveFromParent() if updated_node.comment else updated_node
 
 
 def test_the_checker_flags_a_rewrite_that_loses_a_comment() -> None:

@@ -25,12 +25,14 @@ from benchmarks.stdlib_run import sample, stdlib_files
 from passes import Example, OptimizationPass, all_passes
 from passes.base import first_function
 from pipeline import changes
+from pipeline.config import Config
 from pipeline.model import DefKind, ParsedFile
 from pipeline.stages.analyze import analyze
 from pipeline.stages.defs import inventory
-from pipeline.stages.orchestrate import apply_accepted
+from pipeline.stages.orchestrate import apply_accepted, scan_file
 from pipeline.stages.parse import parse, parse_tree, read_source
-from pipeline.stages.rewrite import propose, scan
+from pipeline.stages.rewrite import propose
+from pipeline.stages.style import Style, restyle
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 DATA = Path(__file__).parent / "data" / "methods"
@@ -221,7 +223,7 @@ def as_method(source: str, name: str, static: bool) -> str:
     return module.with_changes(body=body).code
 
 
-MODULE_LEVEL_ONLY = {"OPT108"}  # memoisation keeps a module-level table: functions only
+MODULE_LEVEL_ONLY = {"OPT108"}  # memoisation is offered for module-level functions only
 METHOD_EXAMPLES = [
     pytest.param(pass_class, example, static, id=f"{pass_class.code}-{index}-{kind}")
     for pass_class in all_passes()
@@ -235,12 +237,16 @@ METHOD_EXAMPLES = [
 def test_every_pass_rewrites_a_method_like_the_function(
     pass_class: type[OptimizationPass], example: Example, static: bool, tmp_path: Path
 ) -> None:
-    """Through the real rewrite stage (a bare class in the stand-in, splice into the class)."""
+    """Through the real rewrite stage (a bare class in the stand-in, splice into the class),
+    laid out in the default style (one level deeper, a line may now be too long)."""
     name = first_function(example.before)
-    parsed = parsed_from(tmp_path, as_method(example.before, name, static))
+    before = as_method(example.before, name, static)
+    parsed = parsed_from(tmp_path, before)
     candidates = propose(parsed, analyze(parsed, [pass_class]), [pass_class])
     (candidate,) = [c for c in candidates if c.function == f"Holder.{name}"]
-    assert candidate.module_code == as_method(example.after, name, static)
+    after = as_method(example.after, name, static)
+    expected = restyle(after, before, f"Holder.{name}", Style(), parsed.source.path)
+    assert candidate.module_code == expected
 
 
 SELF_ATTRIBUTES = """\
@@ -323,9 +329,12 @@ def test_stdlib_method_rewrites_are_spliced_into_their_class(name: str, tmp_path
     facts = analyze(parsed, all_passes(), tree)
     candidates = propose(parsed, facts, all_passes())
     assert {c.function for c in candidates} >= STDLIB_WITH_METHOD_CANDIDATES[name]
-    # The scan (per-function libcst parse) finds exactly the same.
-    found = {(c.function, c.rules) for c in scan(parsed, tree, facts, all_passes())}
-    assert found == {(c.function, c.rules) for c in candidates}
+    # The scan (`--no-verify`) shows exactly the same texts.
+    scanned = scan_file(path, Config())
+    found = {
+        (o.candidate.function, o.candidate.rules, o.candidate.module_code) for o in scanned.outcomes
+    }
+    assert found == {(c.function, c.rules, c.module_code) for c in candidates}
     original = parsed.source.text
     for candidate in candidates:
         code = candidate.module_code

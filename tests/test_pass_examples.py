@@ -13,6 +13,7 @@ from pipeline.config import Config, VerifyConfig
 from pipeline.stages.analyze import analyze
 from pipeline.stages.parse import parse, read_source
 from pipeline.stages.rewrite import propose
+from pipeline.stages.style import Style, restyle
 from pipeline.stages.verify import verify_sources
 
 POSITIVE = [
@@ -40,14 +41,15 @@ def test_transform_matches_after_text(
 def test_pipeline_candidate_is_the_after_text(
     pass_class: type[OptimizationPass], example: Example, tmp_path: Path
 ) -> None:
-    """The rewrite stage (stand-in module, shared metadata, splice) gives the same text."""
+    """The rewrite stage (stand-in module, shared metadata, splice) gives the same text,
+    laid out in the default style (no project configuration: lines of 88)."""
     path = tmp_path / "example.py"
     path.write_text(example.before, encoding="utf-8")
     parsed = parse(read_source(path, 1_000_000))
     candidates = propose(parsed, analyze(parsed, [pass_class]), [pass_class])
     function = first_function(example.before)
     (candidate,) = [c for c in candidates if c.function == function]
-    assert candidate.module_code == example.after
+    assert candidate.module_code == restyle(example.after, example.before, function, Style(), path)
 
 
 @pytest.mark.parametrize(("pass_class", "source"), NEGATIVE)

@@ -6,10 +6,12 @@ import ast
 from pathlib import Path
 
 import libcst as cst
+from careless_pass import DropsOwnLineComments
 
 from passes import all_passes
 from pipeline.config import Config, VerifyConfig
 from pipeline.stages.analyze import analyze
+from pipeline.stages.orchestrate import evaluate, optimize_file
 from pipeline.stages.parse import parse, read_source
 from pipeline.stages.rewrite import propose, splice
 from pipeline.stages.verify import verify
@@ -74,3 +76,49 @@ def test_splice_keeps_every_other_byte() -> None:
     assert "_TABLE = {1: 1}" in result
     assert result.endswith("\nY = 1\n")
     assert result.count("def f(") == 1
+
+
+def test_a_candidate_that_loses_a_comment_is_refused_and_never_run(tmp_path: Path) -> None:
+    path = tmp_path / "careful.py"
+    path.write_text("def f(x: int) -> int:\n    # why it is x\n    return x\n")
+    parsed = parse(read_source(path, 100_000))
+    passes = [DropsOwnLineComments]
+    (candidate,) = propose(parsed, analyze(parsed, passes), passes)
+    assert candidate.refused == "refused: the rewrite loses the comment '# why it is x'"
+    outcome = evaluate(candidate, Config())
+    assert not outcome.accepted and outcome.reason == candidate.refused
+    assert outcome.verdict.examples == 0  # refused before any verification
+
+
+EDIT_DISTANCE = """\
+def edit_distance(a: str, b: str) -> int:
+    if not a:
+        return len(b)
+    if not b:
+        return len(a)
+    if a[0] == b[0]:
+        return edit_distance(a[1:], b[1:])
+    return 1 + min(edit_distance(a[1:], b), edit_distance(a, b[1:]), edit_distance(a[1:], b[1:]))
+"""
+
+
+def test_edit_distance_is_written_with_a_per_call_cache_in_the_project_style(
+    tmp_path: Path,
+) -> None:
+    """The real pipeline (sandboxed verification; --fast skips only the timing)."""
+    path = tmp_path / "words.py"
+    path.write_text(EDIT_DISTANCE)
+    config = Config(fast=True, verify=VerifyConfig(max_examples=60))
+    report = optimize_file(path, config)
+    (outcome,) = report.outcomes
+    assert outcome.accepted, outcome.reason
+    assert outcome.candidate.rules == ("OPT108",)
+    written = report.new_text
+    assert written is not None and written == outcome.candidate.module_code
+    assert [type(node).__name__ for node in ast.parse(written).body] == ["FunctionDef"]
+    assert "    memo: dict[tuple[object, ...], int] = {}\n" in written
+    limit = max(88, *(len(line) for line in EDIT_DISTANCE.splitlines()))
+    assert max(len(line) for line in written.splitlines()) <= limit
+    namespace: dict[str, object] = {}
+    exec(compile(written, "words.py", "exec"), namespace)
+    assert namespace["edit_distance"]("kitten", "sitting") == 3  # type: ignore[operator]

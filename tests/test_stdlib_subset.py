@@ -1,8 +1,8 @@
 """All passes over a deterministic subset of the stdlib, and the scan path's promise.
 
 The full run is `python -m benchmarks.stdlib_run`; this is its CI-sized subset.
-The scan (`--no-verify`) parses each prefiltered function alone inside a
-stand-in module; it must find exactly what the whole-module libcst path finds.
+The scan (`--no-verify`) must show exactly the candidates, and the texts, that
+the verifying path (`--check`, `--write`) works on.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pipeline.model import SourceFile
 from pipeline.stages.analyze import analyze
 from pipeline.stages.orchestrate import scan_file
 from pipeline.stages.parse import parse_tree, read_source
-from pipeline.stages.rewrite import propose, scan, stand_in
+from pipeline.stages.rewrite import propose, stand_in
 
 SMALL_BYTES = 3_000
-Findings = set[tuple[str, tuple[str, ...]]]
+Findings = set[tuple[str, tuple[str, ...], str]]
 
 
 def small_stdlib_files(count: int) -> list[Path]:
@@ -38,15 +38,24 @@ def test_stdlib_subset_has_no_crash_and_every_transform_compiles() -> None:
 
 
 def _findings_both_ways(source: SourceFile) -> tuple[Findings, Findings]:
+    """(function, rules, text) of each candidate as the scan shows it and as the
+    verifying path proposes it."""
+    scanned = scan_file(source.path, Config())
+    assert scanned.error is None
+    per_function = {
+        (o.candidate.function, o.candidate.rules, o.candidate.module_code)
+        for o in scanned.outcomes
+    }
     parsed, tree = parse_tree(source)
     facts = analyze(parsed, all_passes(), tree)
-    per_function = {(c.function, c.rules) for c in scan(parsed, tree, facts, all_passes())}
-    whole_module = {(c.function, c.rules) for c in propose(parsed, facts, all_passes())}
+    whole_module = {
+        (c.function, c.rules, c.module_code) for c in propose(parsed, facts, all_passes())
+    }
     return per_function, whole_module
 
 
 @pytest.mark.parametrize("path", small_stdlib_files(4), ids=lambda p: p.name)
-def test_scan_finds_what_the_whole_module_path_finds_on_stdlib(path: Path) -> None:
+def test_scan_shows_the_texts_the_write_path_works_on_stdlib(path: Path) -> None:
     per_function, whole_module = _findings_both_ways(read_source(path, 10**7))
     assert per_function == whole_module
 
@@ -56,7 +65,7 @@ def _example_modules() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("code", "before"), _example_modules(), ids=lambda v: str(v)[:6])
-def test_scan_finds_what_the_whole_module_path_finds_on_examples(
+def test_scan_shows_the_texts_the_write_path_works_on_examples(
     code: str, before: str, tmp_path: Path
 ) -> None:
     del code  # only names the test case

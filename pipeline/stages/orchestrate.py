@@ -34,7 +34,7 @@ from pipeline.stages.analyze import analyze
 from pipeline.stages.defs import LOCALS
 from pipeline.stages.measure import measure
 from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, read_source
-from pipeline.stages.rewrite import nested_candidates, scan, splice
+from pipeline.stages.rewrite import nested_candidates, splice
 from pipeline.stages.rewrite import propose as propose_from_passes
 from pipeline.stages.selection import keep_best_accepted
 from pipeline.stages.verify import inputs_for, verify_with
@@ -271,6 +271,9 @@ def evaluate(
     Real calls of the function recorded by `optimize trace` (`config.trace_store`) are
     checked and timed first.
     """
+    if candidate.refused:  # the rewrite stage found it unfit to write: never run it
+        verdict = Verdict(VerdictStatus.UNVERIFIABLE, 0, (), candidate.refused)
+        return Outcome(candidate, verdict, None, False, candidate.refused)
     recorded = recorded_calls(candidate.module_name, candidate.reference_function, config)
     if cache is not None:  # a hit reuses the stored verdict and its timing
         judge = partial(_judge, candidate, config, times, None, recorded)
@@ -348,8 +351,8 @@ UNVERIFIED = Verdict(VerdictStatus.NOT_RUN, 0, (), "not verified (--no-verify)")
 def scan_file(path: Path, config: Config) -> FileReport:
     """Detection and transform only (`--no-verify`): every candidate is an unverified finding.
 
-    libcst parses only the functions the prefilter kept; nothing is verified,
-    timed or written.
+    The candidates are the texts `--write` would write (libcst parses the whole
+    file only when a pass changed a function); nothing is verified, timed or written.
     """
     times: dict[str, float] = {}
     try:
@@ -358,10 +361,12 @@ def scan_file(path: Path, config: Config) -> FileReport:
         with _timed(times, "analyze"):
             facts = analyze(parsed, selected_passes(config), tree)
         with _timed(times, "rewrite"):
-            candidates = scan(parsed, tree, facts, selected_passes(config))
+            candidates = propose_from_passes(parsed, facts, selected_passes(config), tree=tree)
     except InputError as error:
         return FileReport(path, error=str(error), stage_times=times)
-    outcomes = tuple(Outcome(c, UNVERIFIED, None, False, UNVERIFIED.detail) for c in candidates)
+    outcomes = tuple(
+        Outcome(c, UNVERIFIED, None, False, c.refused or UNVERIFIED.detail) for c in candidates
+    )
     examined = tuple(info.qualname for info in parsed.functions)
     return FileReport(path, outcomes, stage_times=times, functions=examined)
 

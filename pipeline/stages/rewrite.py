@@ -4,7 +4,10 @@ Passes run, until they reach a fixed point, over a stand-in for the module:
 its imports, a stub for every other module-level binding, and only the
 functions the prefilter kept (libcst metadata costs ~65x `ast`). Each function
 they changed then becomes its own candidate: the original module with only that
-function replaced, plus the helpers and imports it needs.
+function replaced, plus the helpers and imports it needs, laid out in the
+project's style (see `style`). A candidate that loses or adds a comment is
+refused with the reason, never verified or written. The scan (`--no-verify`)
+shows these same texts.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
 
 from passes import OptimizationPass
-from passes.base import module_functions
+from passes.base import comment_counts, module_functions
 from pipeline.model import AnalysedFunction, Candidate, CandidateOrigin, FunctionInfo, ParsedFile
 from pipeline.stages.defs import (
     LOCALS,
@@ -35,6 +38,7 @@ from pipeline.stages.defs import (
     unit_defs,
 )
 from pipeline.stages.parse import InputError, libcst_module, physical_lines
+from pipeline.stages.style import project_style, restyle
 
 
 def propose(
@@ -42,16 +46,18 @@ def propose(
     facts: Sequence[AnalysedFunction],
     passes: Sequence[type[OptimizationPass]],
     module: cst.Module | None = None,
+    tree: ast.Module | None = None,
 ) -> tuple[Candidate, ...]:
     """One candidate per unit (function or method) the passes changed: the whole module
     with only that def replaced, plus the helpers and imports it needs.
 
     The passes run on a stand-in holding just the prefiltered units, so the
-    expensive libcst metadata never covers the rest of the file. A change inside
+    expensive libcst metadata never covers the rest of the file, and the whole
+    file is parsed with libcst only when a pass changed something. A change inside
     a nested function belongs to the unit around it (see `nested_candidates`).
     """
-    result = _run_on_stand_in(parsed, facts, passes)
-    if result is None:
+    result = _run_on_stand_in(parsed, facts, passes, tree)
+    if result is None or not result[2]:
         return ()
     stand_in_module, rewritten, fired, units = result
     module = module or libcst_module(parsed)
@@ -99,6 +105,8 @@ def _candidate(
     pass changed only what is around it, say an import): there is nothing to propose."""
     if def_text(code, info.qualname) == info.source:
         return None
+    path = parsed.source.path
+    code = restyle(code, original, info.qualname, project_style(path), path)
     return Candidate(
         function=info.qualname,
         lineno=info.lineno,
@@ -109,6 +117,7 @@ def _candidate(
         module_name=parsed.module_name,
         project_root=parsed.project_root,
         self_unused=info.self_unused,
+        refused=comment_refusal(original, code),
     )
 
 
@@ -124,6 +133,17 @@ def def_text(code: str, qualname: str) -> str | None:
         return None
     start, end = span(node)
     return "".join(physical_lines(code)[start - 1 : end])
+
+
+def comment_refusal(original: str, candidate: str) -> str:
+    """Why `candidate` may not replace `original`: it loses (or adds) a comment."""
+    before, after = comment_counts(original), comment_counts(candidate)
+    lost, added = before - after, after - before
+    if lost:
+        return f"refused: the rewrite loses the comment {next(iter(lost))!r}"
+    if added:
+        return f"refused: the rewrite adds the comment {next(iter(added))!r}"
+    return ""
 
 
 def _run_on_stand_in(
@@ -469,44 +489,6 @@ def add_imports(module: cst.Module, specs: Collection[ImportSpec]) -> cst.Module
     for module_name, obj, alias in specs:
         AddImportsVisitor.add_needed_import(context, module_name, obj, alias)
     return AddImportsVisitor(context).transform_module(module)
-
-
-# The scan path: libcst parses only the functions the prefilter kept, each inside a
-# small stand-in for its module, instead of the whole file (libcst costs ~10x `ast`).
-
-
-def scan(
-    parsed: ParsedFile,
-    tree: ast.Module,
-    facts: Sequence[AnalysedFunction],
-    passes: Sequence[type[OptimizationPass]],
-) -> tuple[Candidate, ...]:
-    """The candidates `propose` would find, without ever parsing the whole file with libcst.
-
-    Each rewritten unit is spliced back into the original text by line range (its
-    text in the rewritten stand-in has the file's indentation), so `module_code` is
-    for reporting only: verification and writing go through `propose`, which keeps
-    the imports and helpers a pass adds.
-    """
-    result = _run_on_stand_in(parsed, facts, passes, tree)
-    if result is None:
-        return ()
-    _, rewritten, fired, units = result
-    new_code = rewritten.code
-    new_lines = physical_lines(new_code)
-    new_nodes = {site.qualname: site.node for site in inventory(ast.parse(new_code))}
-    lines = physical_lines(parsed.source.text)
-    found: list[Candidate | None] = []
-    for info in units:
-        if info.qualname not in fired:
-            continue
-        start, end = span(new_nodes[info.qualname])
-        replacement = "".join(new_lines[start - 1 : end])
-        first = info.end_lineno - len(physical_lines(info.source)) + 1  # the first decorator
-        module_code = "".join([*lines[: first - 1], replacement, *lines[info.end_lineno :]])
-        rules = fired[info.qualname]
-        found.append(_candidate(parsed, info, rules, parsed.source.text, module_code))
-    return _proposed(found)
 
 
 def _ending_in_newline(source: str) -> str:

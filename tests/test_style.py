@@ -1,0 +1,158 @@
+"""The host project's style: line length from its settings, its formatter when it
+really uses one, else long lines wrapped exactly as Black wraps them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from passes import all_passes
+from pipeline.stages.style import DEFAULT_LINE_LENGTH, Style, project_style, restyle
+from pipeline.stages.wrapping import one_line_statements, wrap_long_lines
+
+
+def _project(directory: Path, pyproject: str) -> Path:
+    """A module path inside a project whose pyproject.toml says `pyproject`."""
+    directory.mkdir(exist_ok=True)
+    (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    return directory / "module.py"
+
+
+def test_line_length_comes_from_black_then_ruff_settings(tmp_path: Path) -> None:
+    assert project_style(tmp_path / "no_project.py").line_length == DEFAULT_LINE_LENGTH
+    ruff = _project(tmp_path / "ruff", "[tool.ruff]\nline-length = 100\n")
+    assert project_style(ruff).line_length == 100
+    both = "[tool.black]\nline-length = 72\n[tool.ruff]\nline-length = 99\n"
+    assert project_style(_project(tmp_path / "black", both)).line_length == 72
+    ruff_toml = _project(tmp_path / "toml", "[project]\nname = 'x'\n")
+    (tmp_path / "toml" / "ruff.toml").write_text("line-length = 120\n", encoding="utf-8")
+    assert project_style(ruff_toml).line_length == 120
+
+
+# Lines Black changes beyond line breaks: `a-b` and `a,b` re-spaced, `(a, b) = ...`
+# unwrapped.
+RESPACED = re.compile(r"[\w)\]](==|!=|<=|>=|[-+*/%<>])[\w(\[]|,[^\s)\]}]|^\s*\(")
+
+
+def _black(code: str, limit: int, lines: list[int]) -> str:
+    ranges = [f"--line-ranges={n}-{n}" for n in lines]
+    command = ["black", "-q", "-S", f"--line-length={limit}", *ranges, "-"]
+    return subprocess.run(command, input=code, capture_output=True, text=True, check=True).stdout
+
+
+def _without_blank_lines(code: str) -> list[str]:
+    return [line for line in code.splitlines() if line.strip()]
+
+
+@pytest.mark.skipif(shutil.which("black") is None, reason="Black is the reference")
+@pytest.mark.parametrize("limit", [40, 60, 88])
+def test_every_long_line_of_the_pass_examples_wraps_as_black_wraps_it(limit: int) -> None:
+    """Black's own blank-line rules aside (we only break lines), the same text."""
+    for code in [e.after for p in all_passes() for e in p.EXAMPLES]:
+        single = one_line_statements(code)
+        long = [n for n, text in enumerate(code.splitlines(), 1) if len(text) > limit]
+        long = [n for n in long if n in single]
+        if not long:
+            continue
+        ours = wrap_long_lines(code, (1, len(code.splitlines())), limit, set())
+        assert _without_blank_lines(ours) == _without_blank_lines(_black(code, limit, long))
+
+
+@pytest.mark.skipif(shutil.which("black") is None, reason="Black is the reference")
+def test_long_lines_of_real_code_wrap_as_black_wraps_them() -> None:
+    """Lines nobody here wrote: some stdlib modules at a 60-column limit."""
+    import difflib
+    import shlex
+    import textwrap
+
+    checked = 0
+    for module in (textwrap, shlex, difflib):
+        code = Path(str(module.__file__)).read_text(encoding="utf-8")
+        single = one_line_statements(code)
+        for number, text in enumerate(code.splitlines(), 1):
+            if number not in single or len(text) <= 60 or RESPACED.search(text):
+                continue  # Black also re-spaces `a-b` and drops redundant parentheses
+            ours = wrap_long_lines(code, (number, number), 60, set())
+            assert _without_blank_lines(ours) == _without_blank_lines(_black(code, 60, [number]))
+            checked += 1
+    assert checked > 10
+
+
+MODULE = """\
+def kept(values: list[int]) -> int:
+    return sum([value for value in values if value is not None and value > 0 and value < 100])
+
+
+def changed(values: list[int]) -> list[int]:
+    return values
+"""
+LONG = "[value * 2 for value in values if value is not None and value > 0 and value < 100]"
+CANDIDATE = MODULE.replace("    return values\n", f"    return {LONG}\n")
+
+
+def test_without_a_formatter_only_the_new_long_lines_are_wrapped(tmp_path: Path) -> None:
+    path = _project(tmp_path / "project", "[project]\nname = 'x'\n")
+    result = restyle(CANDIDATE, MODULE, "changed", project_style(path), path)
+    assert result.startswith(MODULE.split("\n\n\n")[0])  # the other function: untouched
+    assert result.endswith(
+        "    return [\n"
+        "        value * 2 for value in values if value is not None and value > 0 and value < 100\n"
+        "    ]\n"
+    )
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="needs the ruff formatter")
+def test_a_project_formatted_with_ruff_gets_its_function_formatted_by_ruff(
+    tmp_path: Path,
+) -> None:
+    path = _project(tmp_path / "project", "[tool.ruff]\nline-length = 60\n")
+    original = "def changed(values: list[int]) -> list[int]:\n    return values\n"
+    candidate = (
+        "def changed(values: list[int]) -> list[int]:\n"
+        "    return [value*2 for value in values if value>0]\n"
+    )
+    style = project_style(path)
+    assert style.formatters and style.line_length == 60
+    result = restyle(candidate, original, "changed", style, path)
+    assert result == (
+        "def changed(values: list[int]) -> list[int]:\n"
+        "    return [value * 2 for value in values if value > 0]\n"
+    )
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="needs the ruff formatter")
+def test_a_project_that_only_lints_with_ruff_is_not_reformatted(tmp_path: Path) -> None:
+    """Its code is not what `ruff format` writes, so ruff would restyle lines the
+    rewrite never touched: only the new long line is wrapped."""
+    path = _project(tmp_path / "project", "[tool.ruff]\nline-length = 60\n")
+    original = "def changed(values: list[int]) -> list[int]:\n    x=1\n    return values\n"
+    candidate = original.replace(
+        "return values", "return [value * 2 for value in values if value > 0 and x]"
+    )
+    result = restyle(candidate, original, "changed", project_style(path), path)
+    assert "    x=1\n" in result
+    assert "    return [\n" in result
+
+
+def test_a_candidate_is_never_restyled_into_another_tree() -> None:
+    style = Style(line_length=20)
+    code = "def f(a: int) -> int:\n    return a if a > 0 else -a\n"
+    result = restyle(code, "def f(a: int) -> int:\n    return a\n", "f", style, Path("x.py"))
+    assert compile(result, "x.py", "exec") and "return (" in result
+
+
+def test_a_function_that_already_runs_past_the_limit_may_keep_lines_as_long(
+    tmp_path: Path,
+) -> None:
+    """Its project evidently does not keep to 88 columns: a rewrite that changes a
+    98-column line keeps it on one line, as the user wrote it."""
+    path = _project(tmp_path / "project", "[project]\nname = 'x'\n")
+    letters = ", ".join(f'"{c}"' for c in "aeiouAEIOUyYwW")
+    original = f"def f(ch: str) -> bool:\n    return ch in [{letters}, 'h', 'H']\n"
+    candidate = original.replace("[", "{").replace("]", "}")
+    assert max(len(line) for line in original.splitlines()) > DEFAULT_LINE_LENGTH
+    assert restyle(candidate, original, "f", project_style(path), path) == candidate
