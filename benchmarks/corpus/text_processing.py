@@ -1,5 +1,5 @@
 # ruff: noqa
-"""Text processing: tag joining, report rendering, slugs, tokenising, CSV output."""
+"""Text processing: tag joining, report rendering, slugs, tokenising, CSV output, edit distance."""
 
 import random
 import re
@@ -254,6 +254,26 @@ def _inputs_count_anagram_pairs(n: int) -> tuple[object, ...]:
     return (words,)
 
 
+def edit_distance(source: str, target: str) -> int:
+    """Return the fewest insertions, deletions and substitutions turning source into target."""
+    if not source:
+        return len(target)
+    if not target:
+        return len(source)
+    if source[0] == target[0]:
+        return edit_distance(source[1:], target[1:])
+    return 1 + min(edit_distance(source[1:], target), edit_distance(source, target[1:]), edit_distance(source[1:], target[1:]))
+
+
+def _inputs_edit_distance(n: int) -> tuple[object, ...]:
+    rng = random.Random(n)
+    letters = "abcdefghij"
+    return (
+        "".join(rng.choice(letters) for _ in range(n)),
+        "".join(rng.choice(letters) for _ in range(n)),
+    )
+
+
 OPTIMIZE_INPUTS: dict[str, Callable[[int], tuple[object, ...]]] = {
     "join_tags": _inputs_join_tags,
     "render_inventory": _inputs_render_inventory,
@@ -266,6 +286,7 @@ OPTIMIZE_INPUTS: dict[str, Callable[[int], tuple[object, ...]]] = {
     "to_csv": _inputs_to_csv,
     "longest_common_prefix": _inputs_longest_common_prefix,
     "count_anagram_pairs": _inputs_count_anagram_pairs,
+    "edit_distance": _inputs_edit_distance,
 }
 
 OPTIMIZE_SIZES: dict[str, tuple[int, ...]] = {
@@ -280,6 +301,7 @@ OPTIMIZE_SIZES: dict[str, tuple[int, ...]] = {
     "to_csv": (1_000, 5_000, 20_000),
     "longest_common_prefix": (200, 1_000, 2_000),
     "count_anagram_pairs": (100, 300, 500),
+    "edit_distance": (6, 8, 10),
 }
 
 CATEGORY: dict[str, str] = {
@@ -294,6 +316,7 @@ CATEGORY: dict[str, str] = {
     "to_csv": "idiom",
     "longest_common_prefix": "llm-only",
     "count_anagram_pairs": "llm-only",
+    "edit_distance": "idiom",
 }
 
 IDIOM: dict[str, str] = {
@@ -308,4 +331,5 @@ IDIOM: dict[str, str] = {
     "to_csv": "nested str += (field and line accumulators), trailing comma cut with [:-1]",
     "longest_common_prefix": "naive longest common prefix with repeated slicing (O(n*L^2))",
     "count_anagram_pairs": "O(n^2) pair loop re-sorting both words every comparison",
+    "edit_distance": "Levenshtein recursion with min over three calls, no memo (exponential)",
 }
