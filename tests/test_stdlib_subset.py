@@ -43,8 +43,7 @@ def _findings_both_ways(source: SourceFile) -> tuple[Findings, Findings]:
     scanned = scan_file(source.path, Config())
     assert scanned.error is None
     per_function = {
-        (o.candidate.function, o.candidate.rules, o.candidate.module_code)
-        for o in scanned.outcomes
+        (o.candidate.function, o.candidate.rules, o.candidate.module_code) for o in scanned.outcomes
     }
     parsed, tree = parse_tree(source)
     facts = analyze(parsed, all_passes(), tree)
