@@ -87,7 +87,7 @@ def test_a_candidate_that_loses_a_comment_is_refused_and_never_run(tmp_path: Pat
     assert candidate.refused == "refused: the rewrite loses the comment '# why it is x'"
     outcome = evaluate(candidate, Config())
     assert not outcome.accepted and outcome.reason == candidate.refused
-    assert outcome.verdict.examples == 0  # refused before any verification
+    assert outcome.verdict.status == "not run" and outcome.verdict.examples == 0
 
 
 EDIT_DISTANCE = """\

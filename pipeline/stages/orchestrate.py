@@ -272,7 +272,7 @@ def evaluate(
     checked and timed first.
     """
     if candidate.refused:  # the rewrite stage found it unfit to write: never run it
-        verdict = Verdict(VerdictStatus.UNVERIFIABLE, 0, (), candidate.refused)
+        verdict = Verdict(VerdictStatus.NOT_RUN, 0, (), candidate.refused)
         return Outcome(candidate, verdict, None, False, candidate.refused)
     recorded = recorded_calls(candidate.module_name, candidate.reference_function, config)
     if cache is not None:  # a hit reuses the stored verdict and its timing
@@ -352,7 +352,9 @@ def scan_file(path: Path, config: Config) -> FileReport:
     """Detection and transform only (`--no-verify`): every candidate is an unverified finding.
 
     The candidates are the texts `--write` would write (libcst parses the whole
-    file only when a pass changed a function); nothing is verified, timed or written.
+    file only when a pass changed a function); one the rewrite stage refuses (it
+    lost a comment) would never be written, so it is no finding. Nothing is
+    verified, timed or written.
     """
     times: dict[str, float] = {}
     try:
@@ -365,7 +367,7 @@ def scan_file(path: Path, config: Config) -> FileReport:
     except InputError as error:
         return FileReport(path, error=str(error), stage_times=times)
     outcomes = tuple(
-        Outcome(c, UNVERIFIED, None, False, c.refused or UNVERIFIED.detail) for c in candidates
+        Outcome(c, UNVERIFIED, None, False, UNVERIFIED.detail) for c in candidates if not c.refused
     )
     examined = tuple(info.qualname for info in parsed.functions)
     return FileReport(path, outcomes, stage_times=times, functions=examined)
