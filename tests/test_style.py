@@ -156,3 +156,20 @@ def test_a_function_that_already_runs_past_the_limit_may_keep_lines_as_long(
     candidate = original.replace("[", "{").replace("]", "}")
     assert max(len(line) for line in original.splitlines()) > DEFAULT_LINE_LENGTH
     assert restyle(candidate, original, "f", project_style(path), path) == candidate
+
+
+def test_a_configured_line_length_holds_even_where_the_function_ran_past_it(
+    tmp_path: Path,
+) -> None:
+    """The project says 88 (ruff lints E501 at it, say): a line the rewrite changes is
+    wrapped to 88 even though the user's own line was longer."""
+    path = _project(tmp_path / "project", "[tool.ruff]\nline-length = 88\n[tool.ruff.lint]\n")
+    letters = ", ".join(f'"{c}"' for c in "aeiouAEIOUyYwW")
+    original = f"def f(ch: str) -> bool:\n    x=1\n    return ch in [{letters}, 'h', 'H']\n"
+    candidate = original.replace("[", "{").replace("]", "}")
+    style = project_style(path)
+    assert style.configured and style.line_length == DEFAULT_LINE_LENGTH
+    result = restyle(candidate, original, "f", style, path)
+    assert "    x=1\n" in result  # the project does not run `ruff format`: only the new line
+    assert "    return ch in {\n" in result
+    assert max(len(line) for line in result.splitlines()) <= DEFAULT_LINE_LENGTH

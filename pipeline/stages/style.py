@@ -4,10 +4,11 @@ Line length comes from the project's `[tool.black]` or `[tool.ruff]` settings
 (or `ruff.toml`), 88 by default. When the project configures Black or Ruff, the
 formatter is installed, and it leaves the original function as it is (so the
 project really formats with it), the changed function is formatted with it.
-Otherwise the lines the rewrite made longer than that (or than the function's
-own longest line, when the project does not keep to its limit) are wrapped the
-way Black wraps them (see `wrapping`). Either way the result must parse to the same tree,
-and the text that is verified is the text that is written.
+Otherwise the lines the rewrite made longer than that are wrapped the way Black
+wraps them (see `wrapping`); a project that sets no line length and whose
+function already has longer lines may have new lines as long. Either way the
+result must parse to the same tree, and the text that is verified is the text
+that is written.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Style:
     # Argument lists that format stdin for `path` within a range, e.g. ruff's, in
     # the order to try them; empty when the project configures no formatter.
     formatters: tuple[tuple[str, ...], ...] = ()
+    configured: bool = False  # the project sets `line-length`: keep to it strictly
 
 
 def project_style(path: Path) -> Style:
@@ -62,13 +64,13 @@ def _style_of(pyproject: Path) -> Style:
     )  # fmt: skip
     if ruff_toml is not None:
         ruff = _read_toml(ruff_toml)
-    length = _line_length(black) or _line_length(ruff) or DEFAULT_LINE_LENGTH
+    length = _line_length(black) or _line_length(ruff)
     formatters: list[tuple[str, ...]] = []
     if isinstance(black, dict) and shutil.which("black"):
         formatters.append(("black", "--quiet", "--config", str(pyproject)))
     if isinstance(ruff, dict) and shutil.which("ruff"):
         formatters.append(("ruff", "format", "--quiet"))
-    return Style(length, tuple(formatters))
+    return Style(length or DEFAULT_LINE_LENGTH, tuple(formatters), configured=bool(length))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -95,15 +97,18 @@ def restyle(candidate: str, original: str, qualname: str, style: Style, path: Pa
             formatted = _format(formatter, candidate, span, path)
             if formatted is not None and _same_tree(candidate, formatted):
                 return formatted
-    limit = max(style.line_length, _longest_line(original, before))
+    limit = style.line_length
+    if not style.configured:
+        limit = max(limit, _longest_line(original, before))
     kept = set(original.splitlines(keepends=True))
     wrapped = wrap_long_lines(candidate, span, limit, kept)
     return wrapped if _same_tree(candidate, wrapped) else candidate
 
 
 def _longest_line(code: str, span: tuple[int, int] | None) -> int:
-    """The longest line of the original def: when it is over the project's limit, the
-    project does not keep to it, and new lines may be as long."""
+    """The longest line of the original def: when it is over 88 columns in a project
+    that sets no line length, the project does not keep to 88, and new lines may be
+    as long."""
     if span is None:
         return 0
     return max(len(line) for line in code.splitlines()[span[0] - 1 : span[1]])
