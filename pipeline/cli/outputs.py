@@ -12,6 +12,8 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+import libcst as cst
+
 from pipeline import changes
 from pipeline.cli.session import Session
 from pipeline.config import ConfigError
@@ -21,6 +23,7 @@ from pipeline.report import markdown, sarif
 from pipeline.report import terminal as report
 from pipeline.report.findings import Finding, collect
 from pipeline.report.summary import Totals
+from pipeline.stages.orchestrate import apply_accepted
 
 STDOUT = Path("-")
 Say = Callable[[str], None]
@@ -69,7 +72,9 @@ def print_machine_output(
         print(report.to_json(reports, run_json(session, reports), written))
     elif args.diff:
         for file_report in reports:
-            if file_report.new_text is not None:
+            if args.no_verify:
+                sys.stdout.write(scan_diff(file_report))
+            elif file_report.new_text is not None:
                 sys.stdout.write(
                     report.unified_diff(
                         str(file_report.path), file_report.original_text, file_report.new_text
@@ -82,6 +87,17 @@ def print_machine_output(
     else:
         return False
     return True
+
+
+def scan_diff(file_report: FileReport) -> str:
+    """The diff of a scan's file with every finding spliced in, as `--write` would
+    splice them had they all been verified."""
+    if not file_report.outcomes:
+        return ""
+    original = file_report.outcomes[0].candidate.original_code
+    found = [outcome.candidate for outcome in file_report.outcomes]
+    after = apply_accepted(cst.parse_module(original), found)
+    return report.unified_diff(str(file_report.path), original, after)
 
 
 def write_files(
