@@ -338,7 +338,8 @@ def _memoize(facts: FunctionFacts, function: cst.FunctionDef) -> cst.FunctionDef
             leading_lines=[cst.EmptyLine(indent=False)]
         ),
     ]
-    return function.with_changes(body=function.body.with_changes(body=outer))
+    # A comment below the last statement stays with it, in the helper (its footer).
+    return function.with_changes(body=function.body.with_changes(body=outer, footer=()))
 
 
 def _signature(params: cst.Parameters) -> str:

@@ -5,6 +5,7 @@ statement."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -12,6 +13,9 @@ import pytest
 from benchmarks.fuzz_passes import Position, comment_positions, with_comment
 from passes import Example, OptimizationPass, all_passes, apply_pass
 from passes.base import comment_counts, first_function
+from pipeline.stages.analyze import analyze
+from pipeline.stages.parse import parse, read_source
+from pipeline.stages.rewrite import propose
 
 POSITIVE = [
     pytest.param(pass_class, example, id=f"{pass_class.code}-{index}")
@@ -75,3 +79,32 @@ def test_a_blank_line_inside_the_function_survives(
         blank_after, statements_after = blank_lines_and_statements(result)
         if statements_after >= statements_before:
             assert blank_after >= blank_before, f"blank line above line {line} lost:\n{result}"
+
+
+@pytest.mark.parametrize(("pass_class", "example"), POSITIVE)
+def test_a_comment_after_the_last_statement_survives_the_rewrite_stage(
+    pass_class: type[OptimizationPass], example: Example, tmp_path: Path
+) -> None:
+    """Through the real rewrite stage: the passes see each function alone in a stand-in
+    module, and a comment below its last statement (the end of its block, where `ast`
+    spans stop) must still be there once the rewrite is spliced back."""
+    name = first_function(example.before)
+    node = next(
+        n
+        for n in ast.parse(example.before).body
+        if isinstance(n, ast.FunctionDef) and n.name == name
+    )
+    lines = example.before.splitlines(keepends=True)
+    indent = " " * node.body[0].col_offset
+    end = node.end_lineno or node.lineno
+    source = "".join([*lines[:end], f"{indent}# below the last statement\n", *lines[end:]])
+    path = tmp_path / "example.py"
+    path.write_text(source, encoding="utf-8")
+    parsed = parse(read_source(path, 1_000_000))
+    (candidate,) = [
+        c
+        for c in propose(parsed, analyze(parsed, [pass_class]), [pass_class])
+        if c.function == name
+    ]
+    assert not candidate.refused
+    assert comment_counts(candidate.module_code) == comment_counts(source)

@@ -168,7 +168,9 @@ def _run_on_stand_in(
     units = [i for i in parsed.functions if i.qualname in wanted_units]
     module_level = {(i.name, i.lineno) for i in units if "." not in i.qualname}
     context = stand_in(tree, parsed.source.text).around(module_level)
-    body = _units_in_classes([(sites[i.qualname], i.source) for i in units], parsed.source.text)
+    lines = physical_lines(parsed.source.text)
+    sources = [(sites[i.qualname], i.source + _comments_after(lines, i)) for i in units]
+    body = _units_in_classes(sources, parsed.source.text)
     try:  # one libcst parse for all the kept functions of the file
         module = cst.parse_module(context + body)
     except cst.ParserSyntaxError as error:
@@ -180,6 +182,18 @@ def _run_on_stand_in(
     # Every pass, not only those the prefilter kept: a rewrite may make a new match.
     rewritten, fired = run_passes(passes, module, applicable=applicable)
     return module, rewritten, fired, units
+
+
+def _comments_after(lines: Sequence[str], unit: FunctionInfo) -> str:
+    """The comment and blank lines right after a unit's last statement: libcst keeps a
+    comment there, indented as the body, in the def (its block's footer), so the
+    rewritten def must have it too, or splicing it back would drop the comment."""
+    after: list[str] = []
+    for line in lines[unit.end_lineno :]:
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        after.append(line)
+    return "".join(after) if any(line.strip() for line in after) else ""
 
 
 def _units_in_classes(units: Sequence[tuple[DefSite, str]], text: str) -> str:
