@@ -320,6 +320,17 @@ RIGHT = [
         function="Maths.double",
         candidate_function="Maths.double",
     ),
+    Pair(
+        "a generated callable argument is pure: called once per item instead of twice",
+        "from collections.abc import Callable\n\n"
+        "def f(words: list[str], width: Callable[[str], int]) -> int:\n"
+        "    return sum(width(w) for w in words if width(w) > 0)\n",
+        "from collections.abc import Callable\n\n"
+        "def f(words: list[str], width: Callable[[str], int]) -> int:\n"
+        "    total = 0\n    for w in words:\n        n = width(w)\n"
+        "        if n > 0:\n            total += n\n    return total\n",
+        "equivalent",
+    ),
 ]
 
 UNVERIFIABLE = [
