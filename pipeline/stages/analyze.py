@@ -42,10 +42,19 @@ def _facts(
     return AnalysedFunction(
         info=info,
         impurities=tuple(sorted(set(impurities(node, info.params)))),
-        applicable_passes=tuple(
-            p.code for p in passes if p.may_apply(info.source) and p.may_match_ast(node)
-        ),
+        applicable_passes=applicable_passes(info.source, node, passes),
     )
+
+
+def applicable_passes(
+    source: str,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    passes: Sequence[type[OptimizationPass]],
+) -> tuple[str, ...]:
+    """The prefilter: codes of the passes that may match the def `node` (text `source`).
+
+    It may keep a def its pass then declines, never drop one the pass rewrites."""
+    return tuple(p.code for p in passes if p.may_apply(source) and p.may_match_ast(node))
 
 
 def impurities(node: ast.AST, params: Sequence[str]) -> list[str]:

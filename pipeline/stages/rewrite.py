@@ -27,6 +27,7 @@ from libcst.metadata import MetadataWrapper
 from passes import OptimizationPass
 from passes.base import comment_counts, module_functions
 from pipeline.model import AnalysedFunction, Candidate, CandidateOrigin, FunctionInfo, ParsedFile
+from pipeline.stages.analyze import applicable_passes
 from pipeline.stages.defs import (
     LOCALS,
     DefSite,
@@ -180,7 +181,8 @@ def _run_on_stand_in(
     for fact in wanted:
         applicable.setdefault(sites[fact.info.qualname].unit, set()).update(fact.applicable_passes)
     # Every pass, not only those the prefilter kept: a rewrite may make a new match.
-    rewritten, fired = run_passes(passes, module, applicable=applicable)
+    prefilter = UnitPrefilter(passes, applicable)
+    rewritten, fired = run_passes(passes, module, prefilter=prefilter)
     return module, rewritten, fired, units
 
 
@@ -194,6 +196,42 @@ def _comments_after(lines: Sequence[str], unit: FunctionInfo) -> str:
             break
         after.append(line)
     return "".join(after) if any(line.strip() for line in after) else ""
+
+
+class UnitPrefilter:
+    """Which units (by qualname) a pass needs to visit: those the prefilter says it may
+    match, asked again of a unit's new text whenever a pass has changed it (a rewrite
+    may make a new match: OPT211's `s += x` for OPT101), and not already visited by
+    that pass unchanged, in an unchanged module context."""
+
+    def __init__(
+        self, passes: Sequence[type[OptimizationPass]], applicable: Mapping[str, Collection[str]]
+    ) -> None:
+        self.passes = passes
+        self.applicable = {unit: set(codes) for unit, codes in applicable.items()}
+        self.visited: set[tuple[str, str]] = set()  # (pass code, unit)
+
+    def needs_visit(self, code: str, unit: str) -> bool:
+        return code in self.applicable.get(unit, ()) and (code, unit) not in self.visited
+
+    def ran(self, code: str, units: Collection[str]) -> None:
+        self.visited.update((code, unit) for unit in units)
+
+    def changed(self, module: cst.Module, units: Collection[str], context: bool) -> None:
+        """`units` changed in `module` (and, when `context`, what surrounds them)."""
+        if context:
+            self.visited.clear()
+        else:
+            self.visited = {(code, unit) for code, unit in self.visited if unit not in units}
+        text = module.code
+        lines = physical_lines(text)
+        for unit in units:
+            self.applicable[unit] = set()
+        for site in inventory(ast.parse(text)):
+            if site.unit in units:
+                start, end = span(site.node)
+                source = "".join(lines[start - 1 : end])
+                self.applicable[site.unit].update(applicable_passes(source, site.node, self.passes))
 
 
 def _units_in_classes(units: Sequence[tuple[DefSite, str]], text: str) -> str:
@@ -222,7 +260,7 @@ def run_passes(
     pass_classes: Sequence[type[OptimizationPass]],
     module: cst.Module,
     max_rounds: int = 4,
-    applicable: Mapping[str, Collection[str]] | None = None,
+    prefilter: UnitPrefilter | None = None,
 ) -> tuple[cst.Module, dict[str, tuple[str, ...]]]:
     """`passes.apply_passes`, computing libcst metadata once per distinct module.
 
@@ -231,10 +269,10 @@ def run_passes(
     the same module share one resolved `MetadataWrapper`. Same rounds, same order,
     same result.
 
-    With `applicable` (pass codes per unit qualname, from the prefilter), a pass
-    also skips the units it cannot match, until a pass has changed them (a rewrite
-    may make a new match): a class-heavy file's units together are far bigger than
-    what each pass needs to see.
+    With a `prefilter`, a pass also skips the units it cannot match (asked again of
+    each unit a pass changed), and a pass that can match no unit is not run: a
+    class-heavy file's units together are far bigger than what each pass needs to
+    see.
     """
     fired: dict[str, list[str]] = {}
     # A freshly parsed module shares no node with anything, so the wrapper need not copy
@@ -248,40 +286,49 @@ def run_passes(
             if not pass_class.may_apply(code):
                 continue
             before = wrapper.module
-            skip = _not_applicable(before, pass_class.code, applicable, fired)
-            if skip is None:
+            units = unit_defs(before)
+            visits = [
+                n for n in units if prefilter is None or prefilter.needs_visit(pass_class.code, n)
+            ]
+            if not visits:
                 continue
+            skip = {id(node) for name, node in units.items() if name not in visits}
             updated = _apply_with_metadata(pass_class, wrapper, skip)
+            if prefilter is not None:
+                prefilter.ran(pass_class.code, visits)
             if updated.deep_equals(before):  # libcst rebuilds the tree even when nothing changed
                 continue
-            for name in _changed_functions(before, updated):
+            changed_units = _changed_functions(before, updated)
+            for name in changed_units:
                 codes = fired.setdefault(name, [])
                 if pass_class.code not in codes:
                     codes.append(pass_class.code)
                 changed = True
+            if prefilter is not None:
+                prefilter.changed(updated, changed_units, _context_changed(before, updated))
             wrapper, code = MetadataWrapper(updated), updated.code
         if not changed:
             break
     return wrapper.module, {name: tuple(codes) for name, codes in fired.items()}
 
 
-def _not_applicable(
-    module: cst.Module,
-    code: str,
-    applicable: Mapping[str, Collection[str]] | None,
-    changed: Collection[str],
-) -> set[int] | None:
-    """id() of the unit defs the pass `code` may skip; None when it may skip them all
-    (then it need not visit the module at all: findings are changes of units)."""
-    if applicable is None:
-        return set()
-    units = unit_defs(module)
-    skip = {
-        id(node)
-        for name, node in units.items()
-        if name not in changed and code not in applicable.get(name, ())
-    }
-    return None if len(skip) == len(units) else skip
+def _context_changed(before: cst.Module, after: cst.Module) -> bool:
+    """Whether what surrounds the units changed: a module-level statement other than a
+    def or class (an import a pass added), or the set of module-level defs and classes."""
+
+    def context(module: cst.Module) -> tuple[list[cst.CSTNode], list[str]]:
+        kept: list[cst.CSTNode] = [
+            s for s in module.body if not isinstance(s, cst.FunctionDef | cst.ClassDef)
+        ]
+        named = [s.name.value for s in module.body if isinstance(s, cst.FunctionDef | cst.ClassDef)]
+        return kept, named
+
+    (old, old_names), (new, new_names) = context(before), context(after)
+    return (
+        old_names != new_names
+        or len(old) != len(new)
+        or not all(a.deep_equals(b) for a, b in zip(old, new, strict=True))
+    )
 
 
 def _apply_with_metadata(
