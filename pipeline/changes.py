@@ -13,8 +13,6 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from pipeline.stages.defs import inventory, span
-
 LineRange = tuple[int, int]
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
@@ -71,6 +69,8 @@ def changed_lines(diff: str) -> dict[str, list[LineRange]]:
 def functions_touched(source: str, ranges: Iterable[LineRange]) -> tuple[str, ...]:
     """Qualnames of the module-level functions and methods (decorators included) that
     overlap any range; a change inside a nested function counts for the one around it."""
+    from pipeline.stages.defs import inventory, span  # (it loads libcst)
+
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from passes import all_passes
 from pipeline.config import Config, ConfigError, did_you_mean, shown_path
 
 
@@ -77,6 +76,11 @@ def check_codes(args: argparse.Namespace, config: Config) -> None:
 
 
 def _check(chosen: Iterable[str], what: str) -> None:
+    chosen = list(chosen)
+    if not chosen:  # nothing to check: the passes (and libcst) need not load
+        return
+    from passes import all_passes
+
     known = [p.code for p in all_passes()]
     for code in chosen:
         if not any(k.startswith(code) for k in known):

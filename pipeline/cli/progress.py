@@ -27,7 +27,7 @@ from rich.progress import (
 from pipeline.model import Outcome
 from pipeline.report.summary import rejection
 from pipeline.report.terminal import speedup_text
-from pipeline.stages.orchestrate import Unobserved
+from pipeline.stages.observe import Unobserved
 
 
 def verdict_text(outcomes: Sequence[Outcome]) -> str:

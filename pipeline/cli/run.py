@@ -8,11 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from passes import by_code
 from pipeline import changes
 from pipeline.cache import VerdictCache
 from pipeline.cli import outputs
@@ -30,14 +29,17 @@ from pipeline.cli.options import (
 from pipeline.cli.session import Session, check_functions
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.discover import discover
-from pipeline.llm.stage import LLMStage, start_llm
 from pipeline.model import FileReport
 from pipeline.report import terminal as report
 from pipeline.report.summary import Totals, summary_lines
 from pipeline.sandbox.isolation import ISOLATION_WARNING, Isolation, best_isolation
-from pipeline.stages.orchestrate import scan_files, selected_passes
+from pipeline.scan_cache import ScanCache
+from pipeline.stages.scan import scan_files
 from pipeline.workload import StoreError, default_store, workload_for
 from pipeline.writeback import WriteRefused, write_atomically
+
+if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when it is used
+    from pipeline.llm.stage import LLMStage
 
 COMMAND = "optimize"
 
@@ -111,6 +113,8 @@ def add_parser(subparsers: Any, epilog: str) -> None:
 def run(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True)
     if args.list_passes:
+        from pipeline.stages.orchestrate import selected_passes
+
         for pass_class in selected_passes(Config()):
             print(f"{pass_class.code}  {pass_class.name:<34} {pass_class.summary}")
         return ExitCode.OK
@@ -164,6 +168,8 @@ def _hottest(files: list[Path], config: Config, count: int) -> dict[Path, tuple[
 
 
 def _explain(out: Console, code: str) -> int:
+    from passes import by_code  # the passes (and libcst): only when asked about one
+
     pass_class = by_code().get(code.upper())
     if pass_class is None:
         return fail(COMMAND, f"unknown pass code {code!r} (see --list-passes)")
@@ -222,7 +228,7 @@ class _Run:
         files = self._files()
         if files is None:
             return self._end([], ExitCode.ERROR)
-        if best_isolation() == Isolation.NONE and not args.quiet:
+        if not args.no_verify and best_isolation() == Isolation.NONE and not args.quiet:
             self._error(f"warning: {ISOLATION_WARNING}")
         reports = self._scan(files) if args.no_verify else self._optimize(files)
         if reports is None:
@@ -271,7 +277,13 @@ class _Run:
         return files
 
     def _scan(self, files: list[Path]) -> list[FileReport] | None:
-        reports = scan_files(files, self.config, self.session.jobs)
+        config = self.config
+        cache = None
+        if not self.args.no_cache:
+            cache = ScanCache.for_project(
+                config.root, config.select, config.ignore, config.max_file_bytes
+            )
+        reports = scan_files(files, config, self.session.jobs, cache)
         if not self._functions_exist({name for r in reports for name in r.functions}, reports):
             return None
         narrowed = [self._narrowed(r) for r in reports]
@@ -330,6 +342,8 @@ class _Run:
         return True
 
     def _llm_stage(self) -> LLMStage | None:
+        from pipeline.llm.stage import start_llm  # the openai SDK: only on this path
+
         args = self.args
 
         def note(message: str) -> None:

@@ -25,11 +25,11 @@ from pipeline.model import FileReport, Outcome
 from pipeline.report.summary import Totals, run_environment
 from pipeline.runlog import RunLog, runs_directory
 from pipeline.stages.batch import run_in_parallel
-from pipeline.stages.orchestrate import FilePlan, Observer, finish_file, plan_file
-from pipeline.stages.parse import InputError
+from pipeline.stages.observe import Observer
 
 if TYPE_CHECKING:  # the LLM stage (and the openai SDK) load only when an endpoint is set
     from pipeline.llm.stage import LLMStage
+    from pipeline.stages.orchestrate import FilePlan
 
 
 class Interrupted(KeyboardInterrupt):
@@ -63,6 +63,9 @@ class Session:
         self, files: Sequence[Path], functions: Callable[[Path], Sequence[str]]
     ) -> tuple[list[FilePlan], list[FileReport]]:
         """Plans for the readable files (this machine's shard only), reports for the rest."""
+        from pipeline.stages.orchestrate import plan_file  # the stages and libcst: only now
+        from pipeline.stages.parse import InputError
+
         plans: list[FilePlan] = []
         failed: list[FileReport] = []
         for path in files:
@@ -99,6 +102,8 @@ class Session:
         observer = _Both(shown, self.log)
         reports: list[FileReport] = []
         written = 0
+
+        from pipeline.stages.orchestrate import finish_file
 
         def work_on(plan: FilePlan, relay: Observer) -> FileReport:
             return finish_file(plan, self.config, cache, llm, relay)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from passes import by_code
 from pipeline.report.findings import Finding, Replacement
+
+if TYPE_CHECKING:
+    from passes import OptimizationPass
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_URI = "https://pypi.org/project/optimize/"
@@ -55,7 +57,7 @@ def _version() -> str:
 
 
 def _rule(rule_id: str) -> dict[str, Any]:
-    pass_class = by_code().get(rule_id)
+    pass_class = _passes_by_code().get(rule_id)
     if pass_class is None:
         return {
             "id": rule_id,
@@ -128,3 +130,9 @@ def _replacement(replacement: Replacement) -> dict[str, Any]:
         "endColumn": 1,
     }
     return {"deletedRegion": region, "insertedContent": {"text": replacement.text}}
+
+
+def _passes_by_code() -> dict[str, type[OptimizationPass]]:
+    from passes import by_code  # the passes (and libcst) load only when a pass is named
+
+    return by_code()

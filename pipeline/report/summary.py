@@ -130,11 +130,14 @@ def tool_version() -> str:
 
 
 def run_environment(config: Config, **run_settings: Any) -> dict[str, Any]:
-    """Python, sandbox level and every setting that shaped the verdicts, for reports and logs."""
+    """Python, sandbox level and every setting that shaped the verdicts, for reports and logs.
+
+    A run that verifies nothing (`verified=False`: `--no-verify`) runs no sandbox, so
+    its level is not probed (a probe starts a sandboxed child) and reads "not used"."""
     environment = {
         "tool": f"optimize {tool_version()}",
         "python": python_version(),
-        "sandbox": best_isolation(),
+        "sandbox": best_isolation() if run_settings.get("verified", True) else "not used",
         "settings": {**run_settings, "config": dataclasses.asdict(config)},
     }
     # Paths and enums as the text JSON shows them, so every output can carry this as is.

@@ -7,12 +7,11 @@ import json
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from passes import by_code
 from pipeline.model import (
     FileReport,
     LLMVisit,
@@ -23,6 +22,9 @@ from pipeline.model import (
     Verdict,
     WorkloadShare,
 )
+
+if TYPE_CHECKING:
+    from passes import OptimizationPass
 
 SCHEMA_VERSION = 1
 # An accepted outcome without timing: `--fast` accepted an asymptotic win on its
@@ -84,7 +86,7 @@ def candidate_diff(path: str, outcome: Outcome) -> str:
 
 
 def rule_names(rules: Sequence[str]) -> str:
-    known = by_code()
+    known = _passes_by_code()
     return ", ".join(f"{code} {known[code].name}" if code in known else code for code in rules)
 
 
@@ -312,3 +314,9 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
             for i, s in enumerate(timing.sizes)
         ],
     }
+
+
+def _passes_by_code() -> dict[str, type[OptimizationPass]]:
+    from passes import by_code  # the passes (and libcst) load only when a pass is named
+
+    return by_code()

@@ -15,11 +15,15 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.model import FileReport, Outcome
-from pipeline.stages.orchestrate import FilePlan, Observer
+from pipeline.stages.observe import Observer
 
-Work = Callable[[FilePlan, Observer], FileReport]
+if TYPE_CHECKING:  # the stages (and libcst) load only when a file is worked on
+    from pipeline.stages.orchestrate import FilePlan
+
+Work = Callable[["FilePlan", Observer], FileReport]
 _Message = tuple[str, object]  # ("call", thunk) | ("report", FileReport) | ("error", exc)
 
 

@@ -25,10 +25,12 @@ import ast
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from pipeline.model import DefKind
+
+if TYPE_CHECKING:  # libcst loads only when a def is found or replaced in a libcst tree
+    import libcst as cst
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 LOCALS = "<locals>"
@@ -245,6 +247,8 @@ def _path(qualname: str) -> list[str]:
 
 
 def _named(statements: Sequence[cst.CSTNode], name: str) -> list[cst.CSTNode]:
+    import libcst as cst
+
     return [
         s
         for s in statements
@@ -253,12 +257,16 @@ def _named(statements: Sequence[cst.CSTNode], name: str) -> list[cst.CSTNode]:
 
 
 def _block(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    import libcst as cst
+
     body = getattr(node, "body", None)
     return body.body if isinstance(body, cst.IndentedBlock) else ()
 
 
 def find_def(module: cst.Module, qualname: str) -> cst.FunctionDef | None:
     """The libcst def of `qualname`, when its name is unique at every level."""
+    import libcst as cst
+
     statements: Sequence[cst.CSTNode] = module.body
     found: cst.CSTNode | None = None
     for part in _path(qualname):
@@ -279,6 +287,8 @@ def replace_def(module: cst.Module, qualname: str, replacement: cst.FunctionDef)
 def _replaced(
     statements: Sequence[cst.CSTNode], path: list[str], replacement: cst.FunctionDef
 ) -> list[cst.CSTNode]:
+    import libcst as cst
+
     rebuilt: list[cst.CSTNode] = []
     for statement in statements:
         if not _named([statement], path[0]):
@@ -303,6 +313,8 @@ def unit_defs(module: cst.Module) -> dict[str, cst.FunctionDef]:
 def _collect_units(
     statements: Sequence[cst.CSTNode], prefix: str, found: dict[str, cst.FunctionDef]
 ) -> None:
+    import libcst as cst
+
     counts = Counter(
         s.name.value for s in statements if isinstance(s, cst.FunctionDef | cst.ClassDef)
     )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -33,6 +32,7 @@ from pipeline.model import (
 from pipeline.stages.analyze import analyze
 from pipeline.stages.defs import LOCALS
 from pipeline.stages.measure import measure
+from pipeline.stages.observe import Observer, Unobserved
 from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, read_source
 from pipeline.stages.rewrite import nested_candidates, splice
 from pipeline.stages.rewrite import propose as propose_from_passes
@@ -54,37 +54,6 @@ def selected_passes(config: Config) -> tuple[type[OptimizationPass], ...]:
         return selected and not any(code.startswith(i) for i in config.ignore)
 
     return tuple(p for p in all_passes() if chosen(p.code))
-
-
-class Observer(Protocol):
-    """Told what happens while a file is worked on: progress displays and the run log.
-
-    `seconds` holds the verify/measure time a candidate took (empty for a verdict
-    from the cache); `started` is when its evaluation began (`time.time()`).
-    """
-
-    def function_started(self, path: Path, function: str) -> None: ...
-
-    def function_finished(self, path: Path, function: str, outcomes: Sequence[Outcome]) -> None: ...
-
-    def candidate_evaluated(
-        self, path: Path, outcome: Outcome, seconds: Mapping[str, float], started: float
-    ) -> None: ...
-
-
-class Unobserved:
-    """An Observer that ignores everything."""
-
-    def function_started(self, path: Path, function: str) -> None:
-        pass
-
-    def function_finished(self, path: Path, function: str, outcomes: Sequence[Outcome]) -> None:
-        pass
-
-    def candidate_evaluated(
-        self, path: Path, outcome: Outcome, seconds: Mapping[str, float], started: float
-    ) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -371,12 +340,3 @@ def scan_file(path: Path, config: Config) -> FileReport:
     )
     examined = tuple(info.qualname for info in parsed.functions)
     return FileReport(path, outcomes, stage_times=times, functions=examined)
-
-
-def scan_files(paths: Sequence[Path], config: Config, jobs: int) -> list[FileReport]:
-    """`scan_file` over many files, in `jobs` processes; reports keep the order of `paths`."""
-    if jobs <= 1 or len(paths) < 2:
-        return [scan_file(path, config) for path in paths]
-    chunk = max(1, len(paths) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(scan_file, paths, [config] * len(paths), chunksize=chunk))

@@ -16,11 +16,13 @@ import re
 import tokenize
 from functools import lru_cache
 from pathlib import Path
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from pipeline.model import FunctionInfo, ParsedFile, SourceFile
 from pipeline.stages.defs import DefSite, inventory, self_unused, span
+
+if TYPE_CHECKING:  # libcst loads only when a rewrite needs the full-fidelity tree
+    import libcst as cst
 
 
 class InputError(Exception):
@@ -95,6 +97,8 @@ def parse_tree(source: SourceFile) -> tuple[ParsedFile, ast.Module]:
 def libcst_module(parsed: ParsedFile) -> cst.Module:
     """The full-fidelity tree, built on demand and once per file (libcst is the
     expensive part of parsing); libcst trees are immutable, so sharing is safe."""
+    import libcst as cst
+
     try:
         return cst.parse_module(parsed.source.text)
     except cst.ParserSyntaxError as error:
