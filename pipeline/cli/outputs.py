@@ -12,8 +12,6 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-import libcst as cst
-
 from pipeline import changes
 from pipeline.cli.session import Session
 from pipeline.config import ConfigError
@@ -23,7 +21,6 @@ from pipeline.report import markdown, sarif
 from pipeline.report import terminal as report
 from pipeline.report.findings import Finding, collect
 from pipeline.report.summary import Totals
-from pipeline.stages.orchestrate import apply_accepted
 
 STDOUT = Path("-")
 Say = Callable[[str], None]
@@ -96,6 +93,10 @@ def scan_diff(file_report: FileReport) -> str:
         return ""
     original = file_report.outcomes[0].candidate.original_code
     found = [outcome.candidate for outcome in file_report.outcomes]
+    import libcst as cst  # libcst and the stages: only for findings to splice in
+
+    from pipeline.stages.orchestrate import apply_accepted
+
     after = apply_accepted(cst.parse_module(original), found)
     return report.unified_diff(str(file_report.path), original, after)
 
