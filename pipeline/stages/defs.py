@@ -216,6 +216,21 @@ def find_node(tree: ast.Module, qualname: str) -> FunctionNode | None:
     return next((site.node for site in inventory(tree) if site.qualname == qualname), None)
 
 
+def locate(tree: ast.Module, qualname: str) -> FunctionNode | None:
+    """The def at `qualname`, found by its path alone (a name unique at every level),
+    without the inventory's analysis of what nested functions capture."""
+    body: Sequence[ast.stmt] = tree.body
+    found: ast.stmt | None = None
+    for part in _path(qualname):
+        named = [s for s in body if getattr(s, "name", None) == part]
+        if len(named) != 1 or not isinstance(named[0], ast.ClassDef | ast.FunctionDef |
+                                             ast.AsyncFunctionDef):  # fmt: skip
+            return None
+        found = named[0]
+        body = found.body
+    return found if isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef) else None
+
+
 def copy_of_nested(source: str, qualname: str) -> str:
     """A module-level copy of a nested function, named `copy_name(qualname)`, to append
     to its module: the sandbox calls it in place of the nested original."""

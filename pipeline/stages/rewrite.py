@@ -32,8 +32,8 @@ from pipeline.stages.defs import (
     LOCALS,
     DefSite,
     find_def,
-    find_node,
     inventory,
+    locate,
     replace_def,
     span,
     unit_defs,
@@ -129,7 +129,7 @@ def _proposed(candidates: Iterable[Candidate | None]) -> tuple[Candidate, ...]:
 def def_text(code: str, qualname: str) -> str | None:
     """The text of the def `qualname` in `code`, from its first decorator to its last
     line (as `FunctionInfo.source` holds it), or None when there is no such def."""
-    node = find_node(ast.parse(code), qualname)
+    node = locate(ast.parse(code), qualname)
     if node is None:
         return None
     start, end = span(node)
