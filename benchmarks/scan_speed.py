@@ -185,10 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"goal {WARM_GOAL:,}: {'met' if warm_rate >= WARM_GOAL else 'NOT met'}")  # fmt: skip
     print(f"findings: {len(findings)} (exit code {exit_code})")
 
-    no_match = next(
-        p for p in stdlib_files() if p.name == NO_MATCH_FILE and p.parent.name != "test"
-    )
-    copy = scratch / f"no_match_{NO_MATCH_FILE}"
+    no_match = next(p for p in stdlib_files() if p.parts[-2:] == NO_MATCH_FILE)
+    copy = scratch / f"no_match_{no_match.name}"
     copy.write_bytes(no_match.read_bytes())
     no_match_times: list[float] = []
     for number in range(args.runs):
