@@ -11,21 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conftest import Runner
+from test_scan_findings import DRAIN
 
 from pipeline.config import Config
 from pipeline.model import FileReport
 from pipeline.scan_cache import ScanCache
 from pipeline.stages.scan import scan_files
 
-QUEUE = """\
-def drain(items: list[int]) -> int:
-    pending = list(items)
-    total = 0
-    while pending:
-        job = pending.pop(0)
-        total += job
-    return total
-"""
+QUEUE = DRAIN.lstrip()  # a def OPT107 rewrites
 PLAIN = "def plain(x: int) -> int:\n    return x + 1\n"
 
 

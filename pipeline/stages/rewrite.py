@@ -270,9 +270,12 @@ def run_passes(
     same result.
 
     With a `prefilter`, a pass also skips the units it cannot match (asked again of
-    each unit a pass changed), and a pass that can match no unit is not run: a
+    each unit a pass changed) and the units it already saw unchanged in an
+    unchanged module context, and a pass with no unit to visit is not run: a
     class-heavy file's units together are far bigger than what each pass needs to
-    see.
+    see. The findings stay those of a run without it (tests/test_scan_findings.py).
+
+    `module` must be freshly parsed: its metadata is resolved without a copy.
     """
     fired: dict[str, list[str]] = {}
     # A freshly parsed module shares no node with anything, so the wrapper need not copy
