@@ -6,10 +6,10 @@ cache is one JSON file per *settings key* under `.optimize_cache/scan/` (or
 bytes that a finding depends on: the tool's version and the size and mtime of
 every source file of `passes/` and `pipeline/` (so an edited pass is a new key
 during development), the Python version (`ast` and libcst parse by it), the
-selected passes and the file size limit. Inside, each file is stored under its
-resolved path with the hash of its bytes; a changed file is a miss and is
-scanned again. Only this module's small imports are needed for a hit: no
-libcst, no passes.
+selected passes, the file size limit and where the project's style comes from.
+Inside, each file is stored under its resolved path with the hash of its
+bytes; a changed file is a miss and is scanned again. Only this module's small
+imports are needed for a hit: no libcst, no passes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import tempfile
 from collections.abc import Sequence
 from functools import cache
@@ -55,6 +56,7 @@ class ScanCache:
             "select": sorted(select),
             "ignore": sorted(ignore),
             "max_file_bytes": max_file_bytes,
+            "style": style_fingerprint(root),
         }
         return cls(base / "scan", settings)
 
@@ -124,6 +126,23 @@ def source_fingerprint() -> str:
                 stat = os.stat(os.path.join(directory, name))
                 digest.update(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def style_fingerprint(root: Path) -> list[str]:
+    """What the project's style is read from (`pipeline.stages.style`): its pyproject and
+    Ruff files, and the formatters it may run. A rewrite is laid out in that style, and
+    one that then loses a comment is no finding, so the findings depend on it."""
+    sources = [root / name for name in ("pyproject.toml", "ruff.toml", ".ruff.toml")]
+    sources += [Path(found) for found in map(shutil.which, ("black", "ruff")) if found]
+    return [_stat_key(path) for path in sources]
+
+
+def _stat_key(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"{path}:-"
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def report_to_json(report: FileReport) -> dict[str, Any]:

@@ -94,3 +94,10 @@ def test_cli_scan_uses_the_project_cache_and_no_cache_bypasses_it(
     rebuilt = run_cli(*args, cwd=project)
     assert rebuilt.returncode == 1, rebuilt.stderr
     assert json.loads(stored.read_text())["files"]
+
+
+def test_the_project_style_is_part_of_the_key(tmp_path: Path) -> None:
+    """A rewrite is laid out in the project's style, so its pyproject is in the key."""
+    before = _cache(tmp_path).path
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 79\n")
+    assert _cache(tmp_path).path != before
