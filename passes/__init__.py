@@ -6,9 +6,9 @@ import importlib
 import pkgutil
 from functools import cache
 
-from passes.base import Example, OptimizationPass, apply_pass, apply_passes
+from passes.base import Example, OptimizationPass, apply_pass
 
-__all__ = ["Example", "OptimizationPass", "all_passes", "apply_pass", "apply_passes", "by_code"]
+__all__ = ["Example", "OptimizationPass", "all_passes", "apply_pass", "by_code"]
 
 
 @cache

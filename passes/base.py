@@ -23,7 +23,6 @@ import ast
 import io
 import tokenize
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -82,32 +81,6 @@ def apply_pass(pass_class: type[OptimizationPass], module: cst.Module) -> cst.Mo
         return module
 
 
-def apply_passes(
-    pass_classes: Sequence[type[OptimizationPass]], module: cst.Module, max_rounds: int = 4
-) -> tuple[cst.Module, dict[str, tuple[str, ...]]]:
-    """Apply passes until nothing changes (bounded rounds, so passes compose).
-
-    Returns the new module and, per module-level function that changed, the
-    codes of the passes that changed it, in the order they fired.
-    """
-    fired: dict[str, list[str]] = {}
-    for _ in range(max_rounds):
-        changed = False
-        for pass_class in pass_classes:
-            if not pass_class.may_apply(module.code):
-                continue
-            updated = apply_pass(pass_class, module)
-            for name in _changed_functions(module, updated):
-                codes = fired.setdefault(name, [])
-                if pass_class.code not in codes:
-                    codes.append(pass_class.code)
-                changed = True
-            module = updated
-        if not changed:
-            break
-    return module, {name: tuple(codes) for name, codes in fired.items()}
-
-
 def first_function(source: str) -> str:
     """The name of the first module-level function: the one an Example is about."""
     return next(iter(module_functions(cst.parse_module(source))))
@@ -115,11 +88,6 @@ def first_function(source: str) -> str:
 
 def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
     return {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
-
-
-def _changed_functions(before: cst.Module, after: cst.Module) -> list[str]:
-    old, new = module_functions(before), module_functions(after)
-    return [name for name, node in new.items() if name in old and not node.deep_equals(old[name])]
 
 
 def comment_counts(source: str) -> Counter[str]:

@@ -13,7 +13,8 @@ from pipeline.config import Config, VerifyConfig
 from pipeline.stages.analyze import analyze
 from pipeline.stages.orchestrate import evaluate, optimize_file
 from pipeline.stages.parse import parse, read_source
-from pipeline.stages.rewrite import propose, splice
+from pipeline.stages.rewrite import propose
+from pipeline.stages.splice import splice
 from pipeline.stages.verify import verify
 
 MODULE = '''\

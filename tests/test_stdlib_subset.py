@@ -20,7 +20,8 @@ from pipeline.model import SourceFile
 from pipeline.stages.analyze import analyze
 from pipeline.stages.orchestrate import scan_file
 from pipeline.stages.parse import parse_tree, read_source
-from pipeline.stages.rewrite import propose, stand_in
+from pipeline.stages.rewrite import propose
+from pipeline.stages.stand_in import stand_in
 
 SMALL_BYTES = 3_000
 Findings = set[tuple[str, tuple[str, ...], str]]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from pipeline.stages.defs import find_def, replace_def
-from pipeline.stages.rewrite import add_imports, defined_names, is_import, new_imports
+from pipeline.stages.splice import add_imports, defined_names, is_import, new_imports
 
 if TYPE_CHECKING:
     from pipeline.llm.replies import Proposal

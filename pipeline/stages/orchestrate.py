@@ -34,9 +34,10 @@ from pipeline.stages.defs import LOCALS
 from pipeline.stages.measure import measure
 from pipeline.stages.observe import Observer, Unobserved
 from pipeline.stages.parse import InputError, libcst_module, parse, parse_tree, read_source
-from pipeline.stages.rewrite import nested_candidates, splice
+from pipeline.stages.rewrite import nested_candidates
 from pipeline.stages.rewrite import propose as propose_from_passes
 from pipeline.stages.selection import keep_best_accepted
+from pipeline.stages.splice import splice
 from pipeline.stages.verify import inputs_for, verify_with
 from pipeline.workload import recorded_calls, workload_for
 

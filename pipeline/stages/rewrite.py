@@ -13,19 +13,16 @@ shows these same texts.
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.codemod import CodemodContext, SkipFile
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
 
 from passes import OptimizationPass
-from passes.base import comment_counts, module_functions
+from passes.base import comment_counts
 from pipeline.model import AnalysedFunction, Candidate, CandidateOrigin, FunctionInfo, ParsedFile
 from pipeline.stages.analyze import applicable_passes
 from pipeline.stages.defs import (
@@ -34,11 +31,12 @@ from pipeline.stages.defs import (
     find_def,
     inventory,
     locate,
-    replace_def,
     span,
     unit_defs,
 )
 from pipeline.stages.parse import InputError, libcst_module, physical_lines
+from pipeline.stages.splice import splice
+from pipeline.stages.stand_in import stand_in
 from pipeline.stages.style import project_style, restyle
 
 
@@ -262,12 +260,12 @@ def run_passes(
     max_rounds: int = 4,
     prefilter: UnitPrefilter | None = None,
 ) -> tuple[cst.Module, dict[str, tuple[str, ...]]]:
-    """`passes.apply_passes`, computing libcst metadata once per distinct module.
+    """Apply passes until nothing changes (bounded rounds, so passes compose); the new
+    module and, per unit (qualname) that changed, the codes of the passes that changed
+    it, in the order they fired.
 
-    `apply_passes` lets every pass build its own metadata (scopes, qualified
-    names, parents), which costs more than the pass itself; here passes that see
-    the same module share one resolved `MetadataWrapper`. Same rounds, same order,
-    same result.
+    libcst metadata (scopes, qualified names, parents) costs more than a pass
+    itself, so passes that see the same module share one resolved `MetadataWrapper`.
 
     With a `prefilter`, a pass also skips the units it cannot match (asked again of
     each unit a pass changed) and the units it already saw unchanged in an
@@ -385,243 +383,5 @@ def def_changed(old: cst.FunctionDef, new: cst.FunctionDef) -> bool:
     return not old.with_changes(leading_lines=()).deep_equals(new.with_changes(leading_lines=()))
 
 
-def splice(
-    base: cst.Module, donor: cst.Module, function: str, reference: cst.Module | None = None
-) -> cst.Module:
-    """`base` with the def `function` (a qualname) taken from `donor`, plus the helpers
-    and imports it needs.
-
-    A method lands inside its class, a nested function inside its function; the
-    def keeps the comments and blank lines above it, and its body the indentation
-    it has in `donor`. Helpers are module-level statements of `donor` that
-    `reference` (default: `base`) lacks and that the new def uses, directly or
-    through another helper (e.g. a memo dict, or a model's helper function); they
-    go just before the module-level statement holding the def. Passes and LLM
-    proposals both land through here.
-    """
-    reference = reference or base
-    replacement = find_def(donor, function)
-    if replacement is None:
-        raise KeyError(function)
-    if donor.default_indent != base.default_indent:
-        replacement = _with_explicit_indents(replacement, donor.default_indent)
-    helpers = _helpers_used_by(replacement, donor, reference)
-    top = function.split(".")[0]
-    body: list[cst.BaseStatement] = []
-    for statement in base.body:
-        if isinstance(statement, cst.FunctionDef | cst.ClassDef) and statement.name.value == top:
-            rebuilt = replace_def(cst.Module(body=[statement]), function, replacement).body[0]
-            body.extend(_keep_spacing(statement, helpers, rebuilt))
-        else:
-            body.append(statement)
-    return add_imports(base.with_changes(body=body), new_imports(reference, donor))
-
-
-def _with_explicit_indents(function: cst.FunctionDef, indent: str) -> cst.FunctionDef:
-    """`function` with every block that uses its module's default indentation saying so
-    explicitly, so that it keeps its indentation in a module with another default."""
-
-    class Explicit(cst.CSTTransformer):
-        def leave_IndentedBlock(
-            self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-        ) -> cst.IndentedBlock:
-            if updated_node.indent is None:
-                return updated_node.with_changes(indent=indent)
-            return updated_node
-
-    result = function.visit(Explicit())
-    assert isinstance(result, cst.FunctionDef)
-    return result
-
-
-def _keep_spacing(
-    original: cst.FunctionDef | cst.ClassDef,
-    helpers: list[cst.BaseStatement],
-    replacement: cst.BaseStatement,
-) -> list[cst.BaseStatement]:
-    """The replacement keeps the blank lines and comments above the original statement
-    (the donor may be a stand-in module with other spacing); helpers go above it,
-    separated by the same blank lines."""
-    blank = tuple(line for line in original.leading_lines if line.comment is None)
-    spaced = [
-        h.with_changes(leading_lines=blank)
-        if isinstance(h, cst.FunctionDef | cst.ClassDef | cst.SimpleStatementLine)
-        else h
-        for h in helpers
-    ]
-    above = tuple(original.leading_lines)
-    if helpers and not blank:  # a def at the top of the file still needs a gap after helpers
-        above = (cst.EmptyLine(), cst.EmptyLine(), *above)
-    assert isinstance(replacement, cst.FunctionDef | cst.ClassDef)
-    return [*spaced, replacement.with_changes(leading_lines=above)]
-
-
-def _helpers_used_by(
-    function: cst.FunctionDef, donor: cst.Module, reference: cst.Module
-) -> list[cst.BaseStatement]:
-    known = {reference.code_for_node(s) for s in reference.body}
-    existing = set(module_functions(reference))
-    candidates = [
-        s
-        for s in donor.body
-        if s is not function
-        and not is_import(s)
-        and donor.code_for_node(s) not in known
-        and not (isinstance(s, cst.FunctionDef) and s.name.value in existing)
-    ]
-    used = _names_used(function)
-    chosen: list[cst.BaseStatement] = []
-    changed = True
-    while changed:
-        changed = False
-        for statement in candidates:
-            if statement not in chosen and defined_names(statement) & used:
-                chosen.append(statement)
-                used |= _names_used(statement)
-                changed = True
-    return [s for s in candidates if s in chosen]
-
-
-def _names_used(node: cst.CSTNode) -> set[str]:
-    return {n.value for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)}
-
-
-def is_import(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
-    )
-
-
-def defined_names(statement: cst.CSTNode) -> set[str]:
-    """Names a module-level statement binds (functions, classes, simple assignments)."""
-    if isinstance(statement, cst.FunctionDef | cst.ClassDef):
-        return {statement.name.value}
-    names: set[str] = set()
-    if isinstance(statement, cst.SimpleStatementLine):
-        for small in statement.body:
-            targets: Sequence[cst.BaseExpression] = ()
-            if isinstance(small, cst.Assign):
-                targets = [t.target for t in small.targets]
-            elif isinstance(small, cst.AnnAssign | cst.AugAssign):
-                targets = [small.target]
-            names.update(t.value for t in targets if isinstance(t, cst.Name))
-    return names
-
-
-ImportSpec = tuple[str, str | None, str | None]
-
-
-def new_imports(base: cst.Module, donor: cst.Module) -> list[ImportSpec]:
-    """(module, name, alias) for each import in `donor` that `base` lacks."""
-    existing = {base.code_for_node(s) for s in base.body}
-    specs: list[ImportSpec] = []
-    for statement in donor.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        if donor.code_for_node(statement) in existing:
-            continue
-        for small in statement.body:
-            specs.extend(_import_specs(small))
-    return specs
-
-
-def _import_specs(node: cst.BaseSmallStatement) -> Iterable[ImportSpec]:
-    if isinstance(node, cst.Import):
-        for alias in node.names:
-            yield get_full_name_for_node(alias.name) or "", None, _alias(alias)
-    elif (
-        isinstance(node, cst.ImportFrom)
-        and node.module is not None
-        and not node.relative
-        and not isinstance(node.names, cst.ImportStar)
-    ):
-        module = get_full_name_for_node(node.module) or ""
-        for alias in node.names:
-            yield module, get_full_name_for_node(alias.name), _alias(alias)
-
-
-def _alias(alias: cst.ImportAlias) -> str | None:
-    if alias.asname is None or not isinstance(alias.asname.name, cst.Name):
-        return None
-    return alias.asname.name.value
-
-
-def add_imports(module: cst.Module, specs: Collection[ImportSpec]) -> cst.Module:
-    if not specs:
-        return module
-    context = CodemodContext()
-    for module_name, obj, alias in specs:
-        AddImportsVisitor.add_needed_import(context, module_name, obj, alias)
-    return AddImportsVisitor(context).transform_module(module)
-
-
 def _ending_in_newline(source: str) -> str:
     return source if source.endswith(("\n", "\r")) else source + "\n"
-
-
-@dataclass(frozen=True)
-class StandIn:
-    """What libcst's scope metadata needs to know about a module, to stand in for it.
-
-    Every import verbatim (so qualified names resolve as in the real module), and
-    every other module-level binding as `name = None` (so a shadowed builtin is
-    still seen as shadowed).
-    """
-
-    imports: str
-    bindings: tuple[tuple[str, int], ...]  # (name, line of its `def`, or 0 if not a def)
-
-    def around(self, functions: Collection[tuple[str, int]]) -> str:
-        """The stand-in for some functions, given as (name, line of `def`); their own
-        `def`s are left out (the caller appends the real ones)."""
-        stubs = dict.fromkeys(n for n, line in self.bindings if (n, line) not in functions)
-        return self.imports + "".join(f"{name} = None\n" for name in stubs)
-
-
-def stand_in(tree: ast.Module, text: str) -> StandIn:
-    lines = physical_lines(text)
-    imports: list[str] = []
-    bindings: list[tuple[str, int]] = []
-    for node in _module_level_nodes(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            imports.append(_segment(lines, node) + "\n")
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            bindings.append((node.name, node.lineno))
-        elif isinstance(node, ast.ClassDef):
-            bindings.append((node.name, 0))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-            bindings.append((node.id, 0))
-        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
-            bindings.append((node.name, 0))
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            bindings.append((node.rest, 0))
-    return StandIn("".join(imports), tuple(bindings))
-
-
-def _module_level_nodes(tree: ast.Module) -> Iterator[ast.AST]:
-    """Nodes that run in the module's own scope: not inside functions, classes or lambdas.
-
-    Comprehension targets are skipped (they bind in their own scope) but a walrus
-    inside a comprehension still binds at module level, so its target is kept.
-    """
-    stack: list[ast.AST] = list(reversed(tree.body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        if isinstance(node, ast.comprehension):
-            stack.extend(n for n in ast.walk(node.target) if isinstance(n, ast.NamedExpr))
-            stack.extend([node.iter, *node.ifs])
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-def _segment(lines: list[str], node: ast.stmt) -> str:
-    """The exact source text of a statement (`ast` column offsets count UTF-8 bytes)."""
-    end = node.end_lineno or node.lineno
-    chunk = [line.rstrip("\r\n") for line in lines[node.lineno - 1 : end]]
-    last = chunk[-1].encode()[: node.end_col_offset].decode()
-    chunk[-1] = last
-    chunk[0] = chunk[0].encode()[node.col_offset :].decode()
-    return "\n".join(chunk)
