@@ -214,6 +214,26 @@ def test_bad_and_duplicate_proposals_are_each_rejected_with_a_reason(
     assert not found["changed"]
 
 
+def test_a_proposal_that_drops_a_comment_is_rejected_and_the_file_kept(
+    tmp_path: Path, server: LLMServer
+) -> None:
+    commented = MOST_FREQUENT.replace(
+        "        count = values.count(value)\n",
+        "        count = values.count(value)  # quadratic, but lists here are short\n",
+    )
+    target = project(tmp_path, commented)
+    server.add("function_analysis", analysis())
+    server.add("rewrite_proposals", proposals(CORRECT))
+
+    found = report(optimize(target, server, "--json", "--write", "--function", "most_frequent"))
+
+    [outcome] = llm_outcomes(found)
+    assert outcome["reason"] == (
+        "proposal rejected: loses the comment '# quadratic, but lists here are short'"
+    )
+    assert target.read_text() == commented
+
+
 def test_slower_rewrite_is_rejected_and_untyped_function_verified_by_model_domains(
     tmp_path: Path, server: LLMServer
 ) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from passes.base import comment_counts
 from pipeline.stages.defs import find_def, replace_def
 from pipeline.stages.splice import add_imports, defined_names, is_import, new_imports
 
@@ -51,7 +52,11 @@ def apply_proposal(module: cst.Module, function: str, proposal: Proposal) -> cst
     _check_signature(original, replacement)
     _check_helpers(module, function, helpers)
     merged = _merge(original, replacement)
-    return _install(module, qualname, merged, helpers, cst.Module(body=imports))
+    installed = _install(module, qualname, merged, helpers, cst.Module(body=imports))
+    lost = comment_counts(module.code) - comment_counts(installed.code)
+    if lost:  # a user's comment is data: a rewrite may move it, never drop it
+        raise ProposalRejected(f"loses the comment {next(iter(lost))!r}")
+    return installed
 
 
 def fingerprint(module: cst.Module) -> str:
