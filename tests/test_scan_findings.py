@@ -145,3 +145,11 @@ def test_every_def_alone_in_its_own_file_is_found_as_in_the_module(
 def _found_in(path: Path, text: str) -> Findings:
     path.write_text(text)
     return _found(path)
+
+
+def test_a_trigger_split_over_lines_still_sends_the_def_to_libcst(tmp_path: Path) -> None:
+    """test_sort.py's `[x for` / `x in range(100)]`: OPT114's trigger " for " is there
+    once the line break is read as a space (the scan used to miss it)."""
+    text = "def numbers() -> list[int]:\n    return [x for\n            x in range(100)]\n"
+    found = _found_in(tmp_path / "split.py", text)
+    assert found == full_libcst_findings(text) == {("numbers", ("OPT114",))}

@@ -8,6 +8,7 @@ which passes are worth a libcst parse at all.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 
 from passes import OptimizationPass
@@ -54,7 +55,18 @@ def applicable_passes(
     """The prefilter: codes of the passes that may match the def `node` (text `source`).
 
     It may keep a def its pass then declines, never drop one the pass rewrites."""
-    return tuple(p.code for p in passes if p.may_apply(source) and p.may_match_ast(node))
+    text = trigger_text(source)
+    return tuple(p.code for p in passes if p.may_apply(text) and p.may_match_ast(node))
+
+
+_ONE_SPACE = re.compile(r"(?:\\\r?\n|\s)+")
+
+
+def trigger_text(source: str) -> str:
+    """`source` as the passes' text triggers read it: they are spelled with single
+    spaces (" for "), so every run of whitespace and line continuations is one
+    space (`[x for` and `x in ...]` on two lines still hold " for ")."""
+    return _ONE_SPACE.sub(" ", source)
 
 
 def impurities(node: ast.AST, params: Sequence[str]) -> list[str]:

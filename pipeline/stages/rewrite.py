@@ -24,7 +24,7 @@ from libcst.metadata import MetadataWrapper
 from passes import OptimizationPass
 from passes.base import comment_counts
 from pipeline.model import AnalysedFunction, Candidate, CandidateOrigin, FunctionInfo, ParsedFile
-from pipeline.stages.analyze import applicable_passes
+from pipeline.stages.analyze import applicable_passes, trigger_text
 from pipeline.stages.defs import (
     LOCALS,
     DefSite,
@@ -280,7 +280,7 @@ def run_passes(
     # it; a pass's output may hold one node twice (metadata needs each node once), so
     # that is copied.
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    code = module.code
+    code = trigger_text(module.code)
     for _ in range(max_rounds):
         changed = False
         for pass_class in pass_classes:
@@ -307,7 +307,7 @@ def run_passes(
                 changed = True
             if prefilter is not None:
                 prefilter.changed(updated, changed_units, _context_changed(before, updated))
-            wrapper, code = MetadataWrapper(updated), updated.code
+            wrapper, code = MetadataWrapper(updated), trigger_text(updated.code)
         if not changed:
             break
     return wrapper.module, {name: tuple(codes) for name, codes in fired.items()}
