@@ -214,6 +214,26 @@ def test_bad_and_duplicate_proposals_are_each_rejected_with_a_reason(
     assert not found["changed"]
 
 
+def test_a_models_long_line_is_written_in_the_projects_style(
+    tmp_path: Path, server: LLMServer
+) -> None:
+    long_line = (
+        "    return _first_most_common(Counter(values)) if values and len(values) > 0 "
+        "and values is not None else None\n"
+    )
+    wide = {**CORRECT, "function": CORRECT["function"].split("\n")[0] + "\n" + long_line}
+    target = project(tmp_path, MOST_FREQUENT)
+    server.add("function_analysis", analysis())
+    server.add("rewrite_proposals", proposals(wide))
+
+    done = optimize(target, server, "--write", "--function", "most_frequent")
+
+    assert done.returncode == 0, done.stderr
+    text = target.read_text()
+    assert "if values and len(values) > 0" in text  # the model's rewrite, written
+    assert max(len(line) for line in text.splitlines()) <= 88  # Black's default width
+
+
 def test_a_proposal_that_drops_a_comment_is_rejected_and_the_file_kept(
     tmp_path: Path, server: LLMServer
 ) -> None:

@@ -42,6 +42,7 @@ from pipeline.model import (
 from pipeline.stages.defs import DefSite, inventory
 from pipeline.stages.parse import InputError, libcst_module
 from pipeline.stages.selection import keep_best_accepted
+from pipeline.stages.style import project_style, restyle
 from pipeline.workload import recorded_calls, workload_for
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
@@ -282,7 +283,10 @@ class _Attempt:
             self.tried.add(key)
         except ProposalRejected as rejection:
             return self._rejected(proposal, rules, str(rejection))
-        candidate = self._candidate(rewritten.code, proposal, rules)
+        path = self.parsed.source.path
+        code = restyle(rewritten.code, self.module.code, self.info.qualname,
+                       project_style(path), path)  # fmt: skip
+        candidate = self._candidate(code, proposal, rules)
         self.proposals[candidate] = proposal
         return self.evaluate(candidate, self.config, self.domains)
 
