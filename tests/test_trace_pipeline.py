@@ -64,7 +64,7 @@ def test_trace_then_write_rewrites_untyped_code_on_real_calls(app: Path, run_cli
         # acceptance weighs the timed recorded calls by the 7 real calls they stand for
         weights = [size["recorded_calls"] for size in outcome["timing"]["sizes"]]
         assert sum(weights) == 7, weights
-        assert outcome["timing"]["recorded_saving_seconds"] > -1e-6
+        assert outcome["timing"]["recorded_saving_seconds"] > -5e-6  # FAST_PYPROJECT
         assert 0 < outcome["workload"]["share"] <= 1
         assert 0 < outcome["workload"]["saving"] <= outcome["workload"]["share"] * 1.01
     # the hottest function of the workload, by far
