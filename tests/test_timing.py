@@ -243,15 +243,17 @@ ANY_GENERATOR = "def has_negative(xs: list[int]) -> bool:\n    return any(x < 0 
 
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the generator is slower on 3.11")
-def test_any_over_a_generator_on_an_all_false_list_is_rejected_as_slower() -> None:
-    # All-false on 3.11: the generator is resumed once per element, the list comprehension is not.
+def test_any_over_a_generator_on_an_all_false_list_is_never_accepted() -> None:
+    # All-false on 3.11: the generator is resumed once per element, the list comprehension is
+    # not, so it is about 0.8x. Whether the interval clears the floor ("slower") or not ("no
+    # change", as under CI=true's doubled floor) depends on the machine; never "faster".
     timing = measure(
         candidate("has_negative", ANY_LIST, ANY_GENERATOR), timing_config((10000,), 0.02, pairs=15)
     )
     headline = timing.headline
     assert headline is not None, timing.detail
     assert not timing.accepted
-    assert headline.decision == "slower", headline
+    assert headline.decision != "faster", headline
 
 
 SLEEPY = "import time\n\n\n" + ONCE.replace("    return", "    time.sleep(0.002)\n    return")
