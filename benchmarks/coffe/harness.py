@@ -41,9 +41,13 @@ class Settings:
 
     @classmethod
     def quick_run(cls, llm: bool = False, trace: bool = False) -> Settings:
-        sample_seconds, pairs, workers = 0.01, 3, 1
-        cli = project.CliSettings(40, sample_seconds, pairs, workers, llm=llm, trace=trace)
-        timing_config = TimingConfig(sample_seconds=sample_seconds, pairs=pairs, workers=workers)
+        # Sizes capped at 1000: beyond it these small functions are bound by allocating
+        # big lists (a 5x rewrite reads 1.25x at n=4096), which 3 pairs cannot resolve.
+        sample_seconds, pairs, workers, sizes = 0.01, 3, 1, (10, 1000)
+        cli = project.CliSettings(40, sample_seconds, pairs, workers, sizes, llm=llm, trace=trace)
+        timing_config = TimingConfig(
+            sizes=sizes, sample_seconds=sample_seconds, pairs=pairs, workers=workers
+        )
         return cls(True, cli, timing_config)
 
     def to_json(self) -> dict[str, Any]:
@@ -55,6 +59,7 @@ class Settings:
             "sample_seconds": self.timing.sample_seconds,
             "pairs": self.timing.pairs,
             "workers": self.timing.workers,
+            "sizes": list(self.timing.sizes),
             "call_budget": self.timing.call_budget,
         }
 

@@ -42,6 +42,7 @@ class CliSettings:
     sample_seconds: float | None = None
     pairs: int | None = None
     workers: int | None = None
+    sizes: tuple[int, ...] | None = None
     llm: bool = False
     trace: bool = False
 
@@ -50,8 +51,9 @@ class CliSettings:
         lines.append(f'exclude = ["{WORKLOAD}"]')
         if self.max_examples is not None:
             lines += ["", "[tool.optimize.verify]", f"max_examples = {self.max_examples}"]
-        timing = {"sample_seconds": self.sample_seconds, "pairs": self.pairs}
+        timing: dict[str, object] = {"sample_seconds": self.sample_seconds, "pairs": self.pairs}
         timing["workers"] = self.workers
+        timing["sizes"] = list(self.sizes) if self.sizes is not None else None
         chosen = {key: value for key, value in timing.items() if value is not None}
         if chosen:
             lines += ["", "[tool.optimize.timing]", *(f"{k} = {v}" for k, v in chosen.items())]
