@@ -77,12 +77,59 @@ class ParsedFile:
 
 
 @dataclass(frozen=True)
+class ObservedType:
+    """What the recorded calls passed for one parameter (or one `self.attr` a method's
+    instance held): the type as an annotation, in how many of the recorded calls."""
+
+    name: str  # "right", or "self.items"
+    annotation: str  # "list[str]", "int | None"; "" when no builtin type spells it
+    seen: int  # recorded calls that passed exactly this type
+    recorded: int  # recorded calls in all
+    sizes: str = ""  # "len 3..4096" for sized values
+
+    @property
+    def assumption(self) -> str:
+        """How a candidate that rests on this type says so."""
+        counted = f"observed in {self.seen} of {self.recorded} recorded calls"
+        return f"{self.name}: {self.annotation} ({counted})"
+
+
+@dataclass(frozen=True)
+class TraceFacts:
+    """What `optimize trace` saw of one function, read by every stage after analyze.
+
+    `sizes` is the size histogram of all traced calls, (size, calls), smallest first;
+    from a store that has none, the recorded calls' sizes stand in for it.
+    """
+
+    calls: int
+    own_share: float  # the function's own time / the traced workload's time
+    total_seconds: float  # all its calls, outermost activations of recursion only
+    workload_seconds: float
+    recorded: int  # calls kept as pickles: verification and timing inputs
+    parameters: tuple[ObservedType, ...] = ()
+    attributes: tuple[ObservedType, ...] = ()  # `self.name` of a method's instance
+    sizes: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        """Parameter -> the annotation the recorded calls support, for passes to rest on:
+        only when every recorded call was seen with a type a builtin spells."""
+        return {
+            observed.name: observed.annotation
+            for observed in self.parameters
+            if observed.annotation and observed.seen == observed.recorded > 0
+        }
+
+
+@dataclass(frozen=True)
 class AnalysedFunction:
-    """What static analysis knows about one function."""
+    """What static analysis knows about one function, and what a trace saw of it."""
 
     info: FunctionInfo
     impurities: tuple[str, ...]
     applicable_passes: tuple[str, ...]
+    trace: TraceFacts | None = None
 
 
 class CandidateOrigin(TextEnum):
@@ -111,6 +158,9 @@ class Candidate:
     refused: str = ""  # why the rewrite stage refuses it: never verified, timed or written
     # A method that never reads `self` can be verified with any object standing in for it.
     self_unused: bool = False
+    # Observed types the rewrite may rest on ("right: list[str] (observed in 3 of 3
+    # recorded calls)"): it is accepted only if verified on recorded calls.
+    assumptions: tuple[str, ...] = ()
 
     @property
     def reference_function(self) -> str:
@@ -119,6 +169,9 @@ class Candidate:
     @property
     def label(self) -> str:
         return "+".join(self.rules)
+
+
+RECORDED_BASIS = "recorded calls"  # the examples of a Verdict that a trace recorded
 
 
 class VerdictStatus(TextEnum):
@@ -151,6 +204,11 @@ class Verdict:
     @property
     def is_equivalent(self) -> bool:
         return self.status == VerdictStatus.EQUIVALENT
+
+    @property
+    def recorded_examples(self) -> int:
+        """How many of the examples were real calls recorded by a trace."""
+        return dict(self.basis).get(RECORDED_BASIS, 0)
 
 
 class SizeDecision(TextEnum):

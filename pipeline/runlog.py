@@ -108,6 +108,7 @@ class RunLog:
             candidate_sha256=sha256(candidate.module_code),
             origin=candidate.origin,
             rules=list(candidate.rules),
+            assumptions=list(candidate.assumptions),
             model=self.model if candidate.origin == CandidateOrigin.LLM else None,
             verdict=dataclasses.asdict(verdict),
             timing=dataclasses.asdict(timing) if timing else None,

@@ -8,28 +8,24 @@ Recorded calls stay bytes here: they are unpickled only in the sandbox.
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.model import Timing, WorkloadShare
+from pipeline.model import Timing, TraceFacts, WorkloadShare
+from pipeline.observed_types import observed_types
 from pipeline.stages.parse import module_location
 from pipeline.trace.store import DEFAULT_STORE, FunctionStats, StoreError, TraceStore
 
 __all__ = [
-    "ObservedArguments",
     "StoreError",
     "Workload",
     "default_store",
     "recorded_calls",
     "workload_for",
 ]
-# A type name longer than this is cut: it goes into a prompt.
-MAX_SHAPE_TEXT = 80
 
 
 @dataclass(frozen=True)
@@ -45,45 +41,6 @@ class FunctionLoad:
     @property
     def label(self) -> str:
         return f"{self.module}.{self.qualname}"
-
-
-@dataclass(frozen=True)
-class ObservedArguments:
-    """Recorded argument types and sizes, per parameter: "list[int]", "len 3..4096"."""
-
-    types: Mapping[str, str] = field(default_factory=dict)
-    sizes: Mapping[str, str] = field(default_factory=dict)
-
-
-def observed_arguments(shapes: Sequence[str]) -> ObservedArguments:
-    """Summarise the recorded calls' shapes (JSON written by the traced program, so
-    checked here like any other input): the commonest type, and the range of sizes."""
-    kinds: dict[str, Counter[str]] = {}
-    lengths: dict[str, list[int]] = {}
-    for text in shapes:
-        for name, shape in _shape_items(text):
-            kind, _, length = shape.partition(" len ")
-            kinds.setdefault(name, Counter())[kind[:MAX_SHAPE_TEXT]] += 1
-            if length.isdigit():
-                lengths.setdefault(name, []).append(int(length))
-    types = {name: counts.most_common(1)[0][0] for name, counts in kinds.items()}
-    sizes = {name: _size_range(found) for name, found in lengths.items()}
-    return ObservedArguments(types, sizes)
-
-
-def _shape_items(text: str) -> list[tuple[str, str]]:
-    try:
-        shape = json.loads(text)
-    except ValueError:
-        return []
-    if not isinstance(shape, dict):
-        return []
-    return [(k, v) for k, v in shape.items() if isinstance(k, str) and isinstance(v, str)]
-
-
-def _size_range(lengths: Sequence[int]) -> str:
-    low, high = min(lengths), max(lengths)
-    return f"len {low}" if low == high else f"len {low}..{high}"
 
 
 class Workload:
@@ -115,13 +72,28 @@ class Workload:
         with TraceStore(self.store) as trace:
             return trace.calls(load.stats.path, qualname)
 
-    def arguments(self, module: str, qualname: str) -> ObservedArguments:
-        """What the recorded calls passed: each parameter's commonest type and its sizes."""
-        load = self.function(module, qualname)
-        if load is None or not load.stats.recorded:
-            return ObservedArguments()
+    def traces(self, module: str, qualnames: Iterable[str]) -> dict[str, TraceFacts]:
+        """What the trace saw of each of the module's functions that ran (see `TraceFacts`)."""
+        loads = [load for q in qualnames if (load := self.function(module, q)) is not None]
+        if not loads:
+            return {}
         with TraceStore(self.store) as trace:
-            return observed_arguments(trace.shapes(load.stats.path, qualname))
+            return {load.qualname: self._facts(trace, load) for load in loads}
+
+    def _facts(self, trace: TraceStore, load: FunctionLoad) -> TraceFacts:
+        stats = load.stats
+        shapes = trace.shapes(stats.path, stats.qualname) if stats.recorded else ()
+        observed = observed_types(shapes)
+        return TraceFacts(
+            calls=stats.calls,
+            own_share=load.share,
+            total_seconds=stats.total_ns / 1e9,
+            workload_seconds=self.seconds,
+            recorded=stats.recorded,
+            parameters=tuple(o for o in observed if not o.name.startswith("self.")),
+            attributes=tuple(o for o in observed if o.name.startswith("self.")),
+            sizes=tuple(sorted(trace.size_counts(stats.path, stats.qualname).items())),
+        )
 
     def hottest(self, paths: Sequence[Path], count: int) -> list[FunctionLoad]:
         """The `count` functions with the largest own time, in files under `paths`."""

@@ -36,6 +36,7 @@ from pipeline.model import (
     LLMVisit,
     Outcome,
     ParsedFile,
+    TraceFacts,
     Verdict,
     VerdictStatus,
 )
@@ -43,7 +44,6 @@ from pipeline.stages.defs import DefSite, inventory
 from pipeline.stages.parse import InputError, libcst_module
 from pipeline.stages.selection import keep_best_accepted
 from pipeline.stages.style import project_style, restyle
-from pipeline.workload import recorded_calls, workload_for
 
 Domains = Mapping[str, tuple[Mapping[str, Any], str]]
 Evaluate = Callable[[Candidate, Config, Domains], Outcome]
@@ -109,7 +109,7 @@ class LLMStage:
 
         Nested functions are not sent on their own: they travel inside their unit.
         """
-        facts = [f for f in facts if f.info.kind != DefKind.NESTED]
+        facts = by_own_time([f for f in facts if f.info.kind != DefKind.NESTED])
         if _excluded(parsed.source.path, self.config.exclude):
             return LLMFindings(visits=_none_for(facts, EXCLUDED))
         try:
@@ -152,9 +152,9 @@ class LLMStage:
             return _no_proposal(fact, ASYNC)
         if fact.impurities:
             return _no_proposal(fact, IMPURE, f"static analysis: {fact.impurities[0]}")
-        if not self._instance_available(parsed, info):
+        if not _instance_available(parsed, fact):
             return _no_proposal(fact, NO_INSTANCE, INSTANCE_HINT)
-        context = function_context(parsed, fact, self._observed(parsed, info))
+        context = function_context(parsed, fact, observed_of(fact.trace))
         try:
             analysis = self.client.analyze(context)
         except NoUsableReply as failure:
@@ -163,7 +163,7 @@ class LLMStage:
             effect = analysis.side_effects[0] if analysis.side_effects else "side effects"
             return _no_proposal(fact, IMPURE, f"the model: {effect}")
         domains, missing = self._domains(info.qualname, context, analysis)
-        if missing:
+        if missing and not _has_inputs(parsed, fact):
             return _no_proposal(fact, NO_DOMAIN, ", ".join(missing))
         try:
             proposals = self.client.propose(context, analysis)
@@ -175,25 +175,6 @@ class LLMStage:
         found.extend(attempt.run(p) for p in proposals)
         problem = "" if any(o.accepted for o in found) else self._repairs(context, attempt, found)
         return _evaluated(fact, found, problem)
-
-    def _instance_available(self, parsed: ParsedFile, info: FunctionInfo) -> bool:
-        """Whether verification could get a `self` for a method: it never reads it, the
-        module has an OPTIMIZE_INPUTS hook, or a trace recorded calls of it. Without
-        one, every proposal would end unverified: asking would only spend tokens."""
-        if info.kind != DefKind.METHOD or info.self_unused:
-            return True
-        if "OPTIMIZE_INPUTS" in parsed.source.text:
-            return True
-        return bool(recorded_calls(parsed.module_name, info.qualname, self.config))
-
-    def _observed(self, parsed: ParsedFile, info: FunctionInfo) -> Observed:
-        """What a trace saw of the function's calls; nothing without one."""
-        workload = workload_for(self.config)
-        if workload is None:
-            return Observed()
-        arguments = workload.arguments(parsed.module_name, info.qualname)
-        load = workload.function(parsed.module_name, info.qualname)
-        return Observed(arguments.types, arguments.sizes, load.share if load else None)
 
     def _domains(
         self, name: str, context: FunctionContext, analysis: Analysis
@@ -245,6 +226,38 @@ class LLMStage:
         if outcome.verdict.is_equivalent and timing is not None and timing.sizes:
             return self.client.speed_up(context, previous, timing.sizes)
         return None
+
+
+def observed_of(trace: TraceFacts | None) -> Observed:
+    """What the prompt says a trace saw of the function's calls; nothing without one."""
+    if trace is None:
+        return Observed()
+    types = {o.name: o.annotation for o in trace.parameters if o.annotation}
+    sizes = {o.name: o.sizes for o in trace.parameters if o.sizes}
+    return Observed(types, sizes, trace.own_share)
+
+
+def _instance_available(parsed: ParsedFile, fact: AnalysedFunction) -> bool:
+    """Whether verification could get a `self` for a method: it never reads it, the
+    module has an OPTIMIZE_INPUTS hook, or a trace recorded calls of it. Without
+    one, every proposal would end unverified: asking would only spend tokens."""
+    info = fact.info
+    if info.kind != DefKind.METHOD or info.self_unused:
+        return True
+    return _has_inputs(parsed, fact)
+
+
+def _has_inputs(parsed: ParsedFile, fact: AnalysedFunction) -> bool:
+    """Whether verification has inputs for untyped parameters without the model's
+    domains: recorded calls of a trace, or the module's OPTIMIZE_INPUTS hook."""
+    recorded = fact.trace is not None and fact.trace.recorded > 0
+    return recorded or "OPTIMIZE_INPUTS" in parsed.source.text
+
+
+def by_own_time(facts: Sequence[AnalysedFunction]) -> list[AnalysedFunction]:
+    """With a trace, the functions that took the most of it first, so that a token
+    budget is spent on what matters; otherwise in file order."""
+    return sorted(facts, key=lambda fact: -(fact.trace.own_share if fact.trace else 0.0))
 
 
 def _no_proposal(fact: AnalysedFunction, reason: str, detail: str = "") -> LLMVisit:

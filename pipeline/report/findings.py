@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.model import CandidateOrigin, FileReport, Outcome, SizeTiming
-from pipeline.report.terminal import NOT_TIMED_FAST, candidate_diff, speedup_text
+from pipeline.report.terminal import (
+    NOT_TIMED_FAST,
+    assumptions_text,
+    candidate_diff,
+    speedup_text,
+)
 from pipeline.stages.defs import find_node, span
 
 
@@ -73,9 +78,11 @@ class Finding:
         verified = f"({label}); verified equivalent on {verdict.examples} examples"
         if self.headline is None:  # never worded as a measured speedup
             claim = "has an asymptotically faster rewrite"
-            return f"{self.function} {claim} {verified}; {self.speedup}"
+            message = f"{self.function} {claim} {verified}; {self.speedup}"
+            return message + assumptions_text(self.outcome.candidate.assumptions)
         where = f"at n={self.headline.size}"
-        return f"{self.function} can be {self.speedup} faster {where} {verified}"
+        message = f"{self.function} can be {self.speedup} faster {where} {verified}"
+        return message + assumptions_text(self.outcome.candidate.assumptions)
 
     @property
     def fingerprint(self) -> str:

@@ -181,10 +181,17 @@ def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diff
         )
     if outcome.workload is not None:
         console.print(f"  {escape(workload_text(outcome.workload))}")
+    if candidate.assumptions:
+        console.print(f"  {escape(assumptions_text(candidate.assumptions)[2:])}")
     if candidate.explanation:
         console.print(f"  model's explanation: {escape(candidate.explanation)}", style="dim")
     if diffs:
         console.print(escape(candidate_diff(str(report.path), outcome)), highlight=False)
+
+
+def assumptions_text(assumptions: Sequence[str]) -> str:
+    """The "; assumes x: list[str] (observed in 3 of 3 recorded calls)" suffix, or ""."""
+    return f"; assumes {', '.join(assumptions)}" if assumptions else ""
 
 
 def workload_summary(reports: Sequence[FileReport]) -> str:
@@ -260,6 +267,7 @@ def _outcome_json(path: str, outcome: Outcome) -> dict[str, Any]:
         "accepted": outcome.accepted,
         "reason": outcome.reason,
         "explanation": candidate.explanation,
+        "assumptions": list(candidate.assumptions),
         "verdict": {
             "status": verdict.status,
             "examples": verdict.examples,

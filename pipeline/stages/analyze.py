@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from passes import OptimizationPass
-from pipeline.model import AnalysedFunction, FunctionInfo, ParsedFile
+from pipeline.model import AnalysedFunction, FunctionInfo, ParsedFile, TraceFacts
 from pipeline.stages.defs import inventory
+from pipeline.stages.observed_view import annotated_view, observed_annotations
 
 IMPURE_CALLS = frozenset(
     {"print", "open", "input", "exec", "eval", "compile", "setattr", "delattr", "globals",
@@ -27,23 +29,51 @@ NONDETERMINISTIC_MODULES = frozenset({"random", "time", "datetime", "os", "sys",
 
 
 def analyze(
-    parsed: ParsedFile, passes: Sequence[type[OptimizationPass]], tree: ast.Module | None = None
+    parsed: ParsedFile,
+    passes: Sequence[type[OptimizationPass]],
+    tree: ast.Module | None = None,
+    traces: Mapping[str, TraceFacts] | None = None,
 ) -> tuple[AnalysedFunction, ...]:
-    """Facts per inventoried def; pass `tree` when the parse stage already built it."""
+    """Facts per inventoried def; pass `tree` when the parse stage already built it.
+
+    `traces` (by qualname) is what a trace saw: each function keeps its facts, and
+    the prefilter reads its parameters as annotated with their observed types, as
+    the passes will (see `observed_view`)."""
     tree = tree or ast.parse(parsed.source.text)
+    traces = traces or {}
     nodes = {site.qualname: site.node for site in inventory(tree)}
-    return tuple(_facts(info, nodes[info.qualname], passes) for info in parsed.functions)
+    facts = tuple(
+        _facts(info, nodes[info.qualname], passes, traces.get(info.qualname))
+        for info in parsed.functions
+    )
+    annotations = observed_annotations(facts)
+    if not annotations:
+        return facts
+    view, view_tree = annotated_view(parsed, annotations)
+    view_nodes = {site.qualname: site.node for site in inventory(view_tree)}
+    in_view = {info.qualname: info for info in view.functions}
+
+    def seen_in_view(fact: AnalysedFunction) -> AnalysedFunction:
+        info = in_view.get(fact.info.qualname)
+        if fact.info.qualname not in annotations or info is None:
+            return fact
+        kept = applicable_passes(info.source, view_nodes[info.qualname], passes)
+        return replace(fact, applicable_passes=kept)
+
+    return tuple(seen_in_view(fact) for fact in facts)
 
 
 def _facts(
     info: FunctionInfo,
     node: ast.FunctionDef | ast.AsyncFunctionDef,
     passes: Sequence[type[OptimizationPass]],
+    trace: TraceFacts | None = None,
 ) -> AnalysedFunction:
     return AnalysedFunction(
         info=info,
         impurities=tuple(sorted(set(impurities(node, info.params)))),
         applicable_passes=applicable_passes(info.source, node, passes),
+        trace=trace,
     )
 
 

@@ -26,6 +26,7 @@ from pipeline.model import (
     ParsedFile,
     SizeDecision,
     Timing,
+    TraceFacts,
     Verdict,
     VerdictStatus,
 )
@@ -76,10 +77,18 @@ def plan_file(path: Path, config: Config, functions: Sequence[str] = ()) -> File
     with _timed(times, "parse"):
         parsed = parse(read_source(path, config.max_file_bytes))
     with _timed(times, "analyze"):
-        facts = analyze(parsed, selected_passes(config))
+        facts = analyze(parsed, selected_passes(config), traces=_traces(parsed, config))
     if functions:
         facts = in_scope(facts, functions)
     return FilePlan(parsed, facts, times)
+
+
+def _traces(parsed: ParsedFile, config: Config) -> dict[str, TraceFacts]:
+    """What a trace saw of the file's functions, by qualname; nothing without a trace."""
+    workload = workload_for(config)
+    if workload is None:
+        return {}
+    return workload.traces(parsed.module_name, (info.qualname for info in parsed.functions))
 
 
 def optimize_file(
@@ -271,6 +280,8 @@ def _judge(
         verdict = verify_with(candidate, config, inputs)
     if not verdict.is_equivalent:
         return Outcome(candidate, verdict, None, False, _rejection(verdict.status, verdict.detail))
+    if candidate.assumptions and not verdict.recorded_examples:
+        return Outcome(candidate, verdict, None, False, UNDISCHARGED)
     if skips_timing(candidate, config):
         return Outcome(candidate, verdict, None, True, FAST_REASON)
     with _timed(times, "measure"):
@@ -315,6 +326,8 @@ def apply_accepted(module: cst.Module, accepted: Sequence[Candidate]) -> str:
     return module.code
 
 
+# A rewrite that rests on observed types holds only where they hold: the real calls.
+UNDISCHARGED = "unverified: it assumes observed types, and no recorded call could be replayed"
 UNVERIFIED = Verdict(VerdictStatus.NOT_RUN, 0, (), "not verified (--no-verify)")
 
 

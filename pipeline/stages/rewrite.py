@@ -34,6 +34,12 @@ from pipeline.stages.defs import (
     span,
     unit_defs,
 )
+from pipeline.stages.observed_view import (
+    annotated_view,
+    assumptions_of,
+    observed_annotations,
+    without_annotations,
+)
 from pipeline.stages.parse import InputError, libcst_module, physical_lines
 from pipeline.stages.splice import splice
 from pipeline.stages.stand_in import stand_in
@@ -55,21 +61,40 @@ def propose(
     file is parsed with libcst only when a pass changed something. A change inside
     a nested function belongs to the unit around it (see `nested_candidates`).
     """
-    result = _run_on_stand_in(parsed, facts, passes, tree)
+    annotations = observed_annotations(facts)
+    view, tree = annotated_view(parsed, annotations) if annotations else (parsed, tree)
+    result = _run_on_stand_in(view, facts, passes, tree)
     if result is None or not result[2]:
         return ()
     stand_in_module, rewritten, fired, units = result
+    if annotations:  # the view's annotations never reach a candidate's code
+        stand_in_module = without_annotations(stand_in_module, annotations)
+        rewritten = without_annotations(rewritten, annotations)
     module = module or libcst_module(parsed)
+    originals = {info.qualname: info for info in parsed.functions}
     return _proposed(
         _candidate(
             parsed,
-            info,
-            fired[info.qualname],
+            originals[unit.qualname],
+            fired[unit.qualname],
             module.code,
-            splice(module, rewritten, info.qualname, reference=stand_in_module).code,
+            splice(module, rewritten, unit.qualname, reference=stand_in_module).code,
+            _assumptions(facts, unit.qualname),
         )
-        for info in units
-        if info.qualname in fired
+        for unit in units
+        if unit.qualname in fired
+    )
+
+
+def _assumptions(facts: Sequence[AnalysedFunction], unit: str) -> tuple[str, ...]:
+    """The observed types a candidate for `unit` may rest on: its own and its nested
+    functions' (they were all written into the view the passes saw)."""
+    inner = f"{unit}.{LOCALS}."
+    return tuple(
+        assumption
+        for fact in facts
+        if fact.info.qualname == unit or fact.info.qualname.startswith(inner)
+        for assumption in assumptions_of(fact)
     )
 
 
@@ -93,13 +118,15 @@ def nested_candidates(candidate: Candidate, parsed: ParsedFile) -> tuple[Candida
         if old is None or new is None or not def_changed(old, new):
             continue
         code = splice(original, rewritten, info.qualname).code
-        found.append(_candidate(parsed, info, candidate.rules, candidate.original_code, code))
+        found.append(_candidate(parsed, info, candidate.rules, candidate.original_code, code,
+                                candidate.assumptions))  # fmt: skip
     return _proposed(found)
 
 
 def _candidate(
-    parsed: ParsedFile, info: FunctionInfo, rules: tuple[str, ...], original: str, code: str
-) -> Candidate | None:
+    parsed: ParsedFile, info: FunctionInfo, rules: tuple[str, ...], original: str, code: str,
+    assumptions: tuple[str, ...] = (),
+) -> Candidate | None:  # fmt: skip
     """The candidate, or None when the function's own text is unchanged in `code` (a
     pass changed only what is around it, say an import): there is nothing to propose."""
     if def_text(code, info.qualname) == info.source:
@@ -117,6 +144,7 @@ def _candidate(
         project_root=parsed.project_root,
         self_unused=info.self_unused,
         refused=comment_refusal(original, code),
+        assumptions=assumptions,
     )
 
 

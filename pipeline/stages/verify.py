@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.model import Candidate, CandidateOrigin, Counterexample, Verdict, VerdictStatus
+from pipeline.model import (
+    RECORDED_BASIS,
+    Candidate,
+    CandidateOrigin,
+    Counterexample,
+    Verdict,
+    VerdictStatus,
+)
 from pipeline.sandbox.child import protocol as p
 from pipeline.sandbox.child.compare import describe, difference
 from pipeline.sandbox.runner import JobResult, run_job
@@ -258,7 +265,7 @@ def _basis(record: p.RecordResult) -> tuple[tuple[str, int], ...]:
     counts: dict[str, int] = {}
     for example in record.examples:
         counts[example.origin] = counts.get(example.origin, 0) + 1
-    labels = {"recorded": "recorded calls", "hook": "OPTIMIZE_INPUTS calls",
+    labels = {"recorded": RECORDED_BASIS, "hook": "OPTIMIZE_INPUTS calls",
               "literal": "literal calls", "generated": "generated"}  # fmt: skip
     return tuple((labels.get(origin, origin), count) for origin, count in counts.items())
 

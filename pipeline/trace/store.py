@@ -222,6 +222,16 @@ class TraceStore:
         )
         return tuple(str(row[0]) for row in rows)
 
+    def size_counts(self, path: str, qualname: str) -> dict[int, int]:
+        """Size -> number of calls of that size, over every traced call (not the sample)."""
+        has_table = self._query("SELECT 1 FROM sqlite_master WHERE name = 'sizes'")
+        if not has_table:
+            return {}
+        rows = self._query(
+            "SELECT size, calls FROM sizes WHERE path = ? AND qualname = ?", (path, qualname)
+        )
+        return {int(size): int(calls) for size, calls in rows}
+
     def _query(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._db.execute(sql, parameters).fetchall()

@@ -1,0 +1,120 @@
+"""The module as the passes see it with a trace: observed types written in as annotations.
+
+Passes prove their preconditions from annotations (a list receiver, hashable
+items, numbers). On untyped code the trace knows what static types cannot, so
+the analyse and rewrite stages run over a *view* of the module whose
+unannotated parameters carry the types every recorded call had (see
+`TraceFacts.annotations`). The view never reaches a user's file: the rewritten
+defs lose those annotations again before they are spliced into the real module,
+and a candidate that rests on them carries them as assumptions, which only
+verification on the recorded calls can discharge.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import libcst as cst
+
+from pipeline.model import AnalysedFunction, ParsedFile
+from pipeline.stages.defs import LOCALS, locate
+from pipeline.stages.parse import parse_tree, physical_lines
+
+Annotations = Mapping[str, Mapping[str, str]]  # qualname -> parameter -> annotation text
+
+
+def observed_annotations(facts: Sequence[AnalysedFunction]) -> dict[str, dict[str, str]]:
+    """Per function with recorded calls, the annotations its trace supports."""
+    found = {}
+    for fact in facts:
+        if fact.trace is not None and fact.trace.annotations:
+            found[fact.info.qualname] = dict(fact.trace.annotations)
+    return found
+
+
+def assumptions_of(fact: AnalysedFunction) -> tuple[str, ...]:
+    """What a candidate for `fact`'s function assumes when the view annotated it."""
+    if fact.trace is None:
+        return ()
+    written = fact.trace.annotations
+    return tuple(o.assumption for o in fact.trace.parameters if o.name in written)
+
+
+def annotated_view(parsed: ParsedFile, annotations: Annotations) -> tuple[ParsedFile, ast.Module]:
+    """`parsed` with the observed annotations written into its defs' parameters; the
+    line of every statement stays where it was."""
+    tree = ast.parse(parsed.source.text)
+    edits = sorted(_edits(tree, annotations), reverse=True)
+    lines = physical_lines(parsed.source.text)
+    for line, column, text in edits:
+        encoded = lines[line - 1].encode()
+        lines[line - 1] = (encoded[:column] + text.encode()).decode() + encoded[column:].decode()
+    view = replace(parsed.source, text="".join(lines))
+    return parse_tree(view)
+
+
+def _edits(tree: ast.Module, annotations: Annotations) -> list[tuple[int, int, str]]:
+    """(line, byte column, ": annotation") right after each unannotated parameter."""
+    edits = []
+    for qualname, observed in annotations.items():
+        node = locate(tree, qualname)
+        if node is None:
+            continue
+        arguments = node.args
+        for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            if arg.annotation is None and arg.arg in observed and arg.end_lineno is not None:
+                edits.append((arg.end_lineno, arg.end_col_offset or 0, f": {observed[arg.arg]}"))
+    return edits
+
+
+def without_annotations(module: cst.Module, annotations: Annotations) -> cst.Module:
+    """`module` with the view's annotations taken out of the defs they were written into."""
+    return module.visit(_Unannotate(annotations))
+
+
+class _Unannotate(cst.CSTTransformer):
+    def __init__(self, annotations: Annotations) -> None:
+        super().__init__()
+        self.annotations = annotations
+        self.path: list[str] = []  # qualname parts, `<locals>` after each def
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.path.append(node.name.value)
+
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        self.path.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.path.extend([node.name.value, LOCALS])
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        del self.path[-2:]
+        qualname = ".".join([*self.path, original_node.name.value])
+        observed = self.annotations.get(qualname)
+        if not observed:
+            return updated_node
+        return updated_node.with_changes(params=_unannotated(updated_node.params, observed))
+
+
+def _unannotated(params: cst.Parameters, observed: Mapping[str, str]) -> cst.Parameters:
+    def strip(param: cst.Param) -> cst.Param:
+        annotation = param.annotation
+        if annotation is None or param.name.value not in observed:
+            return param
+        written = cst.Module([]).code_for_node(annotation.annotation)
+        if written != observed[param.name.value]:
+            return param
+        return param.with_changes(annotation=None)
+
+    return params.with_changes(
+        posonly_params=[strip(p) for p in params.posonly_params],
+        params=[strip(p) for p in params.params],
+        kwonly_params=[strip(p) for p in params.kwonly_params],
+    )
