@@ -199,5 +199,12 @@ def outcome_from_json(candidate: Candidate, data: dict[str, Any]) -> Outcome:
             for size in raw_timing.pop("sizes")
         )
         recorded_calls = tuple(raw_timing.pop("recorded_calls", ()))
-        timing = Timing(sizes=sizes, recorded_calls=recorded_calls, **raw_timing)
+        decision = raw_timing.pop("recorded_decision", None)
+        recorded_decision = (
+            SizeTiming(**{**decision, "decision": SizeDecision(decision["decision"])})
+            if decision
+            else None
+        )
+        timing = Timing(sizes=sizes, recorded_calls=recorded_calls,
+                        recorded_decision=recorded_decision, **raw_timing)  # fmt: skip
     return Outcome(candidate, verdict, timing, bool(data["accepted"]), data["reason"])

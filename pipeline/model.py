@@ -256,27 +256,29 @@ class Timing:
     detail: str = ""
     # A loss at a smaller input is forgiven when it costs less than this per call.
     small_size_tolerance: float = 1e-6
-    # With a trace: how many recorded calls each input stands for (those nearest to it
+    # With a trace: how many traced calls each input stands for (those nearest to it
     # in size), aligned with `sizes`; empty without recorded calls.
     recorded_calls: tuple[int, ...] = ()
+    # With a trace: the ratio over the timed recorded calls, weighted by those counts
+    # (see `pipeline.stages.recorded_decision`). When present it alone decides.
+    recorded_decision: SizeTiming | None = None
 
     @property
     def headline(self) -> SizeTiming | None:
+        if self.recorded_decision is not None:
+            return self.recorded_decision
         return self.sizes[-1] if self.sizes else None
 
     @property
     def accepted(self) -> bool:
-        """Faster at the largest input, and no real loss below it: with a trace, the
-        recorded calls lose no more than the tolerance per call on average (each timed
-        recorded call weighted by the recorded calls it stands for); without one, no
-        smaller input loses more than the tolerance per call."""
+        """With recorded calls: their weighted ratio clears the floor, so the projected
+        saving of the traced workload clears zero (enlarged calls and the small-size
+        tolerance play no part). Without: faster at the largest input, and no smaller
+        input loses more than the tolerance per call."""
         headline = self.headline
         if headline is None or headline.decision != SizeDecision.FASTER:
             return False
-        saving = self.recorded_saving
-        if saving is not None:
-            return saving > -self.small_size_tolerance
-        return not self.small_size_losses
+        return self.recorded_decision is not None or not self.small_size_losses
 
     @property
     def recorded_saving(self) -> float | None:
@@ -292,9 +294,9 @@ class Timing:
 
     @property
     def small_size_losses(self) -> tuple[SizeTiming, ...]:
-        """Smaller inputs where the candidate is slower by more than the tolerance per call
-        (with a trace, the weighted saving decides instead: see `accepted`)."""
-        if self.recorded_saving is not None:
+        """Smaller synthesised inputs where the candidate is slower by more than the
+        tolerance per call (with a trace, the recorded calls decide: see `accepted`)."""
+        if self.recorded_decision is not None or self.recorded_saving is not None:
             return ()
         return tuple(
             size

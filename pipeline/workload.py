@@ -80,6 +80,9 @@ class Workload:
         with TraceStore(self.store) as trace:
             return {load.qualname: self._facts(trace, load) for load in loads}
 
+    def trace_of(self, module: str, qualname: str) -> TraceFacts | None:
+        return self.traces(module, [qualname]).get(qualname)
+
     def _facts(self, trace: TraceStore, load: FunctionLoad) -> TraceFacts:
         stats = load.stats
         shapes = trace.shapes(stats.path, stats.qualname) if stats.recorded else ()
@@ -125,13 +128,12 @@ class Workload:
 
 
 def workload_ratio(timing: Timing | None) -> tuple[float, float, float] | None:
-    """(ratio, low, high) at the largest recorded call as it was (not scaled up); the
-    headline's when no recorded call was timed."""
-    if timing is None or not timing.sizes:
+    """(ratio, low, high) over the recorded calls, weighted as the traced calls were;
+    the headline's when no recorded call was timed."""
+    headline = timing.headline if timing is not None else None
+    if headline is None:
         return None
-    real = [size for size in timing.sizes if size.source == "recorded"]
-    chosen = max(real, key=lambda size: size.size) if real else timing.sizes[-1]
-    return chosen.ratio, chosen.low, chosen.high
+    return headline.ratio, headline.low, headline.high
 
 
 def default_store(config: Config) -> Path:

@@ -18,6 +18,7 @@ from pipeline.report.terminal import (
     NOT_TIMED_FAST,
     assumptions_text,
     candidate_diff,
+    headline_where,
     speedup_text,
 )
 from pipeline.stages.defs import find_node, span
@@ -80,7 +81,7 @@ class Finding:
             claim = "has an asymptotically faster rewrite"
             message = f"{self.function} {claim} {verified}; {self.speedup}"
             return message + assumptions_text(self.outcome.candidate.assumptions)
-        where = f"at n={self.headline.size}"
+        where = headline_where(self.outcome.timing) if self.outcome.timing else ""
         message = f"{self.function} can be {self.speedup} faster {where} {verified}"
         return message + assumptions_text(self.outcome.candidate.assumptions)
 

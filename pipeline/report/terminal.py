@@ -59,8 +59,20 @@ def size_text(size: SizeTiming) -> str:
     return text
 
 
+def headline_where(timing: Timing) -> str:
+    """Where the headline was measured: "at n=3200", or "on the recorded calls"."""
+    headline = timing.headline
+    if timing.recorded_decision is not None:
+        return "on the recorded calls"
+    return f"at n={headline.size}" if headline else ""
+
+
 def recorded_saving_text(timing: Timing) -> str:
-    """With a trace, what the recorded calls gain per call, weighted by their sizes."""
+    """With a trace, what the recorded calls gain per call, weighted by the traced calls."""
+    decision = timing.recorded_decision
+    if decision is not None:
+        measured = ratio_text(decision.ratio, decision.low, decision.high)
+        return f"; the {decision.source}: {measured}, the decision"
     saving = timing.recorded_saving
     if saving is None:
         return ""
@@ -173,7 +185,7 @@ def _print_accepted(console: Console, report: FileReport, outcome: Outcome, diff
         console.print(f"{where}[yellow]{NOT_TIMED_FAST}[/yellow]")
         console.print(f"{verified}timing skipped: --fast accepts asymptotic wins", style="dim")
     else:
-        console.print(f"{where}[green]{speedup_text(timing)}[/green] at n={timing.headline.size}")
+        console.print(f"{where}[green]{speedup_text(timing)}[/green] {headline_where(timing)}")
         per_size = ", ".join(size_text(s) for s in timing.sizes) + recorded_saving_text(timing)
         console.print(
             f"{verified}{escape(per_size)}; {timing.python}, sandbox: {timing.isolation}",
@@ -306,6 +318,7 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
         "isolation": timing.isolation,
         "detail": timing.detail,
         "recorded_saving_seconds": timing.recorded_saving,
+        "decided_by": timing.headline.source if timing.headline else None,
         "sizes": [
             {
                 "size": s.size,

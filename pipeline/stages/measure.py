@@ -27,7 +27,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ from pipeline.config import Config
 from pipeline.model import Candidate, Timing
 from pipeline.sandbox.child import protocol as p
 from pipeline.sandbox.session import Session, WorkerGone
+from pipeline.stages.recorded_decision import call_weights, weighted_decision
 from pipeline.stages.timing_stats import Samples, python_version
 from pipeline.stages.verify import Plan
 
@@ -77,10 +78,13 @@ def measure(
     inputs: p.Inputs,
     copy_args: bool = False,
     deadline: float | None = None,
+    histogram: Sequence[tuple[int, int]] = (),
 ) -> Timing:
     """Time `candidate` against its original on inputs of several sizes.
 
-    `deadline` (time.monotonic) ends timing with "not timed" and the reason."""
+    `deadline` (time.monotonic) ends timing with "not timed" and the reason.
+    `histogram` is the trace's (size, calls) over every traced call: with recorded
+    calls, it weighs them (see `recorded_decision`)."""
     plan = Plan(candidate, config, inputs)
     pooled: dict[Input, Samples] = {}
     chosen: list[Input] = []
@@ -100,26 +104,17 @@ def measure(
         return _untimed(config, isolation, str(error))
     ordered = sorted(chosen, key=lambda spec: pooled[spec].size)
     sizes = tuple(pooled[spec].decide(config.min_speedup, in_ci) for spec in ordered)
-    weights = recorded_weights(ordered, recorded_sizes, {s: pooled[s].size for s in ordered})
+    real = [spec for spec in ordered if spec.recorded >= 0 and spec.scale == 1]
+    counts = histogram or [(size, 1) for size in recorded_sizes if size >= 0]
+    weights = dict(zip(real, call_weights([pooled[s].size for s in real], counts), strict=True))
+    decision = weighted_decision([pooled[s] for s in real], [weights[s] for s in real],
+                                 config.min_speedup, in_ci)  # fmt: skip
     wall = [str(s.size) for s in sizes if s.clock == "wall"]
     detail = f"wall-clock samples at n={', '.join(wall)}" if wall else ""
     return Timing(sizes, config.min_speedup, python_version(), isolation, detail=detail,
                   small_size_tolerance=config.timing.small_size_tolerance,
-                  recorded_calls=tuple(weights.get(spec, 0) for spec in ordered))  # fmt: skip
-
-
-def recorded_weights(
-    timed: Sequence[Input], call_sizes: Sequence[int], size_of: Mapping[Input, int]
-) -> dict[Input, int]:
-    """How many recorded calls each timed recorded call stands for: those nearest to it in
-    (logarithmic) size. Scaled-up calls stand for none: no real call was that big."""
-    real = [spec for spec in timed if spec.recorded >= 0 and spec.scale == 1]
-    weights = dict.fromkeys(real, 0)
-    for size in call_sizes:
-        if size >= 0 and real:
-            nearest = min(real, key=lambda spec: abs(math.log1p(size) - math.log1p(size_of[spec])))
-            weights[nearest] += 1
-    return weights
+                  recorded_calls=tuple(weights.get(spec, 0) for spec in ordered),
+                  recorded_decision=decision)  # fmt: skip
 
 
 def _untimed(config: Config, isolation: str, detail: str) -> Timing:
@@ -151,6 +146,7 @@ class Pair:
         self.settings = plan.config.timing
         self.copy_args = copy_args
         self.timed = [0.0, 0.0]  # CPU seconds inside measured runs, per worker
+        self.last_failure = ""  # why the last input the original was tried on failed
         self.workers: list[Session] = []
 
     def __enter__(self) -> Pair:
@@ -224,18 +220,46 @@ class Pair:
         )
 
     def _recorded_inputs(self, sizes: list[int]) -> list[Input]:
+        """The smallest, a middle and the largest recorded call on which the original
+        returns within budget (a call that raises is verification's, never timing's),
+        then the largest scaled up: reported, never deciding (see `recorded_decision`)."""
         order = sorted((size, index) for index, size in enumerate(sizes) if size >= 0)
-        typical, largest = order[len(order) // 2][1], order[-1][1]
-        chosen = [Input(recorded=typical)] if typical != largest else []
-        chosen.append(Input(recorded=largest))
+        returning = self._returning(order)
+        if not returning:
+            raise Untimeable(
+                f"the original returns on none of the {len(order)} recorded call(s) within the "
+                f"per-call budget ({self.last_failure or 'each one failed'})"
+            )
+        chosen = [Input(recorded=index) for _, index in returning]
+        largest_size, largest = returning[-1]
         scale, cap = 4, max(self.settings.sizes)
-        while 0 < order[-1][0] * scale <= cap:  # a call of size 0 has nothing to scale
+        while 0 < largest_size * scale <= cap:  # a call of size 0 has nothing to scale
             scaled = Input(recorded=largest, scale=scale)
             if self._built_within_budget(scaled) is None:
                 break
             chosen.append(scaled)
             scale *= 4
         return chosen
+
+    def _returning(self, order: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Up to three recorded calls of distinct sizes, (size, index), smallest first: for
+        the smallest, middle and largest call, the nearest one the original returns on."""
+        verdicts: dict[int, bool] = {}
+
+        def returns(position: int) -> bool:
+            if position not in verdicts:
+                spec = Input(recorded=order[position][1])
+                verdicts[position] = self._built_within_budget(spec) is not None
+            return verdicts[position]
+
+        found: dict[int, tuple[int, int]] = {}
+        for target in (len(order) - 1, len(order) // 2, 0):
+            nearest = sorted(range(len(order)), key=lambda position: abs(position - target))
+            position = next((p for p in nearest if returns(p)), None)
+            if position is None:
+                break  # none returns at all
+            found.setdefault(order[position][0], order[position])
+        return sorted(found.values())
 
     def _grow(self) -> list[Input]:
         """Sizes from the smallest configured one, doubling up to the largest, while one
@@ -273,6 +297,7 @@ class Pair:
         (it cannot be made, the original raises on it, or one call is too slow)."""
         built = self.workers[0].ask(spec.command(), timeout=self.settings.call_budget * 4 + 10)
         if not built.ok:
+            self.last_failure = built.detail
             return None
         # One call over the budget is all we need to know: stop it soon after.
         seconds = self._run(0, 1, timeout=self.settings.call_budget * 2 + 5,
@@ -329,7 +354,8 @@ class Pair:
         """CPU seconds of `loops` calls by one worker, or None if they fail or overrun."""
         try:
             return self._measure(which, loops, timeout, limit)[0]
-        except Untimeable:
+        except Untimeable as error:
+            self.last_failure = str(error)
             return None
 
     def _measure(

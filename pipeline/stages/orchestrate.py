@@ -285,7 +285,8 @@ def _judge(
     if skips_timing(candidate, config):
         return Outcome(candidate, verdict, None, True, FAST_REASON)
     with _timed(times, "measure"):
-        timing = measure(candidate, config, inputs, verdict.mutates_arguments, deadline)
+        timing = measure(candidate, config, inputs, verdict.mutates_arguments, deadline,
+                         _size_histogram(candidate, config))  # fmt: skip
     if timing.accepted:
         return Outcome(candidate, verdict, timing, True, "verified and faster")
     if not timing.sizes:
@@ -293,8 +294,22 @@ def _judge(
     return Outcome(candidate, verdict, timing, False, timing_rejection(timing))
 
 
+def _size_histogram(candidate: Candidate, config: Config) -> tuple[tuple[int, int], ...]:
+    """The traced calls' sizes, (size, calls): what weighs the recorded calls' timings."""
+    workload = workload_for(config)
+    if workload is None:
+        return ()
+    trace = workload.trace_of(candidate.module_name, candidate.reference_function)
+    return trace.sizes if trace is not None else ()
+
+
 def timing_rejection(timing: Timing) -> str:
     """Why a timed candidate is not accepted, in one line."""
+    recorded = timing.recorded_decision
+    if recorded is not None:
+        verdict = "slower" if recorded.decision == SizeDecision.SLOWER else "not measurably faster"
+        measured = f"{recorded.ratio:.2f}× [{recorded.low:.2f}, {recorded.high:.2f}]"
+        return f"{verdict} on the recorded calls ({recorded.source}): {measured}"
     headline = timing.headline
     if headline is not None and headline.decision == SizeDecision.SLOWER:
         return f"slower at n={headline.size}"

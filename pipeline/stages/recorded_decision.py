@@ -1,0 +1,83 @@
+"""With a trace, the real calls decide: the ratio over the recorded calls that were timed,
+each weighted by how many traced calls it stands for.
+
+The weights come from the size histogram of every traced call (or, from a store
+without one, the recorded sample's sizes): each traced size goes to the timed
+recorded call nearest to it in logarithmic size. The ratio is the weighted
+original time over the weighted candidate time, so it is the function's share
+of the workload sped up (or slowed down), and its bootstrap interval resamples
+each timed call's samples. Calls enlarged beyond what the trace saw never
+weigh: no real call was that big.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import Sequence
+
+from pipeline.model import SizeTiming
+from pipeline.stages.timing_stats import BOOTSTRAP_RESAMPLES, Samples, decide, noise_floor
+
+SOURCE = "recorded calls, weighted"
+
+
+def call_weights(timed_sizes: Sequence[int], histogram: Sequence[tuple[int, int]]) -> list[int]:
+    """How many traced calls each timed size stands for: those nearest to it in log size."""
+    weights = [0] * len(timed_sizes)
+    if not timed_sizes:
+        return weights
+    for size, calls in histogram:
+        nearest = min(
+            range(len(timed_sizes)),
+            key=lambda i: abs(math.log1p(max(size, 0)) - math.log1p(timed_sizes[i])),
+        )
+        weights[nearest] += calls
+    return weights
+
+
+def weighted_decision(
+    timed: Sequence[Samples], weights: Sequence[int], min_speedup: float, in_ci: bool
+) -> SizeTiming | None:
+    """The decision over the timed recorded calls, weighted; None when none weighs."""
+    kept = [(samples, weight) for samples, weight in zip(timed, weights, strict=True) if weight]
+    if not kept:
+        return None
+    by_cpu = all(samples.cpu_tells_it_all() for samples, _ in kept)
+    clocks = [(s.cpu if by_cpu else s.wall, w) for s, w in kept]
+    total = sum(weight for _, weight in clocks)
+    original = sum(w * statistics.median(c[0]) for c, w in clocks) / total
+    candidate = sum(w * statistics.median(c[1]) for c, w in clocks) / total
+    low, high = _interval(clocks)
+    ratio = original / max(candidate, 1e-12)
+    floor = noise_floor(min_speedup, original, in_ci)
+    return SizeTiming(
+        size=max(samples.size for samples, _ in kept),
+        ratio=ratio,
+        low=low,
+        high=high,
+        decision=decide(low, high, floor),
+        original_seconds=original,
+        candidate_seconds=candidate,
+        source=f"{SOURCE} by {total:,} traced call(s)",
+        clock="cpu" if by_cpu else "wall",
+    )
+
+
+def _interval(
+    clocks: Sequence[tuple[tuple[list[float], list[float]], int]], seed: int = 0
+) -> tuple[float, float]:
+    """Percentile-bootstrap 95% interval of the weighted ratio, resampling every timed
+    call's original and candidate samples independently."""
+    rng = random.Random(seed)
+
+    def resampled_ratio() -> float:
+        original = candidate = 0.0
+        for (before, after), weight in clocks:
+            original += weight * statistics.median(rng.choices(before, k=len(before)))
+            candidate += weight * statistics.median(rng.choices(after, k=len(after)))
+        return original / max(candidate, 1e-12)
+
+    ratios = sorted(resampled_ratio() for _ in range(BOOTSTRAP_RESAMPLES))
+    return ratios[int(0.025 * BOOTSTRAP_RESAMPLES)], ratios[int(0.975 * BOOTSTRAP_RESAMPLES) - 1]
