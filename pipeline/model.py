@@ -86,6 +86,7 @@ class ObservedType:
     seen: int  # recorded calls that passed exactly this type
     recorded: int  # recorded calls in all
     sizes: str = ""  # "len 3..4096" for sized values
+    described: str = ""  # as the trace wrote it, for people and prompts: "list[dict] | None"
 
     @property
     def assumption(self) -> str:
@@ -296,7 +297,7 @@ class Timing:
     def small_size_losses(self) -> tuple[SizeTiming, ...]:
         """Smaller synthesised inputs where the candidate is slower by more than the
         tolerance per call (with a trace, the recorded calls decide: see `accepted`)."""
-        if self.recorded_decision is not None or self.recorded_saving is not None:
+        if self.recorded_decision is not None:
             return ()
         return tuple(
             size

@@ -57,11 +57,13 @@ def observed_types(shapes: Sequence[str]) -> tuple[ObservedType, ...]:
     kinds: dict[str, dict[str, _Kind]] = {}
     seen: Counter[str] = Counter()
     unspellable: set[str] = set()
+    written: dict[str, Counter[str]] = {}
     lengths: dict[str, list[int]] = {}
     for text in shapes:
         for name, shape in _shape_items(text):
             seen[name] += 1
             kind_text, _, length = shape.partition(" len ")
+            written.setdefault(name, Counter())[kind_text[:MAX_SHAPE_TEXT]] += 1
             if length.isdigit():
                 lengths.setdefault(name, []).append(int(length))
             kind = _parse(kind_text)
@@ -79,6 +81,7 @@ def observed_types(shapes: Sequence[str]) -> tuple[ObservedType, ...]:
             seen=count,
             recorded=len(shapes),
             sizes=_size_range(lengths.get(name, ())),
+            described=" | ".join(kind for kind, _ in written[name].most_common()),
         )
         for name, count in seen.items()
     )

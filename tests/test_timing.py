@@ -21,9 +21,15 @@ from pipeline.sandbox.child.protocol import Inputs
 from pipeline.sandbox.child.synthesis import synthesise
 from pipeline.sandbox.isolation import best_isolation
 from pipeline.stages import measure as timing_stage
-from pipeline.stages.measure import Input, recorded_weights
 from pipeline.stages.orchestrate import evaluate, timing_rejection
-from pipeline.stages.timing_stats import decide, noise_floor, python_version, ratio_of_medians
+from pipeline.stages.recorded_decision import call_weights, weighted_decision
+from pipeline.stages.timing_stats import (
+    Samples,
+    decide,
+    noise_floor,
+    python_version,
+    ratio_of_medians,
+)
 from pipeline.stages.verify import inputs_for
 
 
@@ -121,27 +127,38 @@ def test_a_loss_under_a_microsecond_per_call_at_a_small_size_is_forgiven_and_sho
     assert not timing(big_loss, size(1000, "faster")).accepted
 
 
+def samples(n: int, original: float, candidate: float, count: int = 10) -> Samples:
+    """Samples of one input, each version within 1% of its given seconds per call."""
+    found = Samples(n, "recorded")
+    for i in range(count):
+        wobble = 1 + 0.01 * ((i % 3) - 1)
+        found.add(False, original * wobble, original * wobble, 0)
+        found.add(True, candidate * wobble, candidate * wobble, 0)
+    return found
+
+
 def test_with_a_trace_the_recorded_calls_decide_weighted_by_how_many_each_stands_for() -> None:
-    small_loss = size(10, "slower", seconds=1e-5)  # 4.3 µs slower per call
-    big_win = size(1000, "faster", seconds=1e-4)  # 33 µs faster per call
+    small = samples(10, original=1e-5, candidate=1.3e-5)  # 3 µs slower per call
+    large = samples(1000, original=1e-4, candidate=0.5e-4)  # 50 µs faster per call
+    mostly_large = weighted_decision([small, large], [3, 5], 1.05, in_ci=False)
+    assert mostly_large is not None and mostly_large.decision == SizeDecision.FASTER
+    assert mostly_large.ratio == pytest.approx((3e-5 + 5e-4) / (3.9e-5 + 2.5e-4), rel=0.02)
+    mostly_small = weighted_decision([small, large], [10_000, 1], 1.05, in_ci=False)
+    assert mostly_small is not None and mostly_small.decision == SizeDecision.SLOWER
+    # The enlarged headline says faster; the real calls, weighted, say slower: they decide.
     headline = size(4000, "faster")
-    mostly_large = replace(timing(small_loss, big_win, headline), recorded_calls=(3, 5, 0))
-    assert mostly_large.accepted and mostly_large.small_size_losses == ()
-    assert mostly_large.forgiven_losses == (small_loss,)
-    saving = mostly_large.recorded_saving
-    assert saving == pytest.approx((5 * (1e-4 - 1e-4 / 1.5) - 3 * (1e-5 / 0.7 - 1e-5)) / 8)
-    mostly_small = replace(mostly_large, recorded_calls=(300, 1, 0))
-    assert mostly_small.recorded_saving is not None and mostly_small.recorded_saving < -1e-6
-    assert not mostly_small.accepted and mostly_small.forgiven_losses == ()
-    assert "slower on the recorded calls by" in timing_rejection(mostly_small)
+    traced = replace(timing(size(10, "slower"), headline), recorded_decision=mostly_small)
+    assert not traced.accepted and traced.headline == mostly_small
+    assert "slower on the recorded calls" in timing_rejection(traced)
+    # A loss under the small-size tolerance is forgiven only on synthesised sizes.
+    tiny = weighted_decision([samples(10, 1e-6, 1.2e-6)], [100], 1.05, in_ci=False)
+    assert tiny is not None and tiny.decision == SizeDecision.SLOWER
+    assert not replace(timing(headline), recorded_decision=tiny).accepted
 
 
-def test_each_recorded_call_counts_for_the_timed_recorded_call_nearest_in_size() -> None:
-    typical, largest = Input(recorded=0), Input(recorded=3)
-    scaled = Input(recorded=3, scale=4)
-    sizes = {typical: 10, largest: 1000, scaled: 4000}
-    weights = recorded_weights([typical, largest, scaled], [8, 10, 12, 90, 200, 1000, -1], sizes)
-    assert weights == {typical: 4, largest: 2}  # 90 is nearer 10 than 1000 in log size
+def test_each_traced_size_counts_for_the_timed_recorded_call_nearest_in_log_size() -> None:
+    histogram = [(8, 1), (10, 2), (12, 1), (90, 5), (200, 1), (1000, 1)]
+    assert call_weights([10, 1000], histogram) == [9, 2]  # 90 is nearer 10 than 1000
 
 
 # --------------------------------------------------------------------------- inputs

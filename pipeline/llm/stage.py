@@ -232,7 +232,7 @@ def observed_of(trace: TraceFacts | None) -> Observed:
     """What the prompt says a trace saw of the function's calls; nothing without one."""
     if trace is None:
         return Observed()
-    types = {o.name: o.annotation for o in trace.parameters if o.annotation}
+    types = {o.name: o.described for o in trace.parameters if o.described}
     sizes = {o.name: o.sizes for o in trace.parameters if o.sizes}
     return Observed(types, sizes, trace.own_share)
 

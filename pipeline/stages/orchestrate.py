@@ -315,12 +315,6 @@ def timing_rejection(timing: Timing) -> str:
         return f"slower at n={headline.size}"
     if headline is None or headline.decision != SizeDecision.FASTER:
         return "not measurably faster at the largest size"
-    saving = timing.recorded_saving
-    if saving is not None:
-        return (
-            f"slower on the recorded calls by {-saving * 1e6:.2g} µs per call on average "
-            f"(over the {timing.small_size_tolerance * 1e6:g} µs tolerance)"
-        )
     loss = timing.small_size_losses[0]
     return (
         f"slower at n={loss.size} by {loss.loss_seconds * 1e6:.2g} µs per call "
