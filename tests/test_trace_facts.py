@@ -1,0 +1,140 @@
+"""What a trace saw drives proposals and acceptance: observed types for passes, the
+recorded calls weighted as the traced calls were, recorded calls that raise kept out of
+timing. Through the real CLI, in subprocesses, with the real sandbox."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from pipeline.observed_types import observed_types
+from tests.conftest import FAST_PYPROJECT, Runner
+
+UNTYPED = '''\
+def count_known(words, known):
+    n = 0
+    for w in words:
+        if w in known:
+            n += 1
+    return n
+
+
+def first_word(text):
+    if not text:
+        raise ValueError("empty text")
+    return text.split(" ")[0]
+'''
+
+WORKLOAD = """\
+from words import count_known, first_word
+
+vocabulary = [f"w{i}" for i in range(400)]
+for _ in range(4):
+    print(count_known(vocabulary * 3, vocabulary[:300]))
+for text in ["", "", "", "one two three " * 200]:
+    try:
+        print(first_word(text))
+    except ValueError as error:
+        print("error:", error)
+"""
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(FAST_PYPROJECT, encoding="utf-8")
+    (tmp_path / "words.py").write_text(UNTYPED, encoding="utf-8")
+    (tmp_path / "run.py").write_text(WORKLOAD, encoding="utf-8")
+    return tmp_path
+
+
+def _outcomes(report: str) -> dict[str, dict[str, Any]]:
+    files = json.loads(report)["files"]
+    return {o["function"]: o for f in files for o in f["outcomes"]}
+
+
+def test_observed_types_are_annotations_only_where_builtins_spell_them() -> None:
+    shapes = [
+        json.dumps({"a": "list[int] len 3", "b": "int", "c": "Order", "d": "list len 0"}),
+        json.dumps(
+            {"a": "list[str] len 5", "b": "NoneType", "c": "Order", "d": "list[Token] len 2"}
+        ),
+    ]
+    found = {o.name: o for o in observed_types(shapes)}
+    assert found["a"].annotation == "list[int | str]" and found["a"].sizes == "len 3..5"
+    assert found["b"].annotation == "int | None"  # seen only sometimes: counted as what it is
+    assert found["c"].annotation == "" and found["c"].described == "Order"
+    assert found["d"].annotation == "list"  # a list, of items no builtin spells
+    assert found["a"].assumption == "a: list[int | str] (observed in 2 of 2 recorded calls)"
+    # Text the traced program wrote is input: anything malformed is skipped, not trusted.
+    assert observed_types(["not json", json.dumps(["a"]), json.dumps({"x": 3})]) == ()
+
+
+def test_an_untyped_function_gets_a_pass_that_rests_on_its_observed_types(
+    tmp_path: Path, run_cli: Runner
+) -> None:
+    project = _project(tmp_path)
+    before = subprocess.run([sys.executable, "run.py"], cwd=project, capture_output=True,
+                            text=True, check=True).stdout  # fmt: skip
+    untraced = run_cli("words.py", "--json", cwd=project)
+    assert "count_known" not in _outcomes(untraced.stdout)  # no types: no pass applies
+    assert run_cli("trace", "run.py", cwd=project).returncode == 0
+
+    report = run_cli("words.py", "--json", cwd=project)
+    outcome = _outcomes(report.stdout)["count_known"]
+    assert outcome["accepted"], outcome["reason"]
+    assert outcome["rules"] == ["OPT105"]
+    assert outcome["assumptions"] == [
+        "words: list[str] (observed in 4 of 4 recorded calls)",
+        "known: list[str] (observed in 4 of 4 recorded calls)",
+    ]
+    assert outcome["verdict"]["basis"][0] == ["recorded calls", 4]
+    assert outcome["timing"]["decided_by"].startswith("recorded calls, weighted by 4 traced")
+    shown = run_cli("words.py", cwd=project)
+    assert "assumes words: list[str] (observed in 4 of 4 recorded calls)" in shown.stdout
+
+    assert run_cli("words.py", "--write", cwd=project).returncode == 0
+    written = (project / "words.py").read_text(encoding="utf-8")
+    assert "def count_known(words, known):" in written  # the view's annotations stay out
+    assert "known_set = set(known)" in written
+    after = subprocess.run([sys.executable, "run.py"], cwd=project, capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    assert after == before
+
+
+def test_recorded_calls_that_raise_verify_but_never_time(tmp_path: Path, run_cli: Runner) -> None:
+    project = _project(tmp_path)
+    assert run_cli("trace", "run.py", cwd=project).returncode == 0
+    report = run_cli("words.py", "--json", "--function", "first_word", cwd=project)
+    outcome = _outcomes(report.stdout)["first_word"]
+    assert outcome["verdict"]["basis"][0] == ["recorded calls", 4]  # the raising ones too
+    timing = outcome["timing"]
+    assert timing is not None and timing["sizes"], outcome["reason"]
+    timed = [size for size in timing["sizes"] if size["source"] == "recorded"]
+    assert [size["size"] for size in timed] == [len("one two three " * 200)]
+    assert "raise" not in outcome["reason"] and "not timed" not in outcome["reason"]
+
+
+def test_a_function_whose_recorded_calls_all_raise_is_not_timed_and_says_why(
+    tmp_path: Path, run_cli: Runner
+) -> None:
+    project = _project(tmp_path)
+    (project / "run.py").write_text(
+        textwrap.dedent("""\
+            from words import first_word
+            for text in ["", "", ""]:
+                try:
+                    first_word(text)
+                except ValueError:
+                    pass
+        """),
+        encoding="utf-8",
+    )
+    assert run_cli("trace", "run.py", cwd=project).returncode == 0
+    report = run_cli("words.py", "--json", "--function", "first_word", cwd=project)
+    outcome = _outcomes(report.stdout)["first_word"]
+    assert outcome["verdict"]["status"] == "equivalent", outcome["reason"]
+    assert outcome["reason"].startswith("not timed: the original returns on none of the 3")
+    assert "ValueError" in outcome["reason"]
