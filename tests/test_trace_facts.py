@@ -11,6 +11,9 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from llm_scenarios import analysis, llm_outcomes, optimize, project, proposals, report
+from llm_server import LLMServer
+
 from pipeline.observed_types import observed_types
 from tests.conftest import FAST_PYPROJECT, Runner
 
@@ -138,3 +141,46 @@ def test_a_function_whose_recorded_calls_all_raise_is_not_timed_and_says_why(
     assert outcome["verdict"]["status"] == "equivalent", outcome["reason"]
     assert outcome["reason"].startswith("not timed: the original returns on none of the 3")
     assert "ValueError" in outcome["reason"]
+
+
+DEDUPE = '''\
+def rare(flag):
+    return not flag
+
+
+def dedupe(items):
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+'''
+
+
+def test_the_model_is_asked_about_traced_untyped_functions_hottest_first(
+    tmp_path: Path, server: LLMServer, run_cli: Runner
+) -> None:
+    target = project(tmp_path, DEDUPE)
+    (tmp_path / "run.py").write_text(
+        "from work import dedupe, rare\n"
+        "rare(True)\n"
+        "for _ in range(3):\n"
+        "    print(len(dedupe([f'k{i % 500}' for i in range(2000)])))\n",
+        encoding="utf-8",
+    )
+    assert run_cli("trace", "run.py", cwd=tmp_path).returncode == 0
+    right = {"function": "def dedupe(items):\n    return list(dict.fromkeys(items))\n",
+             "helpers": "", "imports": [], "explanation": "dict keeps order"}  # fmt: skip
+    wrong = {"function": "def dedupe(items):\n    return list(set(items))\n",
+             "helpers": "", "imports": [], "explanation": "a set"}  # fmt: skip
+    server.add("function_analysis", analysis(), analysis(pure=False, side_effects=["none"]))
+    server.add("rewrite_proposals", proposals(wrong, right))
+
+    outcomes = llm_outcomes(report(optimize(target, server, "--json")))
+
+    first_asked = server.bodies("function_analysis")[0]["messages"][-1]["content"]
+    assert "def dedupe(items):" in first_asked  # 99% of the run: asked before `rare`
+    by_code = {o["explanation"]: o for o in outcomes}
+    assert by_code["a set"]["verdict"]["status"] == "counterexample"
+    assert by_code["dict keeps order"]["accepted"], by_code["dict keeps order"]["reason"]
+    assert dict(by_code["dict keeps order"]["verdict"]["basis"])["recorded calls"] == 3

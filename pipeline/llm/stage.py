@@ -109,7 +109,7 @@ class LLMStage:
 
         Nested functions are not sent on their own: they travel inside their unit.
         """
-        facts = by_own_time([f for f in facts if f.info.kind != DefKind.NESTED])
+        facts = [f for f in facts if f.info.kind != DefKind.NESTED]
         if _excluded(parsed.source.path, self.config.exclude):
             return LLMFindings(visits=_none_for(facts, EXCLUDED))
         try:
@@ -252,12 +252,6 @@ def _has_inputs(parsed: ParsedFile, fact: AnalysedFunction) -> bool:
     domains: recorded calls of a trace, or the module's OPTIMIZE_INPUTS hook."""
     recorded = fact.trace is not None and fact.trace.recorded > 0
     return recorded or "OPTIMIZE_INPUTS" in parsed.source.text
-
-
-def by_own_time(facts: Sequence[AnalysedFunction]) -> list[AnalysedFunction]:
-    """With a trace, the functions that took the most of it first, so that a token
-    budget is spent on what matters; otherwise in file order."""
-    return sorted(facts, key=lambda fact: -(fact.trace.own_share if fact.trace else 0.0))
 
 
 def _no_proposal(fact: AnalysedFunction, reason: str, detail: str = "") -> LLMVisit:

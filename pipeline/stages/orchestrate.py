@@ -140,7 +140,7 @@ def finish_file(
     outcomes: list[Outcome] = []
     visits: list[LLMVisit] = []
     tokens = 0
-    for fact in plan.facts:
+    for fact in by_own_time(plan.facts):
         name = fact.info.qualname
         seen.function_started(path, name)
         found: list[Outcome] = []
@@ -174,6 +174,12 @@ def _timed(times: dict[str, float], stage: str) -> Iterator[None]:
         yield
     finally:
         times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
+
+
+def by_own_time(facts: Sequence[AnalysedFunction]) -> list[AnalysedFunction]:
+    """With a trace, the functions that took the most of it first, so that the budgets
+    (the LLM's tokens, a run's time) are spent on what matters; else in file order."""
+    return sorted(facts, key=lambda fact: -(fact.trace.own_share if fact.trace else 0.0))
 
 
 def evaluate_with_fallback(
