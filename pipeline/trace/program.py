@@ -76,11 +76,20 @@ def main(argv: list[str]) -> None:
     if os.getpid() == pid:  # a forked child that returned here must not save the parent's data
         run = Run(job.command, started, wall, _exit_code(outcome), platform.python_version(),
                   tracer)  # fmt: skip
+        functions = recorder.functions()
         try:
-            save(Path(job.store), run, recorder.functions(), job.settings)
+            save(Path(job.store), run, functions, job.settings)
         except StoreError as error:
             print(f"optimize trace: error: {error}", file=sys.stderr)
+        _warn_unsampled(recorder.unsampled())
     _end_like_python(outcome)
+
+
+def _warn_unsampled(names: list[str]) -> None:
+    if names:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        print(f"optimize trace: warning: sampling stopped when the trace function was unset "
+              f"during the run; calls not sampled: {shown}", file=sys.stderr)  # fmt: skip
 
 
 def _run(program: list[str]) -> None:

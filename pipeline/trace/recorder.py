@@ -27,10 +27,13 @@ file, a generator...) is counted and skipped; so is a call over the size cap.
 from __future__ import annotations
 
 import _lsprof
+import bisect
 import importlib
 import inspect
 import io
+import itertools
 import json
+import math
 import operator
 import os
 import pickle
@@ -39,7 +42,7 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .settings import TraceSettings
@@ -93,7 +96,7 @@ class _Function:
 
     __slots__ = (
         "first_offset", "kwonly", "name", "owned", "positional", "sample_bytes", "sample_ns",
-        "threshold", "trace", "varargs", "varkw",
+        "sizes", "suspendable", "threshold", "trace", "varargs", "varkw",
     )  # fmt: skip
 
     def __init__(self, trace: FunctionTrace, code: types.CodeType) -> None:
@@ -110,12 +113,14 @@ class _Function:
             extra += 1
         self.varkw = names[extra] if code.co_flags & inspect.CO_VARKEYWORDS else None
         self.name = code.co_name
-        self.threshold = 1.0  # keys at or above this cannot enter the sample
+        # Keys are depth + u (see `_depth`): until the sample is full, any key may enter.
+        self.threshold = math.inf  # keys at or above this cannot enter the sample
         self.sample_bytes = 0
         self.sample_ns = 0  # time spent pickling this function's calls
+        self.sizes = trace.sizes  # size bucket -> calls, every call of the run
         # A generator or coroutine is entered again on every resume: only its start is a call.
-        suspendable = code.co_flags & _SUSPENDABLE
-        self.first_offset = _first_resume_offset(code) if suspendable else sys.maxsize
+        self.suspendable = bool(code.co_flags & _SUSPENDABLE)
+        self.first_offset = _first_resume_offset(code) if self.suspendable else sys.maxsize
 
 
 class Recorder:
@@ -164,6 +169,18 @@ class Recorder:
             trace.own_ns += _ns(entry.inlinetime + self._outside(entry, entries, depth=3))
         return [t for t in self.traces.values() if t.calls or t.unpicklable or t.oversized]
 
+    def unsampled(self) -> list[str]:
+        """Functions (`path::qualname`) with calls the sampler never saw because its hook
+        was unset, by the program or by Python, and not set again; call after `functions`."""
+        if self.sampler is None or self.sampler.lasted:
+            return []
+        functions = {id(f): f for f in self.codes.values() if f is not None}.values()
+        return sorted(
+            f"{f.trace.path}::{f.trace.qualname}"
+            for f in functions
+            if not f.suspendable and f.trace.calls > sum(f.sizes.values())
+        )
+
     def _outside(self, entry: Any, entries: dict[Any, Any], depth: int) -> float:
         """Seconds `entry` spends in code that is not the project's, which count as its own.
 
@@ -207,6 +224,18 @@ class Recorder:
         self.codes[code] = function
         return function
 
+    def on_start(self, function: _Function, frame: types.FrameType) -> None:
+        """Any call of a project function starts: its size goes into the histogram, and it
+        is offered to the sample when its key can enter."""
+        sizes = function.sizes
+        size = size_bucket(_call_size(function, frame.f_locals))
+        sizes[size] = sizes.get(size, 0) + 1
+        draw = self.random()
+        if draw < function.threshold:
+            depth = _depth(frame, function.threshold - draw)
+            if depth is not None:
+                self.on_call(function, frame, depth + draw)
+
     def on_call(self, function: _Function, frame: types.FrameType, key: float) -> None:
         """A call of a project function whose key is under its threshold starts: keep it
         if the sampling budgets allow."""
@@ -246,12 +275,111 @@ def _ns(seconds: float) -> int:
     return round(seconds * 1e9)
 
 
+# --------------------------------------------------------------------------- depth and size
+
+MAX_DEPTH_HOPS = 1000  # frames walked to find a call's recursion depth
+
+
+def _depth(frame: types.FrameType, bound: float) -> int | None:
+    """How many activations of the frame's function are above it on the stack (within
+    MAX_DEPTH_HOPS frames), or None once that reaches `bound`: the key could not enter."""
+    code, depth, hops = frame.f_code, 0, MAX_DEPTH_HOPS
+    back = frame.f_back
+    while back is not None and hops:
+        if back.f_code is code:
+            depth += 1
+            if depth >= bound:
+                return None
+        back, hops = back.f_back, hops - 1
+    return depth
+
+
+# Quarter-octave buckets: a function's histogram has about 4 rows per doubling of size.
+_BUCKETS = sorted({math.ceil(2 ** (k / 4)) for k in range(16, 252)})  # 16 .. under 2**63
+_EXACT_BELOW = 16
+
+
+def size_bucket(size: int) -> int:
+    """The histogram row of a call of this size: the size itself below 16, else the lower
+    bound of its quarter octave (the smallest integer at or above 2**(k/4))."""
+    if size < _EXACT_BELOW:
+        return size
+    return _BUCKETS[bisect.bisect_right(_BUCKETS, size) - 1]
+
+
+# Only these are measured: len() of any other type would run the user's __len__.
+_SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
+_SIZED_IDS = frozenset(id(kind) for kind in _SIZED)  # ids: hashing a type may run its metaclass
+_CUSTOM_STATE = ("__slots__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__",
+                 "__getnewargs__", "__getnewargs_ex__", "__copy__")  # fmt: skip
+_plain_types: dict[int, tuple[type, bool]] = {}  # id -> (the type, kept alive; plain or not)
+
+
+def _call_size(function: _Function, values: dict[str, Any]) -> int:
+    """The call's size as the sandbox's `call_size` measures it: the total length of its
+    sized arguments (a plain instance, such as a method's `self`, counts its sized
+    attributes), else its largest int in absolute value, else 0. Only the builtin
+    containers and strings are measured: no user `__len__` or property ever runs."""
+    arguments = [values[name] for name in function.positional if name in values]
+    arguments += [values[name] for name in function.kwonly if name in values]
+    if function.varargs is not None:
+        arguments.extend(values.get(function.varargs, ()))
+    if function.varkw is not None:
+        arguments.extend(dict.values(values.get(function.varkw, {})))
+    total, sized, largest = 0, False, 0
+    for value in arguments:
+        for item in _with_attributes(value):
+            kind = id(type(item))
+            if kind in _SIZED_IDS:
+                total, sized = total + len(item), True
+            elif type(item) is int and not sized:
+                largest = max(largest, abs(item))
+    return total if sized else largest
+
+
+def _with_attributes(value: Any) -> tuple[Any, ...]:
+    """The value, then the values of its attributes if it is a plain instance."""
+    attributes = _plain_dict(value)
+    return (value, *dict.values(attributes)) if attributes else (value,)
+
+
+def _plain_dict(value: Any) -> dict[str, Any] | None:
+    """A plain instance's `__dict__` (a user class with the default `__dict__` and no custom
+    state, as the sandbox's `plain_instance`), read without running any of its code."""
+    kind = type(value)
+    known = _plain_types.get(id(kind))
+    if known is None:
+        known = _plain_types[id(kind)] = (kind, _is_plain_type(kind))
+    if not known[1]:
+        return None
+    try:
+        attributes = object.__getattribute__(value, "__dict__")
+    except BaseException:
+        return None
+    return attributes if isinstance(attributes, dict) else None
+
+
+def _is_plain_type(kind: type) -> bool:
+    try:
+        if kind.__module__ == "builtins" or issubclass(kind, type) or not kind.__dictoffset__:
+            return False
+        bases = kind.__mro__[:-1]
+        if any(name in vars(base) for base in bases for name in _CUSTOM_STATE):
+            return False
+        # The `__dict__` slot must be the interpreter's own, not a property of the class.
+        slots = [vars(base).get("__dict__") for base in bases]
+        return all(s is None or type(s) is types.GetSetDescriptorType for s in slots)
+    except BaseException:
+        return False
+
+
 # --------------------------------------------------------------------------- samplers
 
 
 class _Sampler:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self.lasted = True  # whether the sampler was still set when the run ended
 
     def install(self) -> None:
         raise NotImplementedError
@@ -261,33 +389,94 @@ class _Sampler:
 
 
 class _Tracing(_Sampler):
-    """Before 3.12: a trace function that sees each call start and asks for nothing more."""
+    """Before 3.12: a trace function that sees each call start and asks for nothing more.
+
+    It must never change the program. Its body catches everything, so it never raises
+    into the user's code. But a trace function is itself a call: when the program
+    recurses to the very limit, CPython cannot enter it, raises the program's
+    RecursionError from there (with the message plain Python gives) and unsets the
+    trace function for good. So as soon as the body itself runs out of stack, the trace
+    function hangs a `_Rearm` on a frame well below (as that frame's `f_trace`, the one
+    place a frame holds an object of ours); when that frame is released, once the
+    RecursionError is handled, the trace function is set again. A trace that is still
+    unset when the program ends is reported (see `Recorder.unsampled`).
+    """
 
     def install(self) -> None:
-        callback = self.callback()
-        threading.settrace(callback)
-        sys.settrace(callback)
+        self.on_call = self.callback()
+        self.spare: _Rearm | None = _Rearm(self)
+        self.installed = True
+        threading.settrace(self.on_call)
+        sys.settrace(self.on_call)
 
     def remove(self) -> None:
+        self.lasted = sys.gettrace() is self.on_call
+        self.installed = False
         sys.settrace(None)
         threading.settrace(None)  # type: ignore[arg-type]
+        self.spare = None
+
+    def rearm(self) -> None:
+        """A frame holding a `_Rearm` was released: set the trace function again if it was
+        lost (and not replaced by the program's own), and have a spare for next time."""
+        if self.spare is None and self.installed:
+            if sys.gettrace() is None:
+                sys.settrace(self.on_call)
+            self.spare = _Rearm(self)
 
     def callback(self) -> Callable[[types.FrameType, str, Any], None]:
         """The trace function. It runs on every Python call of the program, so its common
-        paths are one dict lookup (code outside the project) or that and one draw."""
-        recorder, codes, draw = self.recorder, self.recorder.codes, self.recorder.random
+        paths are one dict lookup (code outside the project) or that and `on_start`."""
+        recorder, codes = self.recorder, self.recorder.codes
+        sampler = self
 
         def on_call(frame: types.FrameType, event: str, arg: Any) -> None:
-            function = codes.get(frame.f_code, _UNSEEN)
-            if function is _UNSEEN:
-                function = recorder.lookup(frame.f_code, frame)
-            if function is None:
-                return  # None: no line, return or exception events for this frame
-            key = draw()
-            if key < function.threshold and frame.f_lasti <= function.first_offset:
-                recorder.on_call(function, frame, key)
+            try:
+                function = codes.get(frame.f_code, _UNSEEN)
+                if function is _UNSEEN:
+                    function = recorder.lookup(frame.f_code, frame)
+                if function is not None and frame.f_lasti <= function.first_offset:
+                    recorder.on_start(function, frame)
+            except RecursionError:
+                # Out of stack: no calls here (each would raise again), only attribute work.
+                try:
+                    spare = sampler.spare
+                    if spare is not None:
+                        target, hops = frame, _REARM_HOPS
+                        while hops and target.f_back is not None:
+                            target, hops = target.f_back, hops - 1
+                        if target.f_trace is None:
+                            target.f_trace_lines = False
+                            target.f_trace = spare
+                            sampler.spare = None
+                except BaseException:
+                    pass
+            except BaseException:
+                pass  # the program must not see our failure: the call goes unrecorded
+            return None  # no line, return or exception events for this frame
 
         return on_call
+
+
+# Frames between the one whose trace function ran out of stack and the one that holds the
+# `_Rearm`: enough stack for `_Rearm.__del__` when that frame is released.
+_REARM_HOPS = 40
+
+
+class _Rearm:
+    """Held by a frame as its `f_trace`: re-arms the trace function when that frame goes."""
+
+    def __init__(self, sampler: _Tracing) -> None:
+        self.sampler = sampler
+
+    def __call__(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        return None  # a 'return' or 'exception' event of the frame that holds it: nothing
+
+    def __del__(self) -> None:
+        try:  # noqa: SIM105 - a plain try: suppress() would be one more call on a short stack
+            self.sampler.rearm()
+        except BaseException:
+            pass
 
 
 class _Monitoring(_Sampler):
@@ -311,13 +500,14 @@ class _Monitoring(_Sampler):
         self.monitoring.free_tool_id(self.tool)
 
     def on_start(self, code: types.CodeType, offset: int) -> Any:
-        frame = sys._getframe(1)  # the callee's frame is on the stack at PY_START
-        function = self.recorder.lookup(code, frame)
-        if function is None:
-            return self.monitoring.DISABLE
-        key = self.recorder.random()
-        if key < function.threshold:
-            self.recorder.on_call(function, frame, key)
+        try:
+            frame = sys._getframe(1)  # the callee's frame is on the stack at PY_START
+            function = self.recorder.lookup(code, frame)
+            if function is None:
+                return self.monitoring.DISABLE
+            self.recorder.on_start(function, frame)
+        except BaseException:
+            pass  # the program must not see our failure: the call goes unrecorded
         return None
 
 
@@ -385,33 +575,64 @@ class _ModuleByName:
         return importlib.import_module, (self.name,)
 
 
-# Only these are measured: len() of any other type would run the user's __len__.
-_SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
+MAX_ELEMENTS_DESCRIBED = 1000  # a container's element types: the union over its first ones
+MAX_ATTRIBUTES_DESCRIBED = 32
 
 
 def _shape(function: _Function, frame: types.FrameType) -> str:
     """The call's arguments as types and sizes, for the model's prompt: JSON of
-    parameter -> "list[int] len 12". Never the values themselves."""
+    parameter -> "list[int | str] len 12", and for a method `self.<attribute>` -> the
+    same of each attribute of the instance. Never the values themselves."""
     values = frame.f_locals
     names = [*function.positional, *function.kwonly]
+    shape: dict[str, str] = {}
     if function.owned and names:
-        names = names[1:]  # self or cls: the prompt shows the class already
-    return json.dumps({name: _describe(values[name]) for name in names if name in values})
+        first, names = values.get(names[0]), names[1:]  # self or cls: the prompt shows the class
+        shape.update(_describe_attributes(first))
+    shape.update({name: _describe(values[name]) for name in names if name in values})
+    return json.dumps(shape)
+
+
+def _describe_attributes(instance: Any) -> dict[str, str]:
+    """`self.<name>` -> description, for an instance's own `__dict__` (no property or
+    `__getattr__` runs); empty for a class (a classmethod's `cls`) or a dict-less object."""
+    if isinstance(instance, type):
+        return {}
+    try:
+        attributes = object.__getattribute__(instance, "__dict__")
+    except BaseException:
+        return {}
+    if not isinstance(attributes, dict):
+        return {}
+    items = itertools.islice(dict.items(attributes), MAX_ATTRIBUTES_DESCRIBED)
+    return {f"self.{name}": _describe(value) for name, value in items if type(name) is str}
 
 
 def _describe(value: Any) -> str:
+    """`TYPE len N` for the builtin containers and strings, with the union of the element
+    types for a non-empty container ("dict[str, int | None] len 3"); else the type's name."""
     kind = type(value)
-    if kind not in _SIZED:
-        return kind.__qualname__
+    if id(kind) not in _SIZED_IDS:
+        return _type_name(kind)
     if kind in (str, bytes, bytearray) or not value:
         return f"{kind.__qualname__} len {len(value)}"
-    first = next(iter(value.items() if kind is dict else value))
-    inner = (
-        f"{type(first[0]).__qualname__}, {type(first[1]).__qualname__}"
-        if kind is dict
-        else type(first).__qualname__
-    )
+    if kind is dict:
+        keys = _union(itertools.islice(dict.keys(value), MAX_ELEMENTS_DESCRIBED))
+        items = _union(itertools.islice(dict.values(value), MAX_ELEMENTS_DESCRIBED))
+        inner = f"{keys}, {items}"
+    else:
+        inner = _union(itertools.islice(iter(value), MAX_ELEMENTS_DESCRIBED))
     return f"{kind.__qualname__}[{inner}] len {len(value)}"
+
+
+def _union(elements: Iterable[Any]) -> str:
+    """The elements' types as a sorted union: "int | str", "int | None"."""
+    kinds = {id(type(element)): type(element) for element in elements}
+    return " | ".join(sorted({_type_name(kind) for kind in kinds.values()}))
+
+
+def _type_name(kind: type) -> str:
+    return "None" if kind is type(None) else str(kind.__qualname__)
 
 
 def _call_of(function: _Function, frame: types.FrameType) -> Call:

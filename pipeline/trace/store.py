@@ -4,9 +4,17 @@ Written by the traced process when the program ends, read by `optimize PATH`.
 Each save is one transaction, so a reader sees the store before or after a
 trace, never half of one; a second trace adds to the first: call counts and
 times add up, and the kept calls of both runs are merged into one bounded
-sample. Calls are sampled by the *bottom-k* rule: each call gets a uniform
-random key and a function keeps the calls with the smallest keys, so the
-merge of two samples is again a uniform sample of both runs together.
+sample. Calls are sampled by the *bottom-k* rule: each call gets a random key
+and a function keeps the calls with the smallest keys, so the merge of two
+samples is again a sample of both runs together by the same rule. The key is
+`depth + u`: u is uniform in [0, 1) and depth is the number of activations of
+the same function above the call on the stack, so a recursive function keeps
+its outermost calls (the ones its callers make) first, uniformly among them.
+
+Every call, sampled or not, also adds to its function's size histogram
+(`sizes`: how many calls of each size, bucketed, see `recorder.size_bucket`),
+which adds up across runs: it weighs the kept calls by how common their sizes
+were in the whole run.
 
 Recorded calls are pickles. This module stores and returns them as bytes and
 never unpickles them: loading a pickle runs code.
@@ -23,7 +31,7 @@ from typing import Any, NamedTuple
 
 from .settings import TraceSettings
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_STORE = Path(".optimize_cache") / "trace.sqlite"
 _BUSY_SECONDS = 60.0
 
@@ -58,6 +66,13 @@ CREATE TABLE IF NOT EXISTS calls (
     shape TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS calls_by_function ON calls (path, qualname, sample_key);
+CREATE TABLE IF NOT EXISTS sizes (
+    path TEXT NOT NULL,
+    qualname TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    calls INTEGER NOT NULL,
+    PRIMARY KEY (path, qualname, size)
+);
 """
 
 
@@ -88,6 +103,7 @@ class FunctionTrace:
     unpicklable: int = 0
     oversized: int = 0
     sample: list[KeptCall] = field(default_factory=list)
+    sizes: dict[int, int] = field(default_factory=dict)  # size bucket -> calls, every call
 
 
 @dataclass(frozen=True)
@@ -153,6 +169,11 @@ def _add_function(db: sqlite3.Connection, function: FunctionTrace, settings: Tra
         "INSERT INTO calls (path, qualname, sample_key, size, blob, shape) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [(*key, call.key, len(call.blob), call.blob, call.shape) for call in function.sample],
+    )
+    db.executemany(
+        "INSERT INTO sizes VALUES (?, ?, ?, ?) ON CONFLICT (path, qualname, size) DO UPDATE "
+        "SET calls = calls + excluded.calls",
+        [(*key, size, calls) for size, calls in function.sizes.items()],
     )
     _keep_bottom_k(db, key, settings)
 
@@ -223,12 +244,12 @@ class TraceStore:
         return tuple(str(row[0]) for row in rows)
 
     def size_counts(self, path: str, qualname: str) -> dict[int, int]:
-        """Size -> number of calls of that size, over every traced call (not the sample)."""
-        has_table = self._query("SELECT 1 FROM sqlite_master WHERE name = 'sizes'")
-        if not has_table:
-            return {}
+        """How many calls of each size the function had over every traced run, all calls
+        counted (not only the kept ones), smallest size first. A size is its bucket's lower
+        bound: exact below 16, then quarter octaves (16, 19, 23, 27, 32, 39, ...)."""
         rows = self._query(
-            "SELECT size, calls FROM sizes WHERE path = ? AND qualname = ?", (path, qualname)
+            "SELECT size, calls FROM sizes WHERE path = ? AND qualname = ? ORDER BY size",
+            (path, qualname),
         )
         return {int(size): int(calls) for size, calls in rows}
 
