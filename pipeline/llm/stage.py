@@ -232,8 +232,9 @@ def observed_of(trace: TraceFacts | None) -> Observed:
     """What the prompt says a trace saw of the function's calls; nothing without one."""
     if trace is None:
         return Observed()
-    types = {o.name: o.described for o in trace.parameters if o.described}
-    sizes = {o.name: o.sizes for o in trace.parameters if o.sizes}
+    observed = (*trace.parameters, *trace.attributes)
+    types = {o.name: o.described for o in observed if o.described}
+    sizes = {o.name: o.sizes for o in observed if o.sizes}
     return Observed(types, sizes, trace.own_share)
 
 
