@@ -108,6 +108,9 @@ class TraceFacts:
     total_seconds: float  # all its calls, outermost activations of recursion only
     workload_seconds: float
     recorded: int  # calls kept as pickles: verification and timing inputs
+    # Of those, the outermost activations (not inner calls of a recursion): the first
+    # `outermost` recorded calls, the ones a caller made.
+    outermost: int = 0
     parameters: tuple[ObservedType, ...] = ()
     attributes: tuple[ObservedType, ...] = ()  # `self.name` of a method's instance
     sizes: tuple[tuple[int, int], ...] = ()

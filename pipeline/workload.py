@@ -93,6 +93,7 @@ class Workload:
             total_seconds=stats.total_ns / 1e9,
             workload_seconds=self.seconds,
             recorded=stats.recorded,
+            outermost=trace.outermost_count(stats.path, stats.qualname),
             parameters=tuple(o for o in observed if not o.name.startswith("self.")),
             attributes=tuple(o for o in observed if o.name.startswith("self.")),
             sizes=tuple(sorted(trace.size_counts(stats.path, stats.qualname).items())),

@@ -184,3 +184,37 @@ def test_the_model_is_asked_about_traced_untyped_functions_hottest_first(
     assert by_code["a set"]["verdict"]["status"] == "counterexample"
     assert by_code["dict keeps order"]["accepted"], by_code["dict keeps order"]["reason"]
     assert dict(by_code["dict keeps order"]["verdict"]["basis"])["recorded calls"] == 3
+
+
+EDIT_DISTANCE = '''\
+def distance(a: str, b: str) -> int:
+    if not a:
+        return len(b)
+    if not b:
+        return len(a)
+    if a[0] == b[0]:
+        return distance(a[1:], b[1:])
+    return 1 + min(distance(a[1:], b), distance(a, b[1:]), distance(a[1:], b[1:]))
+'''
+
+
+def test_a_traced_recursive_function_is_timed_on_its_outermost_calls(
+    tmp_path: Path, run_cli: Runner
+) -> None:
+    """The sample keeps the calls a user makes, not the thousands of inner recursive
+    calls of size 2 to 5, so the memo is timed where it wins and accepted."""
+    (tmp_path / "pyproject.toml").write_text(FAST_PYPROJECT, encoding="utf-8")
+    (tmp_path / "edit.py").write_text(EDIT_DISTANCE, encoding="utf-8")
+    (tmp_path / "run.py").write_text(
+        "from edit import distance\n"
+        "for a, b in [('kitten', 'sitting'), ('flaw', 'lawn'), ('sunday', 'saturday')]:\n"
+        "    print(distance(a, b))\n",
+        encoding="utf-8",
+    )
+    assert run_cli("trace", "run.py", cwd=tmp_path).returncode == 0
+    report = run_cli("edit.py", "--json", cwd=tmp_path)
+    outcome = _outcomes(report.stdout)["distance"]
+    timed = sorted(s["size"] for s in outcome["timing"]["sizes"] if s["source"] == "recorded")
+    assert timed == [8, 13, 14], outcome["timing"]  # the three calls run.py makes
+    assert outcome["accepted"], outcome["reason"]
+    assert outcome["rules"] == ["OPT108"]

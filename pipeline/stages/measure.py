@@ -27,13 +27,13 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.model import Candidate, Timing
+from pipeline.model import Candidate, Timing, TraceFacts
 from pipeline.sandbox.child import protocol as p
 from pipeline.sandbox.session import Session, WorkerGone
 from pipeline.stages.recorded_decision import call_weights, weighted_decision
@@ -78,13 +78,14 @@ def measure(
     inputs: p.Inputs,
     copy_args: bool = False,
     deadline: float | None = None,
-    histogram: Sequence[tuple[int, int]] = (),
+    trace: TraceFacts | None = None,
 ) -> Timing:
     """Time `candidate` against its original on inputs of several sizes.
 
     `deadline` (time.monotonic) ends timing with "not timed" and the reason.
-    `histogram` is the trace's (size, calls) over every traced call: with recorded
-    calls, it weighs them (see `recorded_decision`)."""
+    `trace` says which recorded calls were outermost (the ones timed, when there
+    are any) and the sizes of all traced calls, which weigh them (see
+    `recorded_decision`)."""
     plan = Plan(candidate, config, inputs)
     pooled: dict[Input, Samples] = {}
     chosen: list[Input] = []
@@ -93,7 +94,7 @@ def measure(
     in_ci = os.environ.get("CI", "").lower() == "true"
     try:
         for _ in range(max(1, config.timing.workers)):  # fresh worker pairs, one at a time
-            with one_measurement_at_a_time(), Pair(plan, copy_args, deadline) as pair:
+            with one_measurement_at_a_time(), Pair(plan, copy_args, deadline, trace) as pair:
                 isolation = pair.isolation
                 chosen = chosen or pair.choose_inputs()
                 recorded_sizes = recorded_sizes or list(pair.ready[0].sizes)
@@ -105,7 +106,7 @@ def measure(
     ordered = sorted(chosen, key=lambda spec: pooled[spec].size)
     sizes = tuple(pooled[spec].decide(config.min_speedup, in_ci) for spec in ordered)
     real = [spec for spec in ordered if spec.recorded >= 0 and spec.scale == 1]
-    counts = histogram or [(size, 1) for size in recorded_sizes if size >= 0]
+    counts = (trace.sizes if trace else ()) or [(s, 1) for s in recorded_sizes if s >= 0]
     weights = dict(zip(real, call_weights([pooled[s].size for s in real], counts), strict=True))
     decision = weighted_decision([pooled[s] for s in real], [weights[s] for s in real],
                                  config.min_speedup, in_ci)  # fmt: skip
@@ -140,8 +141,12 @@ def one_measurement_at_a_time() -> Iterator[None]:
 class Pair:
     """The original's worker and the candidate's, alive together, run one at a time."""
 
-    def __init__(self, plan: Plan, copy_args: bool, deadline: float | None = None) -> None:
+    def __init__(
+        self, plan: Plan, copy_args: bool, deadline: float | None = None,
+        trace: TraceFacts | None = None,
+    ) -> None:  # fmt: skip
         self.plan = plan
+        self.outermost = trace.outermost if trace else 0
         self.deadline = deadline
         self.settings = plan.config.timing
         self.copy_args = copy_args
@@ -223,7 +228,9 @@ class Pair:
         """The smallest, a middle and the largest recorded call on which the original
         returns within budget (a call that raises is verification's, never timing's),
         then the largest scaled up: reported, never deciding (see `recorded_decision`)."""
-        order = sorted((size, index) for index, size in enumerate(sizes) if size >= 0)
+        # The calls a caller made, when the trace tells them from inner recursive calls.
+        callers = sizes[: self.outermost] if self.outermost else sizes
+        order = sorted((size, index) for index, size in enumerate(callers) if size >= 0)
         returning = self._returning(order)
         if not returning:
             raise Untimeable(

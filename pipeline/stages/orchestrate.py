@@ -292,7 +292,7 @@ def _judge(
         return Outcome(candidate, verdict, None, True, FAST_REASON)
     with _timed(times, "measure"):
         timing = measure(candidate, config, inputs, verdict.mutates_arguments, deadline,
-                         _size_histogram(candidate, config))  # fmt: skip
+                         _trace_of(candidate, config))  # fmt: skip
     if timing.accepted:
         return Outcome(candidate, verdict, timing, True, "verified and faster")
     if not timing.sizes:
@@ -300,13 +300,11 @@ def _judge(
     return Outcome(candidate, verdict, timing, False, timing_rejection(timing))
 
 
-def _size_histogram(candidate: Candidate, config: Config) -> tuple[tuple[int, int], ...]:
-    """The traced calls' sizes, (size, calls): what weighs the recorded calls' timings."""
+def _trace_of(candidate: Candidate, config: Config) -> TraceFacts | None:
     workload = workload_for(config)
     if workload is None:
-        return ()
-    trace = workload.trace_of(candidate.module_name, candidate.reference_function)
-    return trace.sizes if trace is not None else ()
+        return None
+    return workload.trace_of(candidate.module_name, candidate.reference_function)
 
 
 def timing_rejection(timing: Timing) -> str:

@@ -96,7 +96,7 @@ class _Function:
 
     __slots__ = (
         "first_offset", "kwonly", "name", "owned", "positional", "sample_bytes", "sample_ns",
-        "sizes", "suspendable", "threshold", "trace", "varargs", "varkw",
+        "sizes", "starts", "suspendable", "threshold", "trace", "varargs", "varkw",
     )  # fmt: skip
 
     def __init__(self, trace: FunctionTrace, code: types.CodeType) -> None:
@@ -117,7 +117,10 @@ class _Function:
         self.threshold = math.inf  # keys at or above this cannot enter the sample
         self.sample_bytes = 0
         self.sample_ns = 0  # time spent pickling this function's calls
-        self.sizes = trace.sizes  # size bucket -> calls, every call of the run
+        # Size bucket -> calls, of every call a caller made: the inner calls of a direct
+        # recursion are part of their outermost call's time, not calls of their own.
+        self.sizes = trace.sizes
+        self.starts = 0  # every call the sampler saw start
         # A generator or coroutine is entered again on every resume: only its start is a call.
         self.suspendable = bool(code.co_flags & _SUSPENDABLE)
         self.first_offset = _first_resume_offset(code) if self.suspendable else sys.maxsize
@@ -178,7 +181,7 @@ class Recorder:
         return sorted(
             f"{f.trace.path}::{f.trace.qualname}"
             for f in functions
-            if not f.suspendable and f.trace.calls > sum(f.sizes.values())
+            if not f.suspendable and f.trace.calls > f.starts
         )
 
     def _outside(self, entry: Any, entries: dict[Any, Any], depth: int) -> float:
@@ -227,9 +230,12 @@ class Recorder:
     def on_start(self, function: _Function, frame: types.FrameType) -> None:
         """Any call of a project function starts: its size goes into the histogram, and it
         is offered to the sample when its key can enter."""
-        sizes = function.sizes
-        size = size_bucket(_call_size(function, frame.f_locals))
-        sizes[size] = sizes.get(size, 0) + 1
+        function.starts += 1
+        caller = frame.f_back
+        if caller is None or caller.f_code is not frame.f_code:
+            sizes = function.sizes
+            size = size_bucket(_call_size(function, frame.f_locals))
+            sizes[size] = sizes.get(size, 0) + 1
         draw = self.random()
         if draw < function.threshold:
             depth = _depth(frame, function.threshold - draw)

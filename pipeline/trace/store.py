@@ -243,6 +243,15 @@ class TraceStore:
         )
         return tuple(str(row[0]) for row in rows)
 
+    def outermost_count(self, path: str, qualname: str) -> int:
+        """How many kept calls were outermost activations (key under 1: depth 0): they
+        come first in `calls`, which is ordered by key."""
+        rows = self._query(
+            "SELECT COUNT(*) FROM calls WHERE path = ? AND qualname = ? AND sample_key < 1",
+            (path, qualname),
+        )
+        return int(rows[0][0])
+
     def size_counts(self, path: str, qualname: str) -> dict[int, int]:
         """How many calls of each size the function had over every traced run, all calls
         counted (not only the kept ones), smallest size first. A size is its bucket's lower
