@@ -23,7 +23,8 @@ import ast
 import io
 import tokenize
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
@@ -32,11 +33,28 @@ from libcst.metadata import ParentNodeProvider, QualifiedNameProvider, ScopeProv
 
 
 @dataclass(frozen=True)
+class CallProfile:
+    """What a trace saw of a function's calls, for passes only a profile can justify."""
+
+    calls: int  # calls in the traced run(s)
+    recorded: int  # calls kept in the sample (a uniform one, outermost calls first)
+    distinct: int  # distinct argument tuples among the kept calls
+    seconds_per_call: float = 0.0  # the function's total time over its calls, tracer included
+
+
+# Where a pass finds the profiles of the module's functions: CodemodContext.scratch.
+PROFILES_KEY = "optimize.call_profiles"
+
+
+@dataclass(frozen=True)
 class Example:
-    """A module before and after the pass; its first function is the one to verify."""
+    """A module before and after the pass; its first function is the one to verify.
+
+    `profiles` (function name -> CallProfile) stand for a trace, for passes that need one."""
 
     before: str
     after: str
+    profiles: Mapping[str, CallProfile] = field(default_factory=dict)
 
 
 class OptimizationPass(VisitorBasedCodemodCommand):
@@ -68,15 +86,25 @@ class OptimizationPass(VisitorBasedCodemodCommand):
         """
         return True
 
+    def profile_of(self, qualname: str) -> CallProfile | None:
+        """What a trace saw of the function `qualname`'s calls, if there was a trace."""
+        profiles: Mapping[str, CallProfile] = self.context.scratch.get(PROFILES_KEY, {})
+        return profiles.get(qualname)
+
     @classmethod
     def documentation(cls) -> str:
         return f"{cls.code} {cls.name}\n\n{(cls.__doc__ or '').strip()}\n"
 
 
-def apply_pass(pass_class: type[OptimizationPass], module: cst.Module) -> cst.Module:
+def apply_pass(
+    pass_class: type[OptimizationPass],
+    module: cst.Module,
+    profiles: Mapping[str, CallProfile] | None = None,
+) -> cst.Module:
     """Run one pass over a module; the module is returned unchanged when it declines."""
     try:
-        return pass_class(CodemodContext()).transform_module(module)
+        context = CodemodContext(scratch={PROFILES_KEY: profiles or {}})
+        return pass_class(context).transform_module(module)
     except SkipFile:
         return module
 

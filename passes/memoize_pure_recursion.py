@@ -12,18 +12,18 @@ from passes._builtins import PURE
 from passes._facts import FunctionFacts, FunctionPass
 from passes._flow_types import proven_type
 from passes._loop_shapes import enclosing_loops
-from passes._names import builtin_available, resolves_locally, variable_names
+from passes._names import builtin_available, variable_names
+from passes._purity import (
+    AST_FORBIDDEN,
+    FORBIDDEN,
+    KEY_TYPES,
+    RESULT_TYPES,
+    immutable_result,
+    pure_name,
+)
 from passes._splicing import code_of
 from passes._values import constant_type
 from passes.base import Example
-
-KEY_TYPES = frozenset({"int", "str", "bool", "bytes"})
-RESULT_TYPES = frozenset({"int", "str", "bool", "bytes", "float"})
-FORBIDDEN = (
-    m.Global() | m.Nonlocal() | m.Yield() | m.Await() | m.Lambda() | m.FunctionDef() | m.ClassDef()
-    | m.Try() | m.TryStar() | m.With() | m.Import() | m.ImportFrom() | m.Attribute()
-    | m.NamedExpr()
-)  # fmt: skip
 
 
 class MemoizePureRecursion(FunctionPass):
@@ -76,7 +76,7 @@ class MemoizePureRecursion(FunctionPass):
             return False
         if not _ast_simple_signature(function.args, function.returns):
             return False
-        if any(pre.has(function, kind) for kind in _AST_FORBIDDEN):
+        if any(pre.has(function, kind) for kind in AST_FORBIDDEN):
             return False
         self_calls = 0
         for call in pre.nodes(function, ast.Call):
@@ -254,22 +254,11 @@ def tri(n: int) -> int:
                 return False
         if self_calls < 2:
             return False
-        return all(self._pure_name(facts, node, name) for node in variable_names(function.body))
+        return all(pure_name(facts, node, name) for node in variable_names(function.body))
 
     def _hashable_args(self, facts: FunctionFacts, call: cst.Call) -> bool:
         return all(not arg.star and proven_type(facts, arg.value) in KEY_TYPES for arg in call.args)
 
-    def _pure_name(self, facts: FunctionFacts, node: cst.Name, name: str) -> bool:
-        if node.value in {"True", "False", "None"}:
-            return True
-        local = resolves_locally(facts, node)
-        if local is None:
-            return False
-        if local:
-            return True
-        if node.value == name:
-            return True
-        return node.value in PURE and facts.is_builtin(node, node.value)
 
 
 def _simple_signature(function: cst.FunctionDef) -> bool:
@@ -286,21 +275,7 @@ def _simple_signature(function: cst.FunctionDef) -> bool:
         if param.default is not None and constant_type(param.default) not in KEY_TYPES:
             return False
     returns = function.returns.annotation if function.returns else None
-    return _immutable_result(returns)
-
-
-def _immutable_result(annotation: cst.BaseExpression | None) -> bool:
-    if isinstance(annotation, cst.Name):
-        return annotation.value in RESULT_TYPES
-    if isinstance(annotation, cst.Subscript) and m.matches(annotation.value, m.Name("tuple")):
-        for element in annotation.slice:
-            if not isinstance(element.slice, cst.Index):
-                return False
-            value = element.slice.value
-            if not isinstance(value, cst.Ellipsis) and not _immutable_result(value):
-                return False
-        return True
-    return False
+    return immutable_result(returns)
 
 
 def _memoize(facts: FunctionFacts, function: cst.FunctionDef) -> cst.FunctionDef:
@@ -391,15 +366,6 @@ class _Memoized(cst.CSTTransformer):
             ],
         )
         return updated_node.with_changes(value=store)
-
-
-# The stdlib-ast twins of FORBIDDEN; the function's own node is the only FunctionDef
-# allowed (annotations never hold these, so walking the whole function is the same).
-_AST_FORBIDDEN: tuple[type[ast.AST], ...] = (
-    ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda,
-    ast.AsyncFunctionDef, ast.ClassDef, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With,
-    ast.AsyncWith, ast.Import, ast.ImportFrom, ast.Attribute, ast.NamedExpr,
-)  # fmt: skip
 
 
 def _ast_simple_signature(args: ast.arguments, returns: ast.expr | None) -> bool:

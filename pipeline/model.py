@@ -111,6 +111,7 @@ class TraceFacts:
     # Of those, the outermost activations (not inner calls of a recursion): the first
     # `outermost` recorded calls, the ones a caller made.
     outermost: int = 0
+    distinct: int = 0  # distinct argument tuples among the recorded calls
     parameters: tuple[ObservedType, ...] = ()
     attributes: tuple[ObservedType, ...] = ()  # `self.name` of a method's instance
     sizes: tuple[tuple[int, int], ...] = ()

@@ -94,6 +94,7 @@ class Workload:
             workload_seconds=self.seconds,
             recorded=stats.recorded,
             outermost=trace.outermost_count(stats.path, stats.qualname),
+            distinct=len(set(trace.calls(stats.path, stats.qualname))) if stats.recorded else 0,
             parameters=tuple(o for o in observed if not o.name.startswith("self.")),
             attributes=tuple(o for o in observed if o.name.startswith("self.")),
             sizes=tuple(sorted(trace.size_counts(stats.path, stats.qualname).items())),

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from llm_server import LLMServer
 
+from passes import Example
+from pipeline.model import TraceFacts
+
 REPO = Path(__file__).resolve().parent.parent
 # Small enough for a quick suite; pairs stay at 15 so that intervals stay narrow on
 # a loaded 2-core machine.
@@ -98,3 +101,14 @@ def server() -> Iterator[LLMServer]:
     """A scripted OpenAI-compatible endpoint on 127.0.0.1 (tests/llm_server.py)."""
     with LLMServer() as running:
         yield running
+
+
+def example_traces(example: Example) -> dict[str, TraceFacts]:
+    """The trace facts a pass example's profiles stand for (the rest of a trace does not
+    matter to the passes)."""
+    return {
+        name: TraceFacts(
+            p.calls, 0.5, p.seconds_per_call * p.calls, 2.0, p.recorded, distinct=p.distinct
+        )
+        for name, p in example.profiles.items()
+    }

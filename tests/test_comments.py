@@ -16,6 +16,7 @@ from passes.base import comment_counts, first_function
 from pipeline.stages.analyze import analyze
 from pipeline.stages.parse import parse, read_source
 from pipeline.stages.rewrite import propose
+from tests.conftest import example_traces
 
 POSITIVE = [
     pytest.param(pass_class, example, id=f"{pass_class.code}-{index}")
@@ -44,7 +45,7 @@ def test_a_comment_anywhere_in_the_function_survives(
     rewritten = 0
     for index, position in enumerate(positions_in_first_function(example.before)):
         source = with_comment(example.before, position, f"# note {index}: keep me")
-        result = apply_pass(pass_class, cst.parse_module(source)).code
+        result = apply_pass(pass_class, cst.parse_module(source), example.profiles).code
         if result == source:
             continue
         rewritten += 1
@@ -74,7 +75,7 @@ def test_a_blank_line_inside_the_function_survives(
             continue
         lines = example.before.splitlines(keepends=True)
         source = "".join([*lines[: line - 1], "\n", *lines[line - 1 :]])
-        result = apply_pass(pass_class, cst.parse_module(source)).code
+        result = apply_pass(pass_class, cst.parse_module(source), example.profiles).code
         blank_before, statements_before = blank_lines_and_statements(source)
         blank_after, statements_after = blank_lines_and_statements(result)
         if statements_after >= statements_before:
@@ -103,7 +104,9 @@ def test_a_comment_after_the_last_statement_survives_the_rewrite_stage(
     parsed = parse(read_source(path, 1_000_000))
     (candidate,) = [
         c
-        for c in propose(parsed, analyze(parsed, [pass_class]), [pass_class])
+        for c in propose(
+            parsed, analyze(parsed, [pass_class], traces=example_traces(example)), [pass_class]
+        )
         if c.function == name
     ]
     assert not candidate.refused

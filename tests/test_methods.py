@@ -223,7 +223,7 @@ def as_method(source: str, name: str, static: bool) -> str:
     return module.with_changes(body=body).code
 
 
-MODULE_LEVEL_ONLY = {"OPT108"}  # memoisation is offered for module-level functions only
+MODULE_LEVEL_ONLY = {"OPT108", "OPT116"}  # memoisation: module-level functions only
 METHOD_EXAMPLES = [
     pytest.param(pass_class, example, static, id=f"{pass_class.code}-{index}-{kind}")
     for pass_class in all_passes()

@@ -8,13 +8,19 @@ import libcst as cst
 import pytest
 
 from passes import Example, OptimizationPass, all_passes, apply_pass
-from passes.base import first_function
+from passes.base import CallProfile, first_function, module_functions
 from pipeline.config import Config, VerifyConfig
 from pipeline.stages.analyze import analyze
 from pipeline.stages.parse import parse, read_source
 from pipeline.stages.rewrite import propose
 from pipeline.stages.style import Style, restyle
 from pipeline.stages.verify import verify_sources
+from tests.conftest import example_traces
+
+# A function called 100,000 times (1 ms each) whose 32 recorded calls hold 2 distinct
+# argument tuples.
+HOT = CallProfile(calls=100_000, recorded=32, distinct=2, seconds_per_call=1e-3)
+
 
 POSITIVE = [
     pytest.param(pass_class, example, id=f"{pass_class.code}-{index}")
@@ -33,7 +39,7 @@ def test_transform_matches_after_text(
     pass_class: type[OptimizationPass], example: Example
 ) -> None:
     assert pass_class.may_apply(example.before)
-    result = apply_pass(pass_class, cst.parse_module(example.before))
+    result = apply_pass(pass_class, cst.parse_module(example.before), example.profiles)
     assert result.code == example.after
 
 
@@ -46,7 +52,8 @@ def test_pipeline_candidate_is_the_after_text(
     path = tmp_path / "example.py"
     path.write_text(example.before, encoding="utf-8")
     parsed = parse(read_source(path, 1_000_000))
-    candidates = propose(parsed, analyze(parsed, [pass_class]), [pass_class])
+    traces = example_traces(example)
+    candidates = propose(parsed, analyze(parsed, [pass_class], traces=traces), [pass_class])
     function = first_function(example.before)
     (candidate,) = [c for c in candidates if c.function == function]
     assert candidate.module_code == restyle(example.after, example.before, function, Style(), path)
@@ -54,7 +61,9 @@ def test_pipeline_candidate_is_the_after_text(
 
 @pytest.mark.parametrize(("pass_class", "source"), NEGATIVE)
 def test_precondition_declines(pass_class: type[OptimizationPass], source: str) -> None:
-    result = apply_pass(pass_class, cst.parse_module(source))
+    """Even where a trace saw every function called hot with few distinct arguments."""
+    module = cst.parse_module(source)
+    result = apply_pass(pass_class, module, {name: HOT for name in module_functions(module)})
     assert result.code == source
 
 

@@ -218,3 +218,30 @@ def test_a_traced_recursive_function_is_timed_on_its_outermost_calls(
     assert timed == [8, 13, 14], outcome["timing"]  # the three calls run.py makes
     assert outcome["accepted"], outcome["reason"]
     assert outcome["rules"] == ["OPT108"]
+
+
+def test_a_hot_pure_function_with_few_distinct_arguments_is_memoized(
+    tmp_path: Path, run_cli: Runner
+) -> None:
+    """OPT116 rests on the profile: many calls, few distinct argument values."""
+    (tmp_path / "pyproject.toml").write_text(FAST_PYPROJECT, encoding="utf-8")
+    (tmp_path / "bands.py").write_text(
+        "def band(weight):\n"
+        "    score = 0\n"
+        "    for step in range(weight % 97 + 300):\n"
+        "        score = (score * 31 + step) % 1_000_003\n"
+        '    return "band-" + str(score % 7)\n',
+        encoding="utf-8",
+    )
+    workload = "from bands import band\nprint(sum(len(band(w)) for w in {weights}))\n"
+    few = "[3, 700, 12000, 50] * 1500"
+    (tmp_path / "run.py").write_text(workload.format(weights=few), encoding="utf-8")
+    assert run_cli("trace", "run.py", cwd=tmp_path).returncode == 0
+    outcome = _outcomes(run_cli("bands.py", "--json", cwd=tmp_path).stdout)["band"]
+    assert outcome["rules"] == ["OPT116"] and outcome["accepted"], outcome["reason"]
+    assert outcome["assumptions"] == ["weight: int (observed in 32 of 32 recorded calls)"]
+
+    many = "range(6000)"  # every call a new value: a cache would only cost
+    (tmp_path / "run.py").write_text(workload.format(weights=many), encoding="utf-8")
+    assert run_cli("trace", "--fresh", "run.py", cwd=tmp_path).returncode == 0
+    assert "band" not in _outcomes(run_cli("bands.py", "--json", cwd=tmp_path).stdout)

@@ -22,7 +22,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from passes import OptimizationPass
-from passes.base import comment_counts
+from passes.base import PROFILES_KEY, CallProfile, comment_counts
 from pipeline.model import AnalysedFunction, Candidate, CandidateOrigin, FunctionInfo, ParsedFile
 from pipeline.stages.analyze import applicable_passes, trigger_text
 from pipeline.stages.defs import (
@@ -208,8 +208,23 @@ def _run_on_stand_in(
         applicable.setdefault(sites[fact.info.qualname].unit, set()).update(fact.applicable_passes)
     # Every pass, not only those the prefilter kept: a rewrite may make a new match.
     prefilter = UnitPrefilter(passes, applicable)
-    rewritten, fired = run_passes(passes, module, prefilter=prefilter)
+    profiles = call_profiles(facts)
+    rewritten, fired = run_passes(passes, module, prefilter=prefilter, profiles=profiles)
     return module, rewritten, fired, units
+
+
+def call_profiles(facts: Sequence[AnalysedFunction]) -> dict[str, CallProfile]:
+    """What the trace saw of each function's calls, for the passes a profile justifies."""
+    return {
+        fact.info.qualname: CallProfile(
+            fact.trace.calls,
+            fact.trace.recorded,
+            fact.trace.distinct,
+            fact.trace.total_seconds / max(fact.trace.calls, 1),
+        )
+        for fact in facts
+        if fact.trace is not None
+    }
 
 
 def _comments_after(lines: Sequence[str], unit: FunctionInfo) -> str:
@@ -287,6 +302,7 @@ def run_passes(
     module: cst.Module,
     max_rounds: int = 4,
     prefilter: UnitPrefilter | None = None,
+    profiles: Mapping[str, CallProfile] | None = None,
 ) -> tuple[cst.Module, dict[str, tuple[str, ...]]]:
     """Apply passes until nothing changes (bounded rounds, so passes compose); the new
     module and, per unit (qualname) that changed, the codes of the passes that changed
@@ -322,7 +338,7 @@ def run_passes(
             if not visits:
                 continue
             skip = {id(node) for name, node in units.items() if name not in visits}
-            updated = _apply_with_metadata(pass_class, wrapper, skip)
+            updated = _apply_with_metadata(pass_class, wrapper, skip, profiles)
             if prefilter is not None:
                 prefilter.ran(pass_class.code, visits)
             if updated.deep_equals(before):  # libcst rebuilds the tree even when nothing changed
@@ -361,11 +377,15 @@ def _context_changed(before: cst.Module, after: cst.Module) -> bool:
 
 
 def _apply_with_metadata(
-    pass_class: type[OptimizationPass], wrapper: MetadataWrapper, skip: Collection[int] = ()
+    pass_class: type[OptimizationPass],
+    wrapper: MetadataWrapper,
+    skip: Collection[int] = (),
+    profiles: Mapping[str, CallProfile] | None = None,
 ) -> cst.Module:
     """What `Codemod.transform_module` does, but on an already resolved wrapper, and
     without visiting the nodes whose id() is in `skip`."""
-    command = _skipping(pass_class, skip)(CodemodContext(wrapper=wrapper))
+    context = CodemodContext(wrapper=wrapper, scratch={PROFILES_KEY: profiles or {}})
+    command = _skipping(pass_class, skip)(context)
     with command.resolve(wrapper):
         try:
             module = command.transform_module_impl(wrapper.module)
