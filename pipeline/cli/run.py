@@ -390,15 +390,17 @@ class _Run:
         return narrowed
 
     def _narrowed(self, report: FileReport) -> FileReport:
-        """--no-verify scans whole files; --function and --shard narrow what it reports."""
+        """--no-verify scans whole files; --function, --top and --shard narrow what it reports."""
         path = report.path
         outcomes = tuple(o for o in report.outcomes if self._in_scope(path, o.candidate.function))
         functions = tuple(f for f in report.functions if self._in_scope(path, f))
         return dataclasses.replace(report, outcomes=outcomes, functions=functions)
 
     def _in_scope(self, path: Path, function: str) -> bool:
-        shard, wanted = self.session.shard, self.args.function
-        return (not wanted or function in wanted) and (
+        shard = self.session.shard
+        wanted = self.args.function or (self.scope.get(path, ()) if self.args.top else ())
+        unit = function.split(f".{LOCALS}.")[0]  # a nested function goes with its unit
+        return (not wanted or function in wanted or unit in wanted) and (
             shard is None or shard.owns(path, function, self.config.root)
         )
 
