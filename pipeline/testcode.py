@@ -51,6 +51,14 @@ class PytestFiles:
         inside = any(part in TEST_DIRECTORIES for part in relative.parts[:-1])
         return inside or self.is_test_file(relative.name)
 
+    def is_test_in_project(self, path: Path, root: Path) -> bool:
+        """`is_test_path` of a file by its path below `root` (its name alone outside it)."""
+        resolved = path.resolve()
+        try:
+            return self.is_test_path(resolved.relative_to(root.resolve()))
+        except ValueError:
+            return self.is_test_file(resolved.name)
+
     def is_test_directory(self, directory: Path, root: Path) -> bool:
         """A directory that is test code itself: `tests/`, or one inside it (below `root`)."""
         resolved = directory.resolve()

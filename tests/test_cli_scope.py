@@ -76,6 +76,17 @@ def test_test_code_is_skipped_by_default_unless_named(library: Path, run_cli: Ru
     assert found == {"count_t", "count_core"}
 
 
+def test_staged_leaves_staged_test_files_alone(library: Path, run_cli: Runner) -> None:
+    """pre-commit names every staged file: test files among them are still skipped."""
+    for command in (["init", "-q"], ["add", "pkg/core.py", "pkg/tests/test_core.py"]):
+        subprocess.run(["git", *command], cwd=library, check=True, capture_output=True)
+    done = run_cli("--staged", "--no-verify", "--json", "pkg/core.py", "pkg/tests/test_core.py",
+                   cwd=library)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = _report(done.stdout)
+    assert _paths(report) == {"pkg/core.py"} and report["skipped"]["test_files"] == 1
+
+
 def test_include_tests_brings_test_code_back(library: Path, run_cli: Runner) -> None:
     flag = _report(run_cli(".", "--no-verify", "--json", "--include-tests", cwd=library).stdout)
     assert len(_paths(flag)) == 8 and flag["skipped"]["test_files"] == 0

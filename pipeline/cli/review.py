@@ -123,13 +123,7 @@ def _test_code(scope: dict[Path, tuple[str, ...]], root: Path, config: Config) -
     if config.include_tests:
         return set()
     tests = PytestFiles.for_project(config.root)
-    resolved = root.resolve()
-    return {
-        path
-        for path in scope
-        if path.resolve().is_relative_to(resolved)
-        and tests.is_test_path(path.resolve().relative_to(resolved))
-    }
+    return {path for path in scope if tests.is_test_in_project(path, root)}
 
 
 def _in_scope(

@@ -320,9 +320,14 @@ class _Run:
         config = self.config
         tests = None if config.include_tests else PytestFiles.for_project(config.root)
         found = discover(self.args.paths, config.exclude, tests, config.root)
-        files = found.files
+        files, skipped_tests = found.files, found.test_files_skipped
+        if self.args.staged and tests is not None:
+            # pre-commit names every staged file: that is no choice of the user's.
+            staged_tests = [f for f in files if tests.is_test_in_project(f, config.root)]
+            files = [f for f in files if f not in staged_tests]
+            skipped_tests += len(staged_tests)
         self.named = {path for path in self.args.paths if not path.is_dir()}
-        self.session.skipped = Skipped(test_files=found.test_files_skipped)
+        self.session.skipped = Skipped(test_files=skipped_tests)
         for message in found.errors:
             self._error(f"error: {message}")
         self.failed |= bool(found.errors)
