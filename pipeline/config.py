@@ -65,6 +65,8 @@ class Config:
     # cannot eat a run; the verification budget ([tool.optimize.verify]) is part of it.
     candidate_budget: float = 60.0
     exclude: tuple[str, ...] = ()
+    # Test code (`pipeline.testcode`) is skipped by directory walks and `--top` unless set.
+    include_tests: bool = False
     max_file_bytes: int = 2_000_000
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     timing: TimingConfig = field(default_factory=TimingConfig)

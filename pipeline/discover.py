@@ -6,27 +6,51 @@ import fnmatch
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import DEFAULT_EXCLUDE
+from pipeline.testcode import PytestFiles
 
 
-def discover(paths: Sequence[Path], exclude: Iterable[str]) -> tuple[list[Path], list[str]]:
+@dataclass(frozen=True)
+class Discovered:
+    """What the command-line paths expand to."""
+
+    files: list[Path]
+    errors: list[str]  # one line per path that cannot be walked
+    test_files_skipped: int = 0  # test code found by walking, left alone
+
+
+def discover(
+    paths: Sequence[Path],
+    exclude: Iterable[str],
+    tests: PytestFiles | None = None,
+    root: Path | None = None,
+) -> Discovered:
     """Files to optimise, and one-line errors for paths that cannot be walked.
 
     Files named explicitly are always taken; files found by walking a directory
-    skip excluded names and whatever `.gitignore` ignores.
+    skip excluded names, whatever `.gitignore` ignores and, given `tests`, test
+    code (`pipeline.testcode`) unless the directory named is a test directory
+    itself (below `root`, the project root).
     """
     patterns = (*DEFAULT_EXCLUDE, *exclude)
     files: list[Path] = []
     errors: list[str] = []
+    skipped: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            found = _walk(path, patterns, errors)
-            files.extend(_not_git_ignored(found))
+            found = _not_git_ignored(_walk(path, patterns, errors))
+            if tests is not None and not tests.is_test_directory(path, root or Path.cwd()):
+                test_code = {f for f in found if tests.is_test_path(f.relative_to(path))}
+                skipped |= test_code
+                found = [f for f in found if f not in test_code]
+            files.extend(found)
         else:
             files.append(path)  # missing or odd paths get their error from the parse stage
-    return list(dict.fromkeys(files)), errors
+    kept = list(dict.fromkeys(files))
+    return Discovered(kept, errors, len(skipped - set(kept)))
 
 
 def _walk(root: Path, patterns: Sequence[str], errors: list[str]) -> list[Path]:

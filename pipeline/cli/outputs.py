@@ -54,6 +54,7 @@ def run_json(session: Session, reports: Sequence[FileReport]) -> dict[str, Any]:
     return {
         **session.environment,
         "totals": Totals.of(reports).to_json(),
+        "skipped": session.skipped.to_json(),
         "wall_seconds": round(session.elapsed, 3),
     }
 

@@ -1,6 +1,7 @@
 """Progress while a run works: a rich bar on a terminal, one line per function elsewhere.
 
-Both count functions, done/total. On a terminal the bar names the function
+Both count functions, done/total, as a user counts them: a nested function is
+part of the one around it, not one more. On a terminal the bar names the function
 being worked on; without one (CI logs, pre-commit), each function with at least
 one candidate gets a line when it is decided, so a long run is never silent.
 Everything goes to stderr, so `--json` and `--diff` output stays clean.
@@ -25,7 +26,7 @@ from rich.progress import (
 )
 
 from pipeline.model import Outcome
-from pipeline.report.summary import rejection
+from pipeline.report.summary import rejection, units
 from pipeline.report.terminal import speedup_text
 from pipeline.stages.observe import Unobserved
 
@@ -52,7 +53,7 @@ class LineProgress(Unobserved):
         self._started[(path, function)] = time.monotonic()
 
     def function_finished(self, path: Path, function: str, outcomes: Sequence[Outcome]) -> None:
-        self.done += 1
+        self.done += units([function])
         started = self._started.pop((path, function), time.monotonic())
         if outcomes:
             seconds = time.monotonic() - started
@@ -89,7 +90,7 @@ class BarProgress(Unobserved):
         name = f"{path.name}::{function}"
         if name in self._working:
             self._working.remove(name)
-        self._bar.advance(self._task)
+        self._bar.advance(self._task, units([function]))
         self._show()
 
     def _show(self) -> None:

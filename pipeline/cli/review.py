@@ -11,6 +11,7 @@ findings with the same numbers instead of re-timing them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fnmatch
 import os
 import sys
@@ -37,6 +38,8 @@ from pipeline.model import FileReport
 from pipeline.report import github as github_annotations
 from pipeline.report import markdown, sarif
 from pipeline.report.findings import Finding, collect
+from pipeline.report.summary import Skipped
+from pipeline.testcode import PytestFiles
 
 COMMAND = "optimize review"
 REVIEW_MIN_SPEEDUP = 1.2
@@ -61,6 +64,9 @@ def add_parser(subparsers: Any) -> None:
     add_scale_out(parser)
     parser.add_argument("--exit-zero", action="store_true", help="advisory: exit 0 on findings")
     parser.add_argument("--no-cache", action="store_true", help="do not reuse cached verdicts")
+    parser.add_argument("--include-tests", action="store_true", default=None,
+                        help="also review changed test code (tests/, test_*.py, "
+                             "conftest.py)")  # fmt: skip
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.set_defaults(handler=run)
 
@@ -71,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
         root = changes.repository_root(Path.cwd())
         config = _config(args, root)
         check_codes(args, config)
-        scope = _in_scope(changes.functions_since(root, args.base), args.paths, config)
+        changed = changes.functions_since(root, args.base)
+        scope = _in_scope(changed, args.paths, config)
+        named = {path.resolve() for path in args.paths if not path.is_dir()}
+        tests = {path for path in _test_code(scope, root, config) if path.resolve() not in named}
+        scope = {path: names for path, names in scope.items() if path not in tests}
     except (changes.GitError, ConfigError) as error:
         return fail(COMMAND, str(error))
     # With `--sarif -` or `--markdown -`, stdout carries that output and nothing else.
@@ -79,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     session = Session(config, sys.argv, err, jobs=args.jobs or 1, shard=args.shard,
                       quiet=args.quiet, settings={"mode": "review", "base": args.base})  # fmt: skip
+    session.skipped = Skipped(test_files=len(tests))
     plans, failed = session.plan(list(scope), lambda path: scope[path])
     cache = None if args.no_cache else VerdictCache.for_project(config)
     reports = [*failed, *session.work(plans, lambda _: False, cache)]
@@ -97,9 +108,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace, root: Path) -> Config:
-    return load_config(root).replace(
-        min_speedup=args.min_speedup, select=codes(args.select), ignore=codes(args.ignore)
+    config = load_config(root)
+    return config.replace(
+        min_speedup=args.min_speedup,
+        select=codes(args.select),
+        ignore=codes(args.ignore),
+        include_tests=args.include_tests,
+        llm=dataclasses.replace(config.llm, enabled=False),  # review asks no model
     )
+
+
+def _test_code(scope: dict[Path, tuple[str, ...]], root: Path, config: Config) -> set[Path]:
+    """The changed files that are test code (`pipeline.testcode`), unless tests are included."""
+    if config.include_tests:
+        return set()
+    tests = PytestFiles.for_project(config.root)
+    return {path for path in scope if tests.is_test_in_project(path, root)}
 
 
 def _in_scope(

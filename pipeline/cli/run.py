@@ -7,6 +7,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +32,13 @@ from pipeline.config import Config, ConfigError, load_config
 from pipeline.discover import discover
 from pipeline.model import FileReport
 from pipeline.report import terminal as report
-from pipeline.report.summary import Totals, summary_lines
+from pipeline.report.summary import Skipped, Totals, summary_lines
 from pipeline.sandbox.isolation import ISOLATION_WARNING, Isolation, best_isolation
 from pipeline.scan_cache import ScanCache
+from pipeline.stages.defs import LOCALS
+from pipeline.stages.parse import InputError, newer_python_reason, parse, read_source
 from pipeline.stages.scan import scan_files
+from pipeline.testcode import PytestFiles
 from pipeline.workload import StoreError, default_store, workload_for
 from pipeline.writeback import WriteRefused, write_atomically
 
@@ -107,6 +111,9 @@ def add_parser(subparsers: Any, epilog: str) -> None:
     parser.add_argument("--top", type=positive, metavar="N",
                         help="optimise only the N functions that take most of the traced "
                              "run's time")  # fmt: skip
+    parser.add_argument("--include-tests", action="store_true", default=None,
+                        help="also examine test code found in directories (tests/, test_*.py, "
+                             "*_test.py, conftest.py) and rank it for --top")  # fmt: skip
     parser.set_defaults(handler=run)
 
 
@@ -155,16 +162,54 @@ def _with_trace(config: Config, args: argparse.Namespace) -> Config:
     return chosen
 
 
-def _hottest(files: list[Path], config: Config, count: int) -> dict[Path, tuple[str, ...]]:
-    """`--top N`: the N functions with the most own time in the traced run, by file."""
+@dataclass(frozen=True)
+class _Hot:
+    """One function `--top` chose, and its share of the traced run."""
+
+    path: Path  # as discovered
+    module: str
+    qualname: str
+    share: float  # its own time and that of the functions nested in it / the run's
+
+    @property
+    def label(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
+def _hottest(files: list[Path], config: Config, count: int) -> list[_Hot]:
+    """`--top N`: the N functions with the most own time in the traced run, counted as a
+    user counts them: a nested function (a lambda, a comprehension) is part of the
+    function around it, and a function this tool cannot examine takes no slot."""
     workload = workload_for(config)
     assert workload is not None  # --top without a trace is refused earlier
-    chosen: dict[Path, tuple[str, ...]] = {}
     by_path = {path.resolve(): path for path in files}
-    for load in workload.hottest(list(by_path), count):
-        path = by_path[load.path]
-        chosen[path] = (*chosen.get(path, ()), load.qualname)
-    return chosen
+    shares: dict[tuple[Path, str, str], float] = {}
+    for load in workload.hottest(list(by_path), len(workload.functions)):
+        unit = load.qualname.split(f".{LOCALS}.")[0]
+        key = (by_path[load.path], load.module, unit)
+        shares[key] = shares.get(key, 0.0) + load.share
+    ranked = sorted(shares.items(), key=lambda item: item[1], reverse=True)
+    examinable = _Examinable(config)
+    chosen = [_Hot(*key, share) for key, share in ranked if examinable(key[0], key[2])]
+    return chosen[:count]
+
+
+class _Examinable:
+    """Whether a file's inventory holds a function (unit) by this name; each file parsed once."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.units: dict[Path, frozenset[str]] = {}
+
+    def __call__(self, path: Path, qualname: str) -> bool:
+        if path not in self.units:
+            try:
+                parsed = parse(read_source(path, self.config.max_file_bytes))
+            except InputError:  # changed since it was traced: the plan reports it if named
+                self.units[path] = frozenset()
+            else:
+                self.units[path] = frozenset(info.qualname for info in parsed.functions)
+        return qualname in self.units[path]
 
 
 def _explain(out: Console, code: str) -> int:
@@ -178,14 +223,20 @@ def _explain(out: Console, code: str) -> int:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    """The project's settings with the command line's applied: what the run will do, so
+    that the JSON, the HTML report and the run log say what actually ran."""
     config = load_config(args.paths[0] if args.paths[0].exists() else Path.cwd())
+    llm_wanted = config.llm.enabled if args.llm is None else args.llm
     return config.replace(
         select=codes(args.select),
         ignore=codes(args.ignore),
         min_speedup=args.min_speedup,
         fast=args.fast,
+        include_tests=args.include_tests,
         llm=dataclasses.replace(
             config.llm,
+            # A scan verifies nothing, so it asks no model.
+            enabled=llm_wanted and not args.no_verify,
             model=args.model or config.llm.model,
             cache=config.llm.cache and not args.no_cache,
             token_budget=(
@@ -202,6 +253,10 @@ class _Run:
     """One `optimize` run: discover, plan, work (writing as files finish), then report."""
 
     def __init__(self, args: argparse.Namespace, config: Config, out: Console) -> None:
+        # Wanted but with no endpoint to ask: off, and the settings say so.
+        self.llm_offline = config.llm.enabled and not _endpoint_configured(config)
+        if self.llm_offline:
+            config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, enabled=False))
         self.args, self.config, self.out = args, config, out
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         mode = "write" if args.write else "check" if args.check else "report"
@@ -216,12 +271,16 @@ class _Run:
                 "mode": mode,
                 "verified": not args.no_verify,
                 "functions": list(args.function),
+                "staged": args.staged,
+                "top": args.top,
+                "cache": not args.no_cache,
             },
         )
         self.written: set[Path] = set()
         self.scope: dict[Path, tuple[str, ...]] = {}
         self.human = out  # where the summary and notices go: stderr when stdout is machine output
         self.failed = False
+        self.named: set[Path] = set()  # files named on the command line, not found by a walk
 
     def execute(self) -> int:
         args = self.args
@@ -233,6 +292,7 @@ class _Run:
         reports = self._scan(files) if args.no_verify else self._optimize(files)
         if reports is None:
             return self._end([], ExitCode.ERROR)
+        reports = self._without_newer_python(reports)
         for file_report in reports:
             if file_report.error:
                 self._error(f"error: {file_report.error}")
@@ -257,13 +317,26 @@ class _Run:
 
     def _files(self) -> list[Path] | None:
         """The files to work on, or None after a one-line error."""
-        files, walk_errors = discover(self.args.paths, self.config.exclude)
-        for message in walk_errors:
+        config = self.config
+        tests = None if config.include_tests else PytestFiles.for_project(config.root)
+        found = discover(self.args.paths, config.exclude, tests, config.root)
+        files, skipped_tests = found.files, found.test_files_skipped
+        if self.args.staged and tests is not None:
+            # pre-commit names every staged file: that is no choice of the user's.
+            staged_tests = [f for f in files if tests.is_test_in_project(f, config.root)]
+            files = [f for f in files if f not in staged_tests]
+            skipped_tests += len(staged_tests)
+        self.named = {path for path in self.args.paths if not path.is_dir()}
+        self.session.skipped = Skipped(test_files=skipped_tests)
+        for message in found.errors:
             self._error(f"error: {message}")
-        self.failed |= bool(walk_errors)
+        self.failed |= bool(found.errors)
         for path in self.args.paths:
             if path.is_dir() and not any(path in f.parents for f in files):
-                self._error(f"warning: {path}: no Python files found")
+                only_tests = " (only test code: --include-tests examines it)" * bool(
+                    found.test_files_skipped
+                )
+                self._error(f"warning: {path}: no Python files found{only_tests}")
         if self.args.staged:  # the pre-commit hook: only functions the commit changes
             try:
                 self.scope = changes.staged_functions(files)
@@ -272,9 +345,39 @@ class _Run:
                 return None
             files = list(self.scope)
         if self.args.top:  # only the hottest functions of the traced run
-            self.scope = _hottest(files, self.config, self.args.top)
+            hot = _hottest(files, self.config, self.args.top)
+            self._say_chosen(hot)
+            self.scope = {}
+            for chosen in hot:
+                self.scope[chosen.path] = (*self.scope.get(chosen.path, ()), chosen.qualname)
             files = list(self.scope)
         return files
+
+    def _say_chosen(self, hot: Sequence[_Hot]) -> None:
+        """`--top`: which functions, before the work on them starts."""
+        if self.args.quiet:
+            return
+        listed = ", ".join(f"{h.label} {_percent(h.share)}" for h in hot) or "none in these files"
+        where = self.err if outputs.stdout_is_machine(self.args) else self.out
+        where.print(f"{COMMAND}: top {self.args.top} of the traced workload: {listed}",
+                    markup=False)  # fmt: skip
+
+    def _without_newer_python(self, reports: list[FileReport]) -> list[FileReport]:
+        """Files a walk found that need a newer Python are skipped with a note, not errors:
+        their code is fine, this interpreter cannot run it. A file named on the command
+        line stays an error (exit 2), as any file that cannot be read."""
+        kept: list[FileReport] = []
+        newer: list[tuple[str, str]] = []
+        for file_report in reports:
+            needs = newer_python_reason(file_report.error or "")
+            if needs is None or file_report.path in self.named:
+                kept.append(file_report)
+                continue
+            newer.append((str(file_report.path), needs))
+            if not self.args.quiet:
+                self._error(f"note: skipped {file_report.error}")
+        self.session.skipped = dataclasses.replace(self.session.skipped, newer_python=tuple(newer))
+        return kept
 
     def _scan(self, files: list[Path]) -> list[FileReport] | None:
         config = self.config
@@ -292,15 +395,17 @@ class _Run:
         return narrowed
 
     def _narrowed(self, report: FileReport) -> FileReport:
-        """--no-verify scans whole files; --function and --shard narrow what it reports."""
+        """--no-verify scans whole files; --function, --top and --shard narrow what it reports."""
         path = report.path
         outcomes = tuple(o for o in report.outcomes if self._in_scope(path, o.candidate.function))
         functions = tuple(f for f in report.functions if self._in_scope(path, f))
         return dataclasses.replace(report, outcomes=outcomes, functions=functions)
 
     def _in_scope(self, path: Path, function: str) -> bool:
-        shard, wanted = self.session.shard, self.args.function
-        return (not wanted or function in wanted) and (
+        shard = self.session.shard
+        wanted = self.args.function or (self.scope.get(path, ()) if self.args.top else ())
+        unit = function.split(f".{LOCALS}.")[0]  # a nested function goes with its unit
+        return (not wanted or function in wanted or unit in wanted) and (
             shard is None or shard.owns(path, function, self.config.root)
         )
 
@@ -355,7 +460,12 @@ class _Run:
             if not args.quiet:
                 self._error(message)
 
-        return start_llm(self.config, args.llm, self._error, note, notify=notify)
+        if self.llm_offline:
+            from pipeline.llm.client import OFFLINE_NOTE
+
+            note(OFFLINE_NOTE)
+            return None
+        return start_llm(self.config, None, self._error, note, notify=notify)
 
     def _show(self, reports: list[FileReport]) -> None:
         args = self.args
@@ -368,12 +478,27 @@ class _Run:
             _print_unverified(self.out, reports)
         else:
             report.print_terminal(self.out, reports, show_rejected=args.verbose)
-        if args.quiet or args.no_verify:
+        if args.quiet:
+            return
+        skipped = self.session.skipped.lines()
+        if args.no_verify:
+            for line in skipped:
+                self.human.print(line, markup=False)
             return
         lines = summary_lines(totals, self.session.elapsed, wrote=args.write, verbose=args.verbose)
         extra = [report.llm_summary(reports, args.verbose), report.workload_summary(reports)]
-        for line in [*lines, *filter(None, extra)]:
+        for line in [*lines, *skipped, *filter(None, extra)]:
             self.human.print(line, markup=False)
+
+
+def _percent(share: float) -> str:
+    return "<0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
+def _endpoint_configured(config: Config) -> bool:
+    from pipeline.llm.client import endpoint  # the LLM modules: only when the stage is wanted
+
+    return endpoint(config.llm).configured
 
 
 def _print_unverified(out: Console, reports: list[FileReport]) -> None:

@@ -22,7 +22,7 @@ from pipeline.cli.options import Shard
 from pipeline.cli.progress import display
 from pipeline.config import Config, ConfigError, did_you_mean
 from pipeline.model import FileReport, Outcome
-from pipeline.report.summary import Totals, run_environment
+from pipeline.report.summary import Skipped, Totals, run_environment, units
 from pipeline.runlog import RunLog, runs_directory
 from pipeline.stages.batch import run_in_parallel
 from pipeline.stages.observe import Observer
@@ -52,6 +52,7 @@ class Session:
         self.started = time.monotonic()
         run_settings = {**(settings or {}), "jobs": jobs, "shard": str(shard) if shard else None}
         self.environment = run_environment(config, **run_settings)
+        self.skipped = Skipped()  # what the caller's file discovery left alone
         self.log = RunLog(runs_directory(config), config.llm.model)
         self.log.start(argv, self.environment)
 
@@ -97,7 +98,7 @@ class Session:
     ) -> list[FileReport]:
         """Finished reports, in completion order; `decided` is called on each at once and
         returns whether it wrote the file."""
-        total = sum(len(plan.facts) for plan in plans)
+        total = sum(units([f.info.qualname for f in plan.facts]) for plan in plans)
         shown = display(total, self.err, self.quiet)
         observer = _Both(shown, self.log)
         reports: list[FileReport] = []
@@ -129,8 +130,8 @@ class Session:
 
     def end(self, reports: Sequence[FileReport], exit_code: int, **fields: Any) -> None:
         totals = Totals.of(reports).to_json()
-        self.log.end(totals=totals, wall_seconds=round(self.elapsed, 3), exit_code=exit_code,
-                     **fields)  # fmt: skip
+        self.log.end(totals=totals, skipped=self.skipped.to_json(), exit_code=exit_code,
+                     wall_seconds=round(self.elapsed, 3), **fields)  # fmt: skip
 
 
 def check_functions(wanted: Sequence[str], known: Collection[str]) -> None:
@@ -152,7 +153,7 @@ class _Both:
         self.shown.function_started(path, function)
 
     def function_finished(self, path: Path, function: str, outcomes: Sequence[Outcome]) -> None:
-        self.finished += 1
+        self.finished += units([function])
         self.shown.function_finished(path, function, outcomes)
 
     def candidate_evaluated(

@@ -15,12 +15,13 @@ import json
 import signal
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pipeline.cli.exit_codes import ExitCode, fail
 from pipeline.config import DEFAULT_EXCLUDE, Config, ConfigError, load_config, shown_path
 from pipeline.stages.parse import module_location
+from pipeline.testcode import PytestFiles
 from pipeline.trace import store
 
 COMMAND = "optimize trace"
@@ -43,7 +44,7 @@ def add_parser(subparsers: Any) -> None:
             "tests/`. A second trace adds to the first. The exit code is the program's."
         ),
         usage=f"{COMMAND} [--store FILE] [--fresh] (SCRIPT | -m MODULE) [ARGS...]\n"
-        f"       {COMMAND} [--store FILE] --show",
+        f"       {COMMAND} [--store FILE] --show [--include-tests]",
     )
     default = f"<project root>/{store.DEFAULT_STORE}"
     parser.add_argument("--store", type=Path, metavar="FILE",
@@ -51,6 +52,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--fresh", action="store_true", help="discard the stored trace first")
     parser.add_argument("--show", action="store_true",
                         help="print what the store holds, hottest functions first")  # fmt: skip
+    parser.add_argument("--include-tests", action="store_true",
+                        help="--show: also list test code (tests/, test_*.py, conftest.py), "
+                             "hidden by default")  # fmt: skip
     # The program and its arguments are not ours: `pipeline.cli.main` puts `--` before them.
     parser.add_argument("program", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
@@ -71,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     root = config.root
     store_path = (args.store or root / store.DEFAULT_STORE).absolute()
     if args.show:
-        return show(store_path)
+        with_tests = args.include_tests or config.include_tests
+        return show(store_path, None if with_tests else PytestFiles.for_project(root))
     if not program or program == ["-m"]:
         return _fail("nothing to run: give a script (`optimize trace app.py`) or `-m MODULE`")
     if program[0] != "-m" and not Path(program[0]).exists():
@@ -136,7 +141,8 @@ def summary(store_path: Path) -> str:
     )
 
 
-def show(store_path: Path) -> int:
+def show(store_path: Path, tests: PytestFiles | None = None) -> int:
+    """The store's runs and functions, hottest first; test code (by `tests`) left out."""
     try:
         with store.TraceStore(store_path) as trace:
             functions, runs = trace.functions(), trace.runs()
@@ -144,14 +150,20 @@ def show(store_path: Path) -> int:
         return _fail(str(error))
     workload = sum(run.wall_ns for run in runs) or 1
     print(summary(store_path))
+    listed = functions
+    if tests is not None:
+        listed = [f for f in functions if not tests.is_test_path(PurePosixPath(f.path))]
     for run in runs:
         print(f"  run: {run.command} ({run.wall_ns / 1e9:.2f} s, exit {run.exit_code}, "
               f"{run.tracer}, Python {run.python})")  # fmt: skip
     print(f"{'own %':>6} {'total %':>7} {'calls':>9} {'kept':>5} {'skipped':>7}  function")
-    for f in functions:
+    for f in listed:
         print(f"{100 * f.own_ns / workload:6.1f} {100 * f.total_ns / workload:7.1f} "
               f"{f.calls:9,} {f.recorded:5} {f.unpicklable + f.oversized:7}  "
               f"{f.path}::{f.qualname}")  # fmt: skip
+    if len(listed) < len(functions):
+        print(f"{len(functions) - len(listed)} function(s) of test code not listed: "
+              "--include-tests lists them")  # fmt: skip
     return ExitCode.OK
 
 

@@ -14,6 +14,7 @@ from pipeline.config import Config
 from pipeline.model import FileReport, Outcome, SizeDecision, VerdictStatus
 from pipeline.sandbox.child.protocol import NEEDS_INSTANCE
 from pipeline.sandbox.isolation import best_isolation
+from pipeline.stages.defs import LOCALS
 from pipeline.stages.timing_stats import python_version
 
 UNVERIFIABLE_HINT = (
@@ -60,7 +61,7 @@ class Totals:
         return cls(
             no_instance=sum(o.verdict.detail.startswith(NEEDS_INSTANCE) for o in outcomes),
             files=len(reports),
-            functions=sum(len(r.functions) for r in reports),
+            functions=sum(units(r.functions) for r in reports),
             candidates=len(outcomes),
             accepted=sum(o.accepted for o in outcomes),
             rejected=dict(sorted(reasons.items())),
@@ -86,6 +87,43 @@ class Totals:
             if f.name != "rejected"
         }
         return Totals(**values, rejected=dict(sorted(rejected.items())))
+
+
+def units(qualnames: Sequence[str]) -> int:
+    """How many functions a user would count: a nested function is part of the one
+    around it (it is examined with it), not one more."""
+    return sum(1 for name in qualnames if f".{LOCALS}." not in name)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Files a directory walk found and the run left alone on purpose."""
+
+    test_files: int = 0
+    # (path as given, what it needs: "3.12 syntax")
+    newer_python: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "test_files": self.test_files,
+            "newer_python": [{"path": path, "needs": why} for path, why in self.newer_python],
+        }
+
+    def lines(self) -> list[str]:
+        """The summary's lines about skipped files (none when nothing was skipped)."""
+        lines = []
+        if self.newer_python:
+            needs = Counter(why for _, why in self.newer_python)
+            why = ", ".join(
+                reason if len(needs) == 1 else f"{reason} ({count})"
+                for reason, count in sorted(needs.items())
+            )
+            lines.append(f"{len(self.newer_python)} file(s) skipped: they need a newer Python: "
+                         f"{why}")  # fmt: skip
+        if self.test_files:
+            lines.append(f"{self.test_files} test file(s) skipped: --include-tests "
+                         "examines them")  # fmt: skip
+        return lines
 
 
 def summary_lines(totals: Totals, seconds: float, *, wrote: bool, verbose: bool) -> list[str]:

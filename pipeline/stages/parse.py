@@ -13,6 +13,7 @@ import ast
 import errno
 import io
 import re
+import sys
 import tokenize
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,18 @@ if TYPE_CHECKING:  # libcst loads only when a rewrite needs the full-fidelity tr
 
 class InputError(Exception):
     """A file that cannot be optimised; the message is one line naming the reason."""
+
+
+# A file only a newer Python parses is out of reach, not broken: its error says so,
+# and `newer_python_reason` reads that back after any stage (cached scans included).
+NEEDS_NEWER_PYTHON = "needs a newer Python"
+_NEWER_PYTHON_REASON = re.compile(re.escape(NEEDS_NEWER_PYTHON) + r": (\d+\.\d+ syntax)")
+
+
+def newer_python_reason(error: str) -> str | None:
+    """"3.12 syntax" when `error` says the file needs a newer Python, else None."""
+    match = _NEWER_PYTHON_REASON.search(error)
+    return match.group(1) if match else None
 
 
 def read_source(path: Path, max_bytes: int) -> SourceFile:
@@ -84,6 +97,14 @@ def parse_tree(source: SourceFile) -> tuple[ParsedFile, ast.Module]:
         tree = ast.parse(source.text, filename=str(source.path))
     except SyntaxError as error:
         where = f"{error.lineno}:{(error.offset or 0)}"
+        from pipeline.stages.newer_syntax import newer_syntax  # libcst: only for such files
+
+        newer = newer_syntax(source.text)
+        if newer is not None:
+            running = ".".join(map(str, sys.version_info[:2]))
+            message = f"{NEEDS_NEWER_PYTHON}: {newer.needs} ({newer.construct})"
+            message += f"; this is Python {running}"
+            raise InputError(f"{source.path}:{where}: {message}") from error
         raise InputError(f"{source.path}:{where}: syntax error: {error.msg}") from error
     except ValueError as error:
         raise InputError(f"{source.path}: cannot parse: {_first_line(error)}") from error
