@@ -9,8 +9,10 @@ sandboxed processes that each ran one version:
    unpickles them) and reports what it did;
 3. this process compares the two reports with the strict comparator.
 The candidate never runs in a process whose word decides acceptance, so it
-cannot forge an "equivalent". Only when they differ does a search run both
-versions side by side, to shrink the difference into a small counterexample.
+cannot forge an "equivalent". Only when they differ is the original replayed on
+every input (an original that does not repeat itself is "nondeterministic", not
+a counterexample), then a search runs both versions side by side, to shrink the
+difference into a small counterexample.
 Then the project's own tests that import the module run on the rewrite.
 """
 
