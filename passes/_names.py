@@ -255,13 +255,14 @@ def singular(plural: str) -> str | None:
     return f"{head}_{stem}" if head else stem
 
 
-def item_name(facts: FunctionFacts, collection: str) -> str:
+def item_name(facts: FunctionFacts, collection: str, noun: str = "item") -> str:
     """A name for one item of `collection`: its singular when that is unambiguous,
-    else `item`; never a keyword, a builtin's name or a name the function uses."""
-    for candidate in (singular(collection), "item"):
+    else `noun` (what its items are: `char` for a string's); never a keyword, a
+    builtin's name or a name the function uses."""
+    for candidate in (singular(collection), noun):
         if candidate is not None and _unused(facts, candidate):
             return candidate
-    return facts.fresh_name("item")
+    return facts.fresh_name(noun)
 
 
 def _unused(facts: FunctionFacts, name: str) -> bool:

@@ -129,6 +129,20 @@ def is_sequence_name(facts: FunctionFacts, name: str) -> bool:
     )
 
 
+def text_type(facts: FunctionFacts, name: str) -> str | None:
+    """The text type, `str` or `bytes`, that `name` is bound once to (a parameter
+    annotated so, or a literal); else None."""
+    binding = facts.single_binding(name)
+    if isinstance(binding, cst.Param):
+        annotation = binding.annotation.annotation if binding.annotation else None
+        if not binding.star and isinstance(annotation, cst.Name):
+            return annotation.value if annotation.value in TEXT_TYPES else None
+        return None
+    value = binding_value(facts, binding)
+    found = constant_type(value) if value is not None else None
+    return found if found in TEXT_TYPES else None
+
+
 def is_non_mapping_iterable(facts: FunctionFacts, expr: cst.BaseExpression) -> bool:
     """`expr` is iterable and provably not a mapping (Counter treats mappings specially)."""
     if isinstance(expr, cst.Name):

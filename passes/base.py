@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from collections import Counter
 from collections.abc import Mapping
@@ -125,3 +126,33 @@ def comment_counts(source: str) -> Counter[str]:
         if token.type == tokenize.COMMENT:
             found[token.string.rstrip()] += 1
     return found
+
+
+# Comments that tools read as instructions about the line they are on (or, for
+# `# fmt: off` and the like on a line of their own, about the lines that follow).
+PRAGMA = re.compile(
+    r"#\s*(noqa\b|type:\s*ignore\b|pragma:|fmt:|pylint:|pyright:|mypy:|nosec\b|isort:)"
+)
+
+
+def pragma_placements(source: str) -> Counter[tuple[str, bool]]:
+    """Every pragma comment of `source` with whether it trails code (True) or stands on
+    a line of its own, with how often it occurs."""
+    found: Counter[tuple[str, bool]] = Counter()
+    code_on_line = 0  # the last line that holds a token of code
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            if PRAGMA.search(token.string):
+                found[token.string.rstrip(), code_on_line == token.start[0]] += 1
+        elif token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            code_on_line = token.end[0]
+    return found
+
+
+def moved_pragma(original: str, rewritten: str) -> str | None:
+    """A pragma comment that trails a line of code in `original` but stands on a line of
+    its own in `rewritten` (or the other way round): it no longer governs the line it
+    was written for (`# noqa` above a statement silences nothing)."""
+    before, after = pragma_placements(original), pragma_placements(rewritten)
+    moved = before - after
+    return next(iter(moved))[0] if moved else None

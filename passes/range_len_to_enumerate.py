@@ -17,7 +17,12 @@ from passes._names import (
     item_name,
     name_references,
 )
-from passes._values import has_immutable_bindings, is_fresh_container, is_sequence_name
+from passes._values import (
+    has_immutable_bindings,
+    is_fresh_container,
+    is_sequence_name,
+    text_type,
+)
 from passes.base import Example
 
 RANGE_LEN = m.Call(
@@ -30,6 +35,10 @@ RANGE_LEN = m.Call(
         )
     ],
 )
+
+
+# What one item of a text is called when the text's own name has no singular.
+ITEM_NOUNS = {"str": "char", "bytes": "byte"}
 
 
 class RangeLenToEnumerate(FunctionPass):
@@ -141,6 +150,44 @@ def total_ids(ids: list[int]) -> int:
     return total
 ''',
         ),
+        Example(
+            # A string's items are characters: `text` has no singular, so `char`.
+            before='''\
+def count_vowels(text: str) -> int:
+    count = 0
+    for i in range(len(text)):
+        if text[i] in "aeiou":
+            count += 1
+    return count
+''',
+            after='''\
+def count_vowels(text: str) -> int:
+    count = 0
+    for char in text:
+        if char in "aeiou":
+            count += 1
+    return count
+''',
+        ),
+        Example(
+            # Iterating bytes yields its bytes (ints).
+            before='''\
+def count_zeros(data: bytes) -> int:
+    count = 0
+    for i in range(len(data)):
+        if data[i] == 0:
+            count += 1
+    return count
+''',
+            after='''\
+def count_zeros(data: bytes) -> int:
+    count = 0
+    for byte in data:
+        if byte == 0:
+            count += 1
+    return count
+''',
+        ),
     )
     NON_EXAMPLES = (
         # The list is mutated in the loop: range(len(xs)) fixed the length first.
@@ -212,7 +259,7 @@ def alias(xs: list[int], ys: list[int]) -> int:
             return updated_node
         if _rebinds(original_node.body, (xs, index)):
             return updated_node
-        element = item_name(facts, xs)
+        element = item_name(facts, xs, ITEM_NOUNS.get(text_type(facts, xs) or "", "item"))
         other_uses = len(name_references(original_node, index)) - 1 - reads
         body = updated_node.body.visit(_Substitute(xs, index, element))
         assert isinstance(body, cst.BaseSuite)

@@ -111,3 +111,46 @@ def test_a_comment_after_the_last_statement_survives_the_rewrite_stage(
     ]
     assert not candidate.refused
     assert comment_counts(candidate.module_code) == comment_counts(source)
+
+
+PRAGMA_ON_A_VANISHING_LINE = """\
+def doubled(measurements: list[int]) -> list[int]:
+    result = []
+    for measurement in measurements:  {comment}
+        result.append(measurement * 2)
+    return result
+
+
+def tripled(measurements: list[int]) -> list[int]:
+    result = []
+    for measurement in measurements:
+        result.append(measurement * 3)
+    return result  {comment}
+"""
+
+
+def _proposed(tmp_path: Path, source: str) -> dict[str, str]:
+    """What the rewrite stage says of each function of `source`: why it is refused."""
+    path = tmp_path / "readings.py"
+    path.write_text(source, encoding="utf-8")
+    parsed = parse(read_source(path, 1_000_000))
+    passes = all_passes()
+    return {c.function: c.refused for c in propose(parsed, analyze(parsed, passes), passes)}
+
+
+@pytest.mark.parametrize(
+    "pragma",
+    ["# noqa: B007", "# type: ignore[misc]", "# pragma: no cover", "# fmt: skip", "# noqa"],
+)
+def test_a_pragma_moved_off_the_line_it_governs_is_refused(tmp_path: Path, pragma: str) -> None:
+    """The loop's line goes away, so its comment moves above the comprehension, where a
+    pragma would govern another line: refused. A pragma on a line the rewrite keeps
+    stays there, and that candidate stands."""
+    refused = _proposed(tmp_path, PRAGMA_ON_A_VANISHING_LINE.format(comment=pragma))
+    assert refused["doubled"] == f"refused: the rewrite moves {pragma!r} off the line it governs"
+    assert refused["tripled"] == ""
+
+
+def test_an_ordinary_comment_may_move_above_the_rewritten_statement(tmp_path: Path) -> None:
+    refused = _proposed(tmp_path, PRAGMA_ON_A_VANISHING_LINE.format(comment="# the raw readings"))
+    assert refused == {"doubled": "", "tripled": ""}

@@ -254,6 +254,28 @@ def test_a_proposal_that_drops_a_comment_is_rejected_and_the_file_kept(
     assert target.read_text() == commented
 
 
+def test_a_proposal_that_moves_a_pragma_off_its_line_is_rejected_and_the_file_kept(
+    tmp_path: Path, server: LLMServer
+) -> None:
+    """The model kept the `# noqa` but above a statement, where it silences nothing."""
+    commented = MOST_FREQUENT.replace(
+        "count = values.count(value)\n", "count = values.count(value)  # noqa: PERF\n"
+    )
+    moved = {
+        **CORRECT,
+        "function": CORRECT["function"].replace("    return", "    # noqa: PERF\n    return"),
+    }
+    target = project(tmp_path, commented)
+    server.add("function_analysis", analysis())
+    server.add("rewrite_proposals", proposals(moved))
+
+    found = report(optimize(target, server, "--json", "--write", "--function", "most_frequent"))
+
+    [outcome] = llm_outcomes(found)
+    assert outcome["reason"] == "proposal rejected: moves '# noqa: PERF' off the line it governs"
+    assert target.read_text() == commented
+
+
 def test_slower_rewrite_is_rejected_and_untyped_function_verified_by_model_domains(
     tmp_path: Path, server: LLMServer
 ) -> None:

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import Runner
 
 from passes import all_passes
 from pipeline.stages.style import DEFAULT_LINE_LENGTH, Style, project_style, restyle
@@ -36,6 +37,7 @@ def test_line_length_comes_from_black_then_ruff_settings(tmp_path: Path) -> None
 # Lines Black changes beyond line breaks: `a-b` and `a,b` re-spaced, `(a, b) = ...`
 # unwrapped.
 RESPACED = re.compile(r"[\w)\]](==|!=|<=|>=|[-+*/%<>])[\w(\[]|,[^\s)\]}]|^\s*\(")
+UNSPACED_COMMENT = re.compile(r"\s*#[^\s!:]")
 
 
 def _black(code: str, limit: int, lines: list[int]) -> str:
@@ -76,6 +78,8 @@ def test_long_lines_of_real_code_wrap_as_black_wraps_them() -> None:
         for number, text in enumerate(code.splitlines(), 1):
             if number not in single or len(text) <= 60 or RESPACED.search(text):
                 continue  # Black also re-spaces `a-b` and drops redundant parentheses
+            if UNSPACED_COMMENT.match(code.splitlines()[number - 2]):
+                continue  # and `#comment` above the line it formats
             ours = wrap_long_lines(code, (number, number), 60, set())
             assert _without_blank_lines(ours) == _without_blank_lines(_black(code, 60, [number]))
             checked += 1
@@ -173,3 +177,35 @@ def test_a_configured_line_length_holds_even_where_the_function_ran_past_it(
     assert "    x=1\n" in result  # the project does not run `ruff format`: only the new line
     assert "    return ch in {\n" in result
     assert max(len(line) for line in result.splitlines()) <= DEFAULT_LINE_LENGTH
+
+
+COMMENTED_LOOPS = """\
+def moved(measurements: list[int]) -> list[int]:
+    doubled = []
+    for measurement in measurements:  # keep only the readings the sensor marked as valid
+        if measurement is not None and measurement > 0 and measurement < 100000:
+            doubled.append(measurement * 2)
+    return doubled
+
+
+def kept(measurements: list[int]) -> list[int]:
+    tripled = []
+    # keep only the readings the sensor marked as valid
+    for measurement in measurements:
+        if measurement is not None and measurement > 0 and measurement < 100000:
+            tripled.append(measurement * 3)
+    return tripled
+"""
+
+
+def test_a_statement_after_a_comment_line_is_wrapped_too(project: Path, run_cli: Runner) -> None:
+    """The comprehension lands right below a comment (moved there from the loop's line,
+    or already there): its line is wrapped to 88 columns like any other. The scan's
+    diff shows the very text that verification would check and `--write` would write."""
+    (project / "readings.py").write_text(COMMENTED_LOOPS, encoding="utf-8")
+    result = run_cli("readings.py", "--diff", "--no-verify", cwd=project)
+    assert result.returncode == 0, result.stderr
+    added = [line[1:] for line in result.stdout.splitlines() if line.startswith("+ ")]
+    assert "    # keep only the readings the sensor marked as valid" in added
+    assert "    doubled = [" in added and "    tripled = [" in added
+    assert max(len(line) for line in added) <= DEFAULT_LINE_LENGTH

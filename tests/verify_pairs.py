@@ -16,6 +16,22 @@ BAG = (
 )
 
 
+# A plain program can call f(995, "q") from its top level; so must verification, in
+# the recorder (under Hypothesis, which raises the limit) and in a replay alike.
+NEAR_THE_LIMIT = """\
+def f(n: int, word: str) -> int:
+    if n <= 0:
+        return 0
+    if word in {words}:
+        return 2 + f(n - 1, word)
+    return 1 + f(n - 1, word)
+
+
+def deepest() -> int:
+    return f(995, "q") + f(990, "alpha")
+"""
+
+
 @dataclass(frozen=True)
 class Pair:
     name: str
@@ -331,6 +347,12 @@ RIGHT = [
         "        if n > 0:\n            total += n\n    return total\n",
         "equivalent",
     ),
+    Pair(
+        "deterministic near the recursion limit: a literal call 995 frames deep",
+        NEAR_THE_LIMIT.format(words='["alpha", "beta", "gamma"]'),
+        NEAR_THE_LIMIT.format(words='{"alpha", "beta", "gamma"}'),
+        "equivalent",
+    ),
 ]
 
 UNVERIFIABLE = [
@@ -346,7 +368,16 @@ UNVERIFIABLE = [
         "import random\n\ndef f(n: int) -> float:\n    return random.random() + n\n",
         "import random\n\ndef f(n: int) -> float:\n    return n + random.random()\n",
         "unverifiable",
-        reason="different results",
+        reason="nondeterministic",
+    ),
+    Pair(
+        "the original flips a coin: half the time it agrees with itself",
+        "import random\n\ndef f(xs: list[int]) -> int:\n"
+        "    return sum(random.randint(0, 1) for x in xs if x > 0)\n",
+        "import random\n\ndef f(xs: list[int]) -> int:\n"
+        "    return sum([random.randint(0, 1) for x in xs if x > 0])\n",
+        "unverifiable",
+        reason="nondeterministic",
     ),
     Pair(
         "a method that reads self, with no instance anywhere",

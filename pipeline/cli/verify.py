@@ -129,9 +129,9 @@ def verify_targets(original: Target, candidate: Target, config: Config) -> Verdi
 
 def render(verdict: Verdict, original: Target, candidate: Target) -> str:
     sources = ", ".join(verdict.strategy_sources) or "none"
-    if verdict.status == "equivalent":
+    if verdict.status == VerdictStatus.EQUIVALENT:
         return f"equivalent: {verdict.examples} examples agreed (inputs from: {sources})"
-    if verdict.status == "unverifiable" or verdict.counterexample is None:
+    if verdict.status == VerdictStatus.UNVERIFIABLE or verdict.counterexample is None:
         return f"unverifiable: {verdict.detail or 'no verdict'} (inputs from: {sources})"
     example = verdict.counterexample
     lines = [

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from passes.base import comment_counts
+from passes.base import comment_counts, moved_pragma
 from pipeline.stages.defs import find_def, replace_def
 from pipeline.stages.splice import add_imports, defined_names, is_import, new_imports
 
@@ -56,6 +56,9 @@ def apply_proposal(module: cst.Module, function: str, proposal: Proposal) -> cst
     lost = comment_counts(module.code) - comment_counts(installed.code)
     if lost:  # a user's comment is data: a rewrite may move it, never drop it
         raise ProposalRejected(f"loses the comment {next(iter(lost))!r}")
+    pragma = moved_pragma(module.code, installed.code)
+    if pragma is not None:  # a noqa pragma above a statement silences nothing
+        raise ProposalRejected(f"moves {pragma!r} off the line it governs")
     return installed
 
 

@@ -114,18 +114,30 @@ def basis_text(verdict: Verdict) -> str:
 
 
 def workload_text(share: WorkloadShare) -> str:
-    """The function's part of the traced run and what the rewrite saves of the whole."""
+    """The function's part of the traced run and what the rewrite saves of the whole (or,
+    when it is slower there, what it costs)."""
     text = f"{percent(share.share)} of workload ({share.calls:,} calls traced)"
     if share.saving is not None and share.saving_low is not None and share.saving_high is not None:
-        text += (
-            f"; projected saving {percent(share.saving)} of the workload "
-            f"[{percent(share.saving_low)}, {percent(share.saving_high)}]"
-        )
+        text += f"; {saving_text(share.saving, share.saving_low, share.saving_high)}"
     return text
 
 
+def saving_text(saving: float, low: float, high: float) -> str:
+    """A projected saving of the workload with its interval; a negative one as a cost,
+    its interval turned round to match: "projected cost 7.4% of the workload [1.5%, 16.1%]"."""
+    if saving < 0:
+        return (
+            f"projected cost {percent(-saving)} of the workload [{percent(-high)}, {percent(-low)}]"
+        )
+    return f"projected saving {percent(saving)} of the workload [{percent(low)}, {percent(high)}]"
+
+
 def percent(fraction: float) -> str:
-    return f"{100 * fraction:.1f}%"
+    """One decimal; two significant digits under 0.1%, so a small share is not "0.0%"."""
+    value = 100 * fraction
+    if value != 0 and abs(value) < 0.05:
+        return f"{value:.2g}%"
+    return f"{value:.1f}%"
 
 
 def print_terminal(
@@ -214,9 +226,10 @@ def workload_summary(reports: Sequence[FileReport]) -> str:
         return ""
     total = sum(s.saving or 0.0 for s in saved)
     seconds = saved[0].workload_seconds
+    what = "saving" if total >= 0 else "cost"
     return (
-        f"projected saving for the whole traced workload: {percent(total)} "
-        f"({total * seconds:.2f} s of {seconds:.2f} s traced), "
+        f"projected {what} for the whole traced workload: {percent(abs(total))} "
+        f"({abs(total) * seconds:.2f} s of {seconds:.2f} s traced), "
         f"from {len(saved)} rewrite(s)"
     )
 

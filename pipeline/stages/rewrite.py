@@ -5,7 +5,8 @@ its imports, a stub for every other module-level binding, and only the
 functions the prefilter kept (libcst metadata costs ~65x `ast`). Each function
 they changed then becomes its own candidate: the original module with only that
 function replaced, plus the helpers and imports it needs, laid out in the
-project's style (see `style`). A candidate that loses or adds a comment is
+project's style (see `style`). A candidate that loses or adds a comment, or
+moves a pragma (`# noqa`, `# type: ignore`, ...) off the line it governs, is
 refused with the reason, never verified or written. The scan (`--no-verify`)
 shows these same texts.
 """
@@ -22,7 +23,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from passes import OptimizationPass
-from passes.base import PROFILES_KEY, CallProfile, comment_counts
+from passes.base import PROFILES_KEY, CallProfile, comment_counts, moved_pragma
 from pipeline.model import AnalysedFunction, Candidate, CandidateOrigin, FunctionInfo, ParsedFile
 from pipeline.stages.analyze import applicable_passes, trigger_text
 from pipeline.stages.defs import (
@@ -163,13 +164,17 @@ def def_text(code: str, qualname: str) -> str | None:
 
 
 def comment_refusal(original: str, candidate: str) -> str:
-    """Why `candidate` may not replace `original`: it loses (or adds) a comment."""
+    """Why `candidate` may not replace `original`: it loses (or adds) a comment, or
+    moves a pragma comment off the line it governs."""
     before, after = comment_counts(original), comment_counts(candidate)
     lost, added = before - after, after - before
     if lost:
         return f"refused: the rewrite loses the comment {next(iter(lost))!r}"
     if added:
         return f"refused: the rewrite adds the comment {next(iter(added))!r}"
+    pragma = moved_pragma(original, candidate)
+    if pragma is not None:
+        return f"refused: the rewrite moves {pragma!r} off the line it governs"
     return ""
 
 

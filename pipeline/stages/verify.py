@@ -9,8 +9,10 @@ sandboxed processes that each ran one version:
    unpickles them) and reports what it did;
 3. this process compares the two reports with the strict comparator.
 The candidate never runs in a process whose word decides acceptance, so it
-cannot forge an "equivalent". Only when they differ does a search run both
-versions side by side, to shrink the difference into a small counterexample.
+cannot forge an "equivalent". Only when they differ is the original replayed on
+every input (an original that does not repeat itself is "nondeterministic", not
+a counterexample), then a search runs both versions side by side, to shrink the
+difference into a small counterexample.
 Then the project's own tests that import the module run on the rewrite.
 """
 
@@ -160,7 +162,11 @@ class Plan:
         self, record: p.RecordResult, example: p.RecordedExample,
         observation: p.Observation, reason: str,
     ) -> Verdict:  # fmt: skip
-        """A confirmed difference, shrunk to a small counterexample where the search can."""
+        """A confirmed difference, shrunk to a small counterexample where the search can;
+        unless the original itself gives different results on the same input."""
+        unsteady = self._original_disagrees_with_itself(record)
+        if unsteady is not None:
+            return _nondeterministic(unsteady)
         searching = self._run(
             p.SearchRequest(self.target(candidate=False, search=True),
                             self.target(candidate=True, search=True),
@@ -177,26 +183,28 @@ class Plan:
             and found.counterexample
         ):
             return _counterexample(found.counterexample, found.examples, record.sources)
-        if self._original_disagrees_with_itself(example):
-            return _unverifiable(
-                f"the original gives different results on the same input: {example.shown}"
-            )
         show = reason == "argument mutation" or example.mutated
         shown = p.Counterexample(example.shown, describe(example.observation, show),
                                  describe(observation, show), reason)  # fmt: skip
         return _counterexample(shown, len(record.examples), record.sources)
 
-    def _original_disagrees_with_itself(self, example: p.RecordedExample) -> bool:
+    def _original_disagrees_with_itself(self, record: p.RecordResult) -> str | None:
+        """The first recorded input on which the original, run again in a replay, does
+        not do what the recorder saw it do (say, it calls `random`); None if it repeats
+        itself on every one."""
+        calls = tuple(example.call for example in record.examples)
         again = self._run(
-            p.ReplayRequest(self.target(candidate=False), self.settings, (example.call,),
-                            self.sys_path),
+            p.ReplayRequest(self.target(candidate=False), self.settings, calls, self.sys_path),
             self.sources(original=True),
             p.ReplayResult,
-        )  # fmt: skip
-        if again.result is None or len(again.result.observations) != 1:
-            return False
+        )
+        if again.result is None or len(again.result.observations) != len(calls):
+            return None
         tolerance = self.settings.float_tolerance
-        return difference(example.observation, again.result.observations[0], tolerance) is not None
+        for example, observation in zip(record.examples, again.result.observations, strict=True):
+            if difference(example.observation, observation, tolerance) is not None:
+                return example.shown
+        return None
 
     # ----------------------------------------------------------------------- requests
 
@@ -296,6 +304,10 @@ def _counterexample(found: p.Counterexample, examples: int, sources: Sequence[st
         detail=f"differs in {found.reason}",
         counterexample=Counterexample(found.arguments, found.original, found.candidate),
     )
+
+
+def _nondeterministic(shown: str) -> Verdict:
+    return _unverifiable(f"{p.NONDETERMINISTIC}: {shown}")
 
 
 def _unverifiable(detail: str, transient: bool = False) -> Verdict:

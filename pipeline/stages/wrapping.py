@@ -52,7 +52,8 @@ def wrap_long_lines(code: str, span: tuple[int, int], limit: int, kept: set[str]
 
 
 def one_line_statements(code: str) -> set[int]:
-    """Lines that hold one whole logical line (no continuation, no comment)."""
+    """Lines that hold one whole logical line (no continuation, no trailing comment);
+    comment lines above it do not count."""
     lines: set[int] = set()
     start = None
     commented = False
@@ -60,6 +61,8 @@ def one_line_statements(code: str) -> set[int]:
         for token in tokenize.generate_tokens(io.StringIO(code).readline):
             if token.type in (tokenize.NL, tokenize.INDENT, tokenize.DEDENT):
                 continue
+            if start is None and token.type == tokenize.COMMENT:
+                continue  # a comment on a line of its own belongs to no statement
             if start is None:
                 start, commented = token.start[0], False
             if token.type == tokenize.COMMENT:

@@ -9,7 +9,9 @@ import copy
 import hashlib
 import io
 import signal
+import sys
 from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any
 
 from .encoding import Drained, TooLarge, encode, type_name
@@ -70,6 +72,33 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+# The recursion limit a plain program starts with (Hypothesis raises the limit while it
+# runs a test, and restores it afterwards).
+PLAIN_RECURSION_LIMIT = sys.getrecursionlimit()
+
+
+def _stack_depth() -> int:
+    frame: FrameType | None = sys._getframe(1)
+    depth = 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+@contextlib.contextmanager
+def plain_recursion_limit() -> Iterator[None]:
+    """The call gets the stack a plain program gives a function it calls from its top
+    level, wherever the child calls it from: under Hypothesis (which raises the limit
+    and adds frames) or straight from a replay. Otherwise a deterministic function near
+    the limit returns when recorded and raises RecursionError when replayed."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(_stack_depth() + PLAIN_RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 class Observer:
     """Calls functions of the modules under test on private copies of their inputs."""
 
@@ -89,6 +118,7 @@ class Observer:
                 contextlib.redirect_stdout(out),
                 contextlib.redirect_stderr(err),
                 time_limit(timeout or self.timeout),
+                plain_recursion_limit(),
             ):
                 result = function(*args, **kwargs)
                 drained = drain(result)

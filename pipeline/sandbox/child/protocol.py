@@ -287,6 +287,10 @@ class Counterexample:
     reason: str
 
 
+# Why a candidate cannot be verified when its original does not repeat itself.
+NONDETERMINISTIC = "nondeterministic: the original, run twice on the same input, differs"
+
+
 class SearchVerdict(TextEnum):
     NO_DIFFERENCE = "no_difference"  # says nothing for acceptance: the candidate ran here
     DIFFERENCE = "difference"

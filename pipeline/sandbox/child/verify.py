@@ -28,6 +28,7 @@ from .explore import (
 from .loading import load_module, owner_class, resolve, unify_classes
 from .observe import Observer, describe_call, first_line
 from .protocol import (
+    NONDETERMINISTIC,
     CallKind,
     Counterexample,
     Observation,
@@ -199,7 +200,7 @@ def search(request: SearchRequest) -> SearchResult:
     except Mismatch:
         return searcher.result(SearchVerdict.DIFFERENCE, sources)
     except Nondeterministic as error:
-        detail = f"the original gives different results on the same input: {error}"
+        detail = f"{NONDETERMINISTIC}: {error}"
         return searcher.result(SearchVerdict.NONDETERMINISTIC, sources, detail)
     except Exception as error:
         if searcher.failure is not None:  # e.g. flaky under load, or shrinking was cut short
