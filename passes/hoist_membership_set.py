@@ -12,7 +12,7 @@ from passes._annotations import element_type, param_generic
 from passes._builtins import HASHABLE_TYPES
 from passes._effects import is_generator_or_async, runs_no_foreign_code
 from passes._facts import FunctionFacts, FunctionPass
-from passes._flow_types import flow_type_of, proven_type
+from passes._flow_types import proven_value_type
 from passes._loop_shapes import enclosing_loops
 from passes._names import builtin_available, name_references
 from passes._shapes import enclosing_statement, is_builtin_len_of, membership_target
@@ -294,11 +294,11 @@ def _hoist_place(
     is not provably hashable or the test runs at most once."""
     outer = enclosing_loops(facts, reference)
     if outer:
-        if _tested_type(facts, tested) not in HASHABLE_TYPES:
+        if proven_value_type(facts, tested) not in HASHABLE_TYPES:
             return None
         return outer[-1]
     comprehension = _outermost_comprehension(facts, reference)
-    if comprehension is None or _tested_type(facts, tested) not in HASHABLE_TYPES:
+    if comprehension is None or proven_value_type(facts, tested) not in HASHABLE_TYPES:
         return None
     if isinstance(comprehension, cst.GeneratorExp) and not isinstance(
         facts.parent(comprehension), cst.Arg
@@ -325,11 +325,3 @@ def _outermost_comprehension(
             found = current
         current = facts.parent(current)
     return found
-
-
-def _tested_type(facts: FunctionFacts, tested: cst.BaseExpression) -> str | None:
-    """The proven type of a tested value; a comprehension's own variable (a plain
-    name bound by its `for` clause) is typed from the clause's iterable."""
-    if isinstance(tested, cst.Name):
-        return flow_type_of(facts, tested)
-    return proven_type(facts, tested)
