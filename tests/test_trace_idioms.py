@@ -1,6 +1,7 @@
 """Idioms of untyped code that only a trace can type get rewritten: an order-keeping
-dedupe (OPT218), a membership test in a comprehension (OPT105) and a constant list
-tested in a generator over a str (OPT106). Through the real CLI, in subprocesses,
+dedupe (OPT218), a membership test in a comprehension (OPT105), a constant list
+tested in a generator over a str (OPT106) and list concatenation in a loop over a
+list of lists (OPT102). Through the real CLI, in subprocesses,
 with the real sandbox, on a module nobody annotated."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pipeline.observed_types import observed_types
 from tests.conftest import FAST_PYPROJECT, Runner
 
 SHOP = '''\
@@ -28,16 +30,24 @@ def common(left, right):
 
 def vowels(word):
     return sum(1 for ch in word if ch in ["a", "e", "i", "o", "u"])
+
+
+def merge(reports):
+    merged = []
+    for report in reports:
+        merged = merged + report
+    return merged
 '''
 
 WORKLOAD = """\
-from shop import common, unique_skus, vowels
+from shop import common, merge, unique_skus, vowels
 
 skus = [f"sku{i % 300}" for i in range(1200)]
 for _ in range(3):
     print(unique_skus(skus)[:5], len(unique_skus(skus)))
 print(len(common([f"t{i}" for i in range(800)], [f"t{i}" for i in range(400, 1200)])))
 print(vowels("the quick brown fox jumps over the lazy dog " * 300))
+print(merge([[f"r{j}" for j in range(40)] for _ in range(400)])[-3:])
 """
 
 
@@ -58,6 +68,20 @@ def _workload_output(project: Path) -> str:
                           text=True, check=True).stdout  # fmt: skip
 
 
+def test_containers_of_builtin_containers_are_observed_one_level_deep() -> None:
+    shapes = [
+        json.dumps({"rows": "list[list] len 3", "graph": "dict[str, list] len 2",
+                    "mixed": "list[Token | list] len 2", "keyed": "dict[tuple, int] len 1"}),
+        json.dumps({"rows": "list[list] len 5", "graph": "dict[str, list | None] len 1",
+                    "mixed": "list[list] len 1", "keyed": "dict[tuple, int] len 1"}),
+    ]  # fmt: skip
+    found = {o.name: o.annotation for o in observed_types(shapes)}
+    assert found["rows"] == "list[list]"  # its items are lists, of nothing known
+    assert found["graph"] == "dict[str, list | None]"
+    assert found["mixed"] == "list"  # a class of the user's among the items
+    assert found["keyed"] == "dict"  # only builtin scalars spell keys
+
+
 def test_untyped_idioms_are_rewritten_on_the_types_a_trace_observed(
     tmp_path: Path, run_cli: Runner
 ) -> None:
@@ -73,6 +97,7 @@ def test_untyped_idioms_are_rewritten_on_the_types_a_trace_observed(
         "common": ("OPT105", ["left: list[str] (observed in 1 of 1 recorded calls)",
                               "right: list[str] (observed in 1 of 1 recorded calls)"]),
         "vowels": ("OPT106", ["word: str (observed in 1 of 1 recorded calls)"]),
+        "merge": ("OPT102", ["reports: list[list] (observed in 1 of 1 recorded calls)"]),
     }  # fmt: skip
     for function, (rule, assumptions) in expected.items():
         outcome = outcomes[function]
@@ -88,6 +113,7 @@ def test_untyped_idioms_are_rewritten_on_the_types_a_trace_observed(
     assert "return out\n" in written  # the ordered list is still the result
     assert "right_set = set(right)\n    return [t for t in left if t in right_set]" in written
     assert 'ch in {"a", "e", "i", "o", "u"}' in written
+    assert "merged.extend(report)" in written
     assert _workload_output(project) == before
 
 
