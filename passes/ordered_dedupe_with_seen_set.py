@@ -13,7 +13,7 @@ from passes import _ast_prefilter as pre
 from passes._builtins import HASHABLE_TYPES, READING_LIST_METHODS, READS_ITERABLE
 from passes._effects import is_generator_or_async
 from passes._facts import FunctionFacts, FunctionPass
-from passes._flow_types import proven_type
+from passes._flow_types import proven_type, proven_value_type
 from passes._names import binding_nodes, builtin_available, in_store_context, name_references
 from passes._shapes import is_builtin_call, membership_target, method_call, plain_args
 from passes._splicing import Replacements
@@ -283,7 +283,7 @@ def _uses(facts: FunctionFacts, function: cst.FunctionDef, target: cst.Name) -> 
             continue
         tested = membership_target(facts, reference)
         if tested is not None:
-            found.kinds.add(proven_type(facts, tested) or "?")
+            found.kinds.add(proven_value_type(facts, tested) or "?")
             found.tests.append(reference)
             continue
         append = _append_statement(facts, reference)
