@@ -215,6 +215,17 @@ def unique(items):
             out.append(item)
     return out
 ''',
+        # bytes tested against str items: only the list side warns under `python -b`.
+        '''\
+def tagged(words: list[str], marker: bytes) -> list[str]:
+    out = []
+    for word in words:
+        if marker in out:
+            break
+        if word not in out:
+            out.append(word)
+    return out
+''',
         # The appended value is not a plain name: `add` would evaluate it again.
         '''\
 def lowered(words: list[str]) -> list[str]:
