@@ -392,3 +392,12 @@ def proven_type(facts: FunctionFacts, expr: cst.BaseExpression) -> str | None:
     if not names_in_function_scope(facts, expr):
         return None
     return flow_type_of(facts, expr)
+
+
+def proven_value_type(facts: FunctionFacts, expr: cst.BaseExpression) -> str | None:
+    """`proven_type`, except that a plain name is typed wherever it resolves: a name
+    bound by a comprehension's `for` clause is typed from the clause's iterable, so
+    `ch` in `(1 for ch in word if ch in ...)` is a str when `word` is one."""
+    if isinstance(expr, cst.Name):
+        return flow_type_of(facts, expr)
+    return proven_type(facts, expr)

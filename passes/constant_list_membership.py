@@ -9,7 +9,7 @@ import libcst as cst
 from passes import _ast_prefilter as pre
 from passes._builtins import HASHABLE_TYPES
 from passes._facts import FunctionPass
-from passes._flow_types import proven_type
+from passes._flow_types import proven_value_type
 from passes._values import constant_type
 from passes.base import Example
 
@@ -37,7 +37,9 @@ class ConstantListMembership(FunctionPass):
         - str and bytes are never compared with each other (which `python -b`
           would report only on the list side);
         - every name in `x` is looked up in the function's own scope, so a
-          comprehension variable cannot shadow the annotated parameter.
+          comprehension variable cannot shadow the annotated parameter; only a
+          plain name `x` may be a comprehension's own variable, typed from its
+          `for` clause (`ch` in `(1 for ch in word if ch in "aeiou")`).
     """
 
     code = "OPT106"
@@ -82,6 +84,16 @@ def is_plain(code: int) -> bool:
             after='''\
 def is_plain(code: int) -> bool:
     return code not in {301, 302, 307, 308}
+''',
+        ),
+        Example(
+            before='''\
+def vowels(word: str) -> int:
+    return sum(1 for ch in word if ch in ["a", "e", "i", "o", "u"])
+''',
+            after='''\
+def vowels(word: str) -> int:
+    return sum(1 for ch in word if ch in {"a", "e", "i", "o", "u"})
 ''',
         ),
     )
@@ -137,7 +149,7 @@ def mixed(tag: str) -> bool:
         kinds = {constant_type(element.value) for element in display.elements}
         if None in kinds:
             return False
-        left_type = proven_type(facts, left)
+        left_type = proven_value_type(facts, left)
         if left_type not in HASHABLE_TYPES:
             return False
         text_kinds = (kinds | {left_type}) & {"str", "bytes"}

@@ -1,20 +1,21 @@
-"""OPT105: `x in param` inside a loop tests a set built once before the loop."""
+"""OPT105: `x in param` inside a loop or comprehension tests a set built once before it."""
 
 from __future__ import annotations
 
 import ast
 
 import libcst as cst
+from libcst.metadata import ScopeProvider
 
 from passes import _ast_prefilter as pre
 from passes._annotations import element_type, param_generic
 from passes._builtins import HASHABLE_TYPES
 from passes._effects import is_generator_or_async, runs_no_foreign_code
 from passes._facts import FunctionFacts, FunctionPass
-from passes._flow_types import proven_type
+from passes._flow_types import proven_value_type
 from passes._loop_shapes import enclosing_loops
 from passes._names import builtin_available, name_references
-from passes._shapes import is_builtin_len_of, membership_target
+from passes._shapes import enclosing_statement, is_builtin_len_of, membership_target
 from passes._splicing import Replacements
 from passes.base import Example
 
@@ -25,7 +26,10 @@ class HoistMembershipSet(FunctionPass):
     """What it does:
         When a loop tests `x in param` (or `not in`) against a parameter annotated
         `list[T]`, `Sequence[T]` or `tuple[T, ...]`, builds `param_set = set(param)`
-        once just before the outermost such loop and tests `x in param_set`.
+        once just before the outermost such loop and tests `x in param_set`. A
+        comprehension or generator expression outside any loop that tests
+        `x in param` gets the set just before the statement that holds it:
+        `[t for t in left if t in right]`.
 
     Why it is faster:
         Each `x in param` scans the sequence, so the loop costs O(n*m). Building the
@@ -37,12 +41,22 @@ class HoistMembershipSet(FunctionPass):
           None), so `set(param)` cannot raise and runs no user code, and for these
           types hashing agrees with equality (both containers test identity first,
           so NaN behaves the same);
-        - the tested `x` provably has such a type too, so the set lookup cannot
-          raise `TypeError: unhashable type`;
+        - the tested `x` provably has such a type too (from annotations, or, with
+          a trace, the types every recorded call had; a comprehension's own
+          variable is typed from its `for` clause), so the set lookup cannot raise
+          `TypeError: unhashable type`;
         - `param` is never rebound, and is only used in membership tests, as the
           iterable of a loop or in `len(param)`: the function never mutates it;
+        - every mention of `param` reads the parameter itself (no comprehension
+          variable of the same name shadows it);
+        - for a comprehension, the statement holding it is a simple statement and
+          the only code that runs between building the set and the last test is
+          that statement; a generator expression must be consumed right there, as
+          the argument of a call (a generator kept for later could run after
+          `param` changed);
         - the function is not a generator or coroutine (the caller could mutate
-          `param` while it is suspended), and inside the loop every call is a pure
+          `param` while it is suspended), and inside the loop (or the statement
+          holding the comprehension) every call is a pure
           builtin or `append`/`add` on a fresh local container, no other attribute
           is touched and nothing is stored into a non-fresh object: no code can run
           that could mutate `param` through an alias;
@@ -60,8 +74,10 @@ class HoistMembershipSet(FunctionPass):
     @classmethod
     def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         """`v in param` / `v not in param` (one operator) for an annotated parameter, in a
-        function that has a `for`/`while` loop."""
-        if not pre.has(function, ast.For, ast.While):
+        function that has a `for`/`while` loop or a comprehension."""
+        if not pre.has(
+            function, ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp
+        ):
             return False
         params = pre.annotated_parameters(function)
         for node in pre.nodes(function, ast.Compare):
@@ -114,8 +130,49 @@ def count_unknown(words: list[str], vocab: tuple[str, ...]) -> int:
     return misses
 ''',
         ),
+        Example(
+            before='''\
+def common(left: list[str], right: list[str]) -> list[str]:
+    return [t for t in left if t in right]
+''',
+            after='''\
+def common(left: list[str], right: list[str]) -> list[str]:
+    right_set = set(right)
+    return [t for t in left if t in right_set]
+''',
+        ),
+        Example(
+            before='''\
+def count_known(words: list[str], known: tuple[str, ...]) -> int:
+    words = [w.lower() for w in words]
+    hits = sum(1 for w in words if w not in known)
+    return hits
+''',
+            after='''\
+def count_known(words: list[str], known: tuple[str, ...]) -> int:
+    words = [w.lower() for w in words]
+    known_set = set(known)
+    hits = sum(1 for w in words if w not in known_set)
+    return hits
+''',
+        ),
     )
     NON_EXAMPLES = (
+        # A generator expression handed back: it runs after the caller may change `ys`.
+        '''\
+def members_of(xs: list[int], ys: list[int]):
+    return (x for x in xs if x in ys)
+''',
+        # An unknown call in the same statement could mutate `vocab` first.
+        '''\
+def known(words: list[str], vocab: list[str]) -> list[str]:
+    return record(words) + [w for w in words if w in vocab]
+''',
+        # The tested items are untyped: a user `__eq__` could disagree with hashing.
+        '''\
+def kept(xs, ys: list[int]) -> list[int]:
+    return [x for x in xs if x in ys]
+''',
         # The sequence is mutated inside the loop: a snapshot set would go stale.
         '''\
 def grow(xs: list[int], ys: list[int]) -> int:
@@ -172,11 +229,13 @@ def members(xs: list[int], ys: list[int]):
         if not facts.is_private_local(name):
             return {}
         tests: dict[int, list[cst.Name]] = {}
-        loops: dict[int, cst.For | cst.While] = {}
+        places: dict[int, cst.For | cst.While | cst.SimpleStatementLine] = {}
         for reference in name_references(function.body, name):
             parent = facts.parent(reference)
             if isinstance(parent, cst.Param):
                 continue
+            if not _reads_parameter(facts, reference):
+                return {}
             if isinstance(parent, cst.For | cst.CompFor) and parent.iter is reference:
                 continue
             if is_builtin_len_of(facts, reference):
@@ -184,30 +243,85 @@ def members(xs: list[int], ys: list[int]):
             tested = membership_target(facts, reference)
             if tested is None:
                 return {}
-            outer = enclosing_loops(facts, reference)
-            if not outer or proven_type(facts, tested) not in HASHABLE_TYPES:
-                continue
-            loop = outer[-1]
-            loops[id(loop)] = loop
-            tests.setdefault(id(loop), []).append(reference)
-        for key, loop in loops.items():
-            if runs_no_foreign_code(facts, loop):
-                return self._replacements(facts, name, loop, tests[key])
+            place = _hoist_place(facts, reference, tested)
+            if place is not None:
+                places[id(place)] = place
+                tests.setdefault(id(place), []).append(reference)
+        for key, place in places.items():
+            if runs_no_foreign_code(facts, place):
+                return self._replacements(facts, name, place, tests[key])
         return {}
 
     def _replacements(
-        self, facts: FunctionFacts, name: str, loop: cst.For | cst.While, tests: list[cst.Name]
+        self,
+        facts: FunctionFacts,
+        name: str,
+        place: cst.For | cst.While | cst.SimpleStatementLine,
+        tests: list[cst.Name],
     ) -> Replacements:
         hoisted = facts.fresh_name(f"{name}_set")
         replacements: Replacements = {id(test): lambda node: cst.Name(hoisted) for test in tests}
 
         def prepend(node: cst.CSTNode) -> cst.FlattenSentinel[cst.CSTNode]:
-            assert isinstance(node, cst.For | cst.While)
+            assert isinstance(node, cst.For | cst.While | cst.SimpleStatementLine)
             assignment = cst.parse_statement(f"{hoisted} = set({name})\n")
             moved = node.with_changes(leading_lines=())
             return cst.FlattenSentinel(
                 [assignment.with_changes(leading_lines=node.leading_lines), moved]
             )
 
-        replacements[id(loop)] = prepend
+        replacements[id(place)] = prepend
         return replacements
+
+
+def _reads_parameter(facts: FunctionFacts, reference: cst.Name) -> bool:
+    """`reference` reads the function's own binding of its name: no comprehension,
+    lambda or nested scope in between binds the same name."""
+    scope = facts.transformer.get_metadata(ScopeProvider, reference, None)
+    while scope is not None and scope is not facts.scope:
+        if reference.value in scope.assignments:
+            return False
+        scope = scope.parent if scope.parent is not scope else None
+    return scope is facts.scope
+
+
+def _hoist_place(
+    facts: FunctionFacts, reference: cst.Name, tested: cst.BaseExpression
+) -> cst.For | cst.While | cst.SimpleStatementLine | None:
+    """Where `set(param)` is built for the test `tested in reference`: before the
+    outermost loop around it, or, for a test in a comprehension outside any loop,
+    before the statement line holding the comprehension. None when the tested value
+    is not provably hashable or the test runs at most once."""
+    outer = enclosing_loops(facts, reference)
+    if outer:
+        if proven_value_type(facts, tested) not in HASHABLE_TYPES:
+            return None
+        return outer[-1]
+    comprehension = _outermost_comprehension(facts, reference)
+    if comprehension is None or proven_value_type(facts, tested) not in HASHABLE_TYPES:
+        return None
+    if isinstance(comprehension, cst.GeneratorExp) and not isinstance(
+        facts.parent(comprehension), cst.Arg
+    ):
+        return None  # a generator kept for later could run after `param` changed
+    statement = enclosing_statement(facts, comprehension)
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    if not isinstance(facts.parent(statement), cst.IndentedBlock):
+        return None
+    return statement
+
+
+def _outermost_comprehension(
+    facts: FunctionFacts, node: cst.CSTNode
+) -> cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp | None:
+    """The outermost comprehension of this function's body around `node`."""
+    found = None
+    current = facts.parent(node)
+    while current is not None and current is not facts.function:
+        if isinstance(current, cst.Lambda | cst.FunctionDef | cst.ClassDef):
+            return None
+        if isinstance(current, cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp):
+            found = current
+        current = facts.parent(current)
+    return found

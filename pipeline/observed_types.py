@@ -4,8 +4,9 @@ The traced program writes each kept call's shape as JSON: parameter (or
 `self.attr` of a method's instance) -> "list[int | str] len 12", "int",
 "NoneType". That text comes from user code's run, so it is checked here like
 any other input. A type becomes an annotation only when builtins spell it:
-`list[str]`, `dict[str, int]`, `int | None`. A container of other objects is
-just `list`: a pass may still rest on it being a list, never on its items.
+`list[str]`, `dict[str, int]`, `int | None`, and a container of builtin containers
+as `list[list]` (the recorder describes one level). A container of other objects
+is just `list`: a pass may still rest on it being a list, never on its items.
 """
 
 from __future__ import annotations
@@ -103,7 +104,13 @@ def _parse(text: str) -> _Kind | None:
         return _Kind(kind)
     keys, _, values = inner.partition(", ") if kind == "dict" else ("", "", inner)
     key_types, value_types = _names(keys), _names(values)
-    spellable = (key_types | value_types) <= SCALARS and (kind != "dict" or bool(key_types))
+    # Items that are builtin containers of unknown items spell as bare `list`, `dict`:
+    # `list[list]` tells a pass its items are lists, never what those hold.
+    spellable = (
+        key_types <= SCALARS
+        and value_types <= SCALARS | CONTAINERS
+        and (kind != "dict" or bool(key_types))
+    )
     return _Kind(kind, key_types, value_types, unspellable=not spellable)
 
 

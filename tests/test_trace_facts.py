@@ -143,6 +143,7 @@ def test_a_function_whose_recorded_calls_all_raise_is_not_timed_and_says_why(
     assert "ValueError" in outcome["reason"]
 
 
+# `out.count(item) == 0`, not `item not in out`, so that no pass (OPT218) answers first.
 DEDUPE = '''\
 def rare(flag):
     return not flag
@@ -151,7 +152,7 @@ def rare(flag):
 def dedupe(items):
     out = []
     for item in items:
-        if item not in out:
+        if out.count(item) == 0:
             out.append(item)
     return out
 '''
