@@ -304,3 +304,13 @@ def test_readme_block_is_replaced(tmp_path: Path) -> None:
     text = readme.read_text()
     assert "old" not in text and "| wrong outputs (goal 0) | 1 |" in text
     assert text.startswith("intro\n") and text.endswith("rest\n")
+
+
+def test_rejections_are_grouped_by_reason_without_particulars() -> None:
+    assert (
+        report.reason_category("unverified: importing the module failed: ImportError: x")
+        == "unverified: importing the module failed"
+    )
+    assert report.reason_category("not timed: the 60 s budget ran out") == "not timed"
+    row = synthetic_row("alpha", {}, 1.0)
+    assert report.rejected_text(row) == "1 not measurably faster"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -40,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="sdists, unpacked copies and work copies (default ~/.cache/optimize-realcode)",
     )
     parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="FILE",
+        help="run nothing: rebuild the reports (and READMEs) from a results.json",
+    )
+    parser.add_argument(
         "--update-readme",
         action="store_true",
         help="write this run's headline into README.md and benchmarks/realcode/README.md",
@@ -58,8 +65,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.llm and not (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY")):
         print("benchmarks.realcode: error: --llm needs OPENAI_BASE_URL", file=sys.stderr)
         return EXIT_USAGE
-    settings = harness.Settings.for_run(args.quick, args.llm, args.cache.expanduser())
-    results = harness.run(packages, settings, log=lambda line: print(line, file=sys.stderr))
+    if args.from_json:
+        try:
+            results = json.loads(args.from_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            print(f"benchmarks.realcode: error: {args.from_json}: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        settings = harness.Settings.for_run(args.quick, args.llm, args.cache.expanduser())
+        results = harness.run(packages, settings, log=lambda line: print(line, file=sys.stderr))
     for path in write_reports(results, args.out):
         print(f"wrote {path}")
     print(report.headline_markdown(results))

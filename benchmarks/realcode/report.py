@@ -79,8 +79,25 @@ def workload_text(row: dict[str, Any]) -> str:
     return text if timing["same_output"] else text + ", OUTPUT DIFFERS"
 
 
-def rejected_text(rejected: dict[str, int]) -> str:
-    return ", ".join(f"{n} {reason}" for reason, n in sorted(rejected.items())) or "-"
+def reason_category(reason: str) -> str:
+    """A rejection reason without its particulars: "unverified: importing the module
+    failed: ImportError: ..." -> "unverified: importing the module failed"."""
+    parts = reason.split(": ")
+    return ": ".join(parts[:2]) if parts[0] == "unverified" else parts[0]
+
+
+def rejected_by_reason(row: dict[str, Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in row["outcomes"]:
+        if not outcome["written"]:
+            category = reason_category(outcome["reason"] or "accepted, not written")
+            counts[category] = counts.get(category, 0) + 1
+    return counts
+
+
+def rejected_text(row: dict[str, Any]) -> str:
+    counts = rejected_by_reason(row)
+    return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())) or "-"
 
 
 def package_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
@@ -99,7 +116,7 @@ def package_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
                 str(len(r["hot"])),
                 str(r["candidates"]),
                 str(r["written"]),
-                rejected_text(r["rejected"]),
+                rejected_text(r),
                 counts_text(r["tests_before"]),
                 counts_text(r["tests_after"]),
                 workload_text(r),
