@@ -314,3 +314,10 @@ def test_rejections_are_grouped_by_reason_without_particulars() -> None:
     assert report.reason_category("not timed: the 60 s budget ran out") == "not timed"
     row = synthetic_row("alpha", {}, 1.0)
     assert report.rejected_text(row) == "1 not measurably faster"
+
+
+def test_wrong_outputs_count_even_when_a_later_step_failed() -> None:
+    broken = synthetic_row("delta", {"tests.test_delta::test_one": "error"}, 1.0)
+    broken["error"] = "workload: workload.py exited 1"
+    h = harness.headline([synthetic_row("alpha", {}, 1.0), broken])
+    assert h["wrong_outputs"] == 1 and h["packages_failed"] == 1

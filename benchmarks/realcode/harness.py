@@ -30,7 +30,7 @@ from typing import Any
 from benchmarks.harness import environment, geometric_mean
 from benchmarks.realcode import junit
 from benchmarks.realcode.packages import PYTEST_FLAGS, Package
-from benchmarks.realcode.timing import WorkloadError, WorkloadTiming, time_workload
+from benchmarks.realcode.timing import WorkloadError, time_workload
 from pipeline.trace.store import TraceStore
 
 DEFAULT_CACHE = Path.home() / ".cache" / "optimize-realcode"
@@ -339,7 +339,8 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "packages_failed": len(rows) - len(done),
         "candidates": sum(r["candidates"] for r in done),
         "written": sum(r["written"] for r in done),
-        "wrong_outputs": sum(wrong_outputs(r) for r in done),
+        # Every row: a package whose workload step failed after its tests broke still counts.
+        "wrong_outputs": sum(wrong_outputs(r) for r in rows),
         "workload_geomean": geometric_mean(ratios),
         "hot_functions": len(hot),
         "hot_rewritten": len(rewritten),
@@ -379,6 +380,3 @@ def _git(work: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
 def _tail(done: subprocess.CompletedProcess[str], lines: int = 3) -> str:
     text = (done.stderr or done.stdout or "").strip().splitlines()
     return " | ".join(text[-lines:])
-
-
-__all__ = ["Settings", "WorkloadTiming", "headline", "run", "run_package"]
