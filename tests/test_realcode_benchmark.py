@@ -6,6 +6,7 @@ what each hot function's fate was, and the report built from it. The benchmark i
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -321,3 +322,22 @@ def test_wrong_outputs_count_even_when_a_later_step_failed() -> None:
     broken["error"] = "workload: workload.py exited 1"
     h = harness.headline([synthetic_row("alpha", {}, 1.0), broken])
     assert h["wrong_outputs"] == 1 and h["packages_failed"] == 1
+
+
+def test_reports_are_rebuilt_from_a_results_file(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(synthetic_results()))
+    command = [sys.executable, "-m", "benchmarks.realcode", "--from-json", str(results)]
+    done = subprocess.run(
+        [*command, "--out", str(tmp_path / "out")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr  # a wrong output and a package that failed
+    assert "test_edge" in (tmp_path / "out" / "report.md").read_text()
+    assert (tmp_path / "out" / "report.html").read_text().startswith("<!DOCTYPE html>")
+    results.write_text("{not json")
+    bad = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("benchmarks.realcode: error:")
