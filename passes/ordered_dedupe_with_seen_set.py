@@ -1,4 +1,4 @@
-"""OPT218: a list that keeps its order but is tested with `in` gets a companion set."""
+"""OPT117: a list that keeps its order but is tested with `in` gets a companion set."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class OrderedDedupeWithSeenSet(FunctionPass):
         become a set and OPT103 (list-used-as-set) applies instead.
     """
 
-    code = "OPT218"
+    code = "OPT117"
     name = "ordered-dedupe-with-seen-set"
     summary = "Keep an ordered list, but test membership in a set kept beside it."
     complexity_win = True

@@ -143,7 +143,7 @@ def test_a_function_whose_recorded_calls_all_raise_is_not_timed_and_says_why(
     assert "ValueError" in outcome["reason"]
 
 
-# `out.count(item) == 0`, not `item not in out`, so that no pass (OPT218) answers first.
+# `out.count(item) == 0`, not `item not in out`, so that no pass (OPT117) answers first.
 DEDUPE = '''\
 def rare(flag):
     return not flag

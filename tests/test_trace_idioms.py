@@ -1,5 +1,5 @@
 """Idioms of untyped code that only a trace can type get rewritten: an order-keeping
-dedupe (OPT218), a membership test in a comprehension (OPT105), a constant list
+dedupe (OPT117), a membership test in a comprehension (OPT105), a constant list
 tested in a generator over a str (OPT106) and list concatenation in a loop over a
 list of lists (OPT102). Through the real CLI, in subprocesses,
 with the real sandbox, on a module nobody annotated."""
@@ -93,7 +93,7 @@ def test_untyped_idioms_are_rewritten_on_the_types_a_trace_observed(
 
     outcomes = _outcomes(run_cli("shop.py", "--json", cwd=project).stdout)
     expected = {
-        "unique_skus": ("OPT218", ["orders: list[str] (observed in 6 of 6 recorded calls)"]),
+        "unique_skus": ("OPT117", ["orders: list[str] (observed in 6 of 6 recorded calls)"]),
         "common": ("OPT105", ["left: list[str] (observed in 1 of 1 recorded calls)",
                               "right: list[str] (observed in 1 of 1 recorded calls)"]),
         "vowels": ("OPT106", ["word: str (observed in 1 of 1 recorded calls)"]),
@@ -130,4 +130,4 @@ def test_an_ordered_dedupe_of_unhashable_items_is_left_alone(
     assert run_cli("trace", "run.py", cwd=project).returncode == 0
     report = run_cli("shop.py", "--json", "--function", "unique_skus", cwd=project)
     outcome = _outcomes(report.stdout).get("unique_skus")
-    assert outcome is None or "OPT218" not in outcome["rules"]
+    assert outcome is None or "OPT117" not in outcome["rules"]
