@@ -104,17 +104,13 @@ def test_a_module_its_package_reexports_circularly_is_verified(
     assert verdict["status"] == "equivalent", verdict
 
 
-def test_a_namespace_of_relative_imports_in_a_package_is_verified(
-    project: Path, run_cli: Runner
-) -> None:
+def test_relative_imports_in_a_namespace_package_resolve(project: Path, run_cli: Runner) -> None:
+    """`shop/` has no `__init__.py`: the module is `shop.prices`, not a top-level `prices`."""
     _write(project, {
-        "shop/__init__.py": "from .prices import *\n",
         "shop/rates.py": "TAX = 2\n",
         "shop/prices.py": """\
             from . import rates
             from .rates import TAX
-
-            __all__ = ["taxed"]
 
 
             def taxed(values: list[int]) -> list[int]:
@@ -142,26 +138,62 @@ def test_a_package_on_pythonpath_outside_the_project_is_importable(tmp_path: Pat
     assert _statuses(outcomes) == ["equivalent"], outcomes
 
 
-def test_a_pth_entry_of_the_environment_outside_the_project_is_importable(
-    tmp_path: Path,
-) -> None:
-    """An environment whose site-packages has a `.pth` naming a checkout under /tmp, as an
-    editable install of a src layout writes it."""
+# What setuptools' PEP 660 editable install of a flat layout writes: an import hook mapping
+# the package to its checkout, which is on no `sys.path` (so only PEP 610's
+# `direct_url.json` says the checkout is needed).
+EDITABLE_FINDER = """\
+import importlib.util
+import sys
+
+MAPPING = {"maplib": %r}
+
+
+class _Finder:
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name in MAPPING:
+            return importlib.util.spec_from_file_location(
+                name, MAPPING[name] + "/__init__.py", submodule_search_locations=[MAPPING[name]]
+            )
+        return None
+
+
+def install():
+    sys.meta_path.append(_Finder)
+"""
+
+
+def test_editable_installs_outside_the_project_are_importable(tmp_path: Path) -> None:
+    """An environment with two editable installs of checkouts under /tmp: a src layout
+    (a `.pth` naming its dir) and a flat layout (an import hook mapping the package)."""
     checkout, project = tmp_path / "checkout", tmp_path / "project"
-    _write(checkout, {"src/helperlib/__init__.py": "FACTOR = 2\n"})
-    _write(project, {"pyproject.toml": FAST_PYPROJECT, "app.py": USES_HELPERLIB})
+    _write(checkout, {"src/helperlib/__init__.py": "FACTOR = 2\n",
+                      "maplib/maplib/__init__.py": "OFFSET = 1\n"})  # fmt: skip
+    _write(project, {"pyproject.toml": FAST_PYPROJECT, "app.py": USES_HELPERLIB.replace(
+        "from helperlib import FACTOR", "from helperlib import FACTOR\nfrom maplib import OFFSET"
+    ).replace("value * FACTOR", "value * FACTOR + OFFSET")})  # fmt: skip
     environment = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(environment)], check=True)
     site = next(environment.glob("lib/python3*/site-packages"))
     # This interpreter's own packages (optimize and its dependencies) stay importable.
     (site / "base.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")))
     (site / "__editable__.helperlib-0.1.pth").write_text(f"{checkout / 'src'}\n")
+    mapped = checkout / "maplib" / "maplib"
+    (site / "__editable___maplib_finder.py").write_text(EDITABLE_FINDER % str(mapped))
+    (site / "__editable__.maplib-0.1.pth").write_text(
+        "import __editable___maplib_finder; __editable___maplib_finder.install()\n"
+    )
+    dist_info = site / "maplib-0.1.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: maplib\nVersion: 0.1\n")
+    (dist_info / "direct_url.json").write_text(json.dumps(
+        {"url": (checkout / "maplib").as_uri(), "dir_info": {"editable": True}}
+    ))  # fmt: skip
 
     completed = _run("app.py", "--json", "--no-cache", cwd=project,
                      python=str(environment / "bin" / "python"))  # fmt: skip
 
-    outcomes = _outcomes(completed)
-    assert _statuses(outcomes) == ["equivalent"], outcomes
+    assert _statuses(_outcomes(completed)) == ["equivalent"], completed.stderr
 
 
 def test_an_import_failure_is_reported_with_its_module_and_never_cached(
