@@ -92,9 +92,7 @@ def launch(
     isolation = best_isolation()
     # What the user's interpreter can import, the child can: after the request's own
     # entries (the project root first), this environment's import path.
-    request = dataclasses.replace(
-        request, sys_path=(*request.sys_path, *environment_import_path())
-    )
+    request = dataclasses.replace(request, sys_path=(*request.sys_path, *environment_import_path()))
     scratch = Path(tempfile.mkdtemp(prefix="optimize-"))
     for relative, text in sources.items():
         target = scratch / relative
