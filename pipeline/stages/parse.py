@@ -153,7 +153,8 @@ def module_location(path: Path, tree: ast.Module | None = None) -> tuple[str, Pa
     """The dotted module name and the dir to put on sys.path to import it.
 
     Packages are the dirs with an `__init__.py` above the file; above those, dirs
-    without one are namespace packages when the module's own imports say so (`tree`):
+    without one are namespace packages when the module's own imports say so (`tree`,
+    read from the file when not given):
     a relative import reaching that far up, or an absolute import of that dir's name.
     """
     path = path.resolve()
@@ -162,10 +163,21 @@ def module_location(path: Path, tree: ast.Module | None = None) -> tuple[str, Pa
     while (directory / "__init__.py").is_file() and directory.parent != directory:
         parts.insert(0, directory.name)
         directory = directory.parent
+    tree = tree if tree is not None else _tree_of(path)
     for _ in range(_namespace_levels(tree, directory, len(parts) - 1) if tree else 0):
         parts.insert(0, directory.name)
         directory = directory.parent
     return ".".join(parts), directory
+
+
+@lru_cache(maxsize=256)
+def _tree_of(path: Path) -> ast.Module | None:
+    """The module's tree, for callers that name a file without having parsed it (a trace's
+    functions): the same file must get the same name everywhere."""
+    try:
+        return ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
 
 
 def _namespace_levels(tree: ast.Module, directory: Path, package_depth: int) -> int:
