@@ -156,12 +156,13 @@ def tool_fingerprint() -> str:
 
 
 def is_stable(outcome: Outcome) -> bool:
-    """Only decisions worth repeating: not sandbox failures or skipped timings.
+    """Only decisions worth repeating: not sandbox failures, import failures (installing
+    the missing module must change the answer) or skipped timings.
 
     An accepted outcome without timing is a `--fast` verdict: timing was not skipped
     by accident but by design, so it is as repeatable as its verification.
     """
-    if outcome.verdict.transient:
+    if outcome.verdict.transient or outcome.verdict.import_failed:
         return False
     if outcome.accepted and outcome.timing is None:
         return True

@@ -205,6 +205,10 @@ class Verdict:
     basis: tuple[tuple[str, int], ...] = ()
     # The sandbox failed (a crash, a limit, a timeout): another run may decide otherwise.
     transient: bool = False
+    # The module could not be imported in the sandbox: the environment's problem, not the
+    # candidate's, so never cached; `missing_module` names what Python could not find.
+    import_failed: bool = False
+    missing_module: str = ""
 
     @property
     def is_equivalent(self) -> bool:

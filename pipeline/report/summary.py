@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,14 +53,19 @@ class Totals:
     errors: int = 0
     llm_tokens: int = 0
     no_instance: int = 0  # of the unverifiable: methods that had no instance to run on
+    import_failed: int = 0  # of the unverifiable: the sandbox could not import their module
+    missing_modules: dict[str, int] = field(default_factory=dict)  # what those imports lacked
 
     @classmethod
     def of(cls, reports: Sequence[FileReport]) -> Totals:
         outcomes = [o for r in reports for o in r.outcomes]
         reasons = Counter(rejection(o) for o in outcomes if not o.accepted)
         unverifiable = reasons.pop("unverifiable", 0)
+        missing = Counter(o.verdict.missing_module for o in outcomes if o.verdict.missing_module)
         return cls(
             no_instance=sum(o.verdict.detail.startswith(NEEDS_INSTANCE) for o in outcomes),
+            import_failed=sum(o.verdict.import_failed for o in outcomes),
+            missing_modules=dict(sorted(missing.items())),
             files=len(reports),
             functions=sum(units(r.functions) for r in reports),
             candidates=len(outcomes),
@@ -79,14 +85,16 @@ class Totals:
         return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
 
     def __add__(self, other: Totals) -> Totals:
-        rejected = Counter(self.rejected)
-        rejected.update(other.rejected)
-        values = {
-            f.name: getattr(self, f.name) + getattr(other, f.name)
-            for f in dataclasses.fields(self)
-            if f.name != "rejected"
-        }
-        return Totals(**values, rejected=dict(sorted(rejected.items())))
+        values: dict[str, Any] = {}
+        for name in (f.name for f in dataclasses.fields(self)):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, dict):  # counts by reason or by module
+                merged = Counter(mine)
+                merged.update(theirs)
+                values[name] = dict(sorted(merged.items()))
+            else:
+                values[name] = mine + theirs
+        return Totals(**values)
 
 
 def units(qualnames: Sequence[str]) -> int:
@@ -144,12 +152,28 @@ def summary_lines(totals: Totals, seconds: float, *, wrote: bool, verbose: bool)
     if totals.accepted and not wrote:
         line += "; nothing written: run with --write"
     lines = [line]
-    if totals.unverifiable:
+    if totals.import_failed:
+        lines.append(_import_hint(totals, verbose))
+    without_inputs = totals.unverifiable - totals.import_failed
+    if without_inputs > 0:
         see = "" if verbose else "run with -v to see why, then "
         methods = f" ({totals.no_instance} method(s) with no instance)" * bool(totals.no_instance)
-        lines.append(f"{totals.unverifiable} candidate(s) could not be verified{methods}: {see}"
+        lines.append(f"{without_inputs} candidate(s) could not be verified{methods}: {see}"
                      f"{UNVERIFIABLE_HINT}")  # fmt: skip
     return lines
+
+
+def _import_hint(totals: Totals, verbose: bool) -> str:
+    """Inputs are not the problem here: the sandbox could not import the module."""
+    head = f"{totals.import_failed} candidate(s) could not be verified: importing the module failed"
+    where = f"the environment that runs optimize ({sys.prefix}) or its PYTHONPATH"
+    names = ", ".join(f"`{name}`" for name in totals.missing_modules)
+    if names:
+        return (f"{head} (no module named {names}): make {names} importable in {where}, "
+                "then run again (import failures are never cached)")  # fmt: skip
+    see = "" if verbose else "run with -v to see the error, "
+    return (f"{head}: {see}fix it so that the module imports in {where}, then run again "
+            "(import failures are never cached)")  # fmt: skip
 
 
 def _rejected_text(totals: Totals) -> str:

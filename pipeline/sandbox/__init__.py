@@ -32,6 +32,16 @@ What it must never achieve:
    spend much more CPU outside its timed runs than the original (work done
    ahead of the clock).
 
+What the child sees: the import path of the environment that runs optimize
+(every `sys.path` entry: site-packages, `.pth` and editable-install targets from
+PEP 610's `direct_url.json`, `PYTHONPATH`), the project root, the interpreter
+and the child package, all bind-mounted read-only (paths under /tmp bound back
+on top of the private /tmp, symlinks resolved), over the read-only root. Nothing
+of the machine is writable: only its scratch dir (its temp dir and cwd) and the
+private, discarded /tmp. The module under test is loaded inside its real package
+(imported first, as the user's interpreter would), never by naming our own
+`pipeline` or `passes`: the child package is loaded by path under a private name.
+
 The result channel is a pipe this process created, one per child; nothing is
 read from files the child can write, and a report is one length-prefixed
 JSON message read against a typed schema (`child.protocol`) with a size cap:

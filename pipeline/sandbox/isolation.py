@@ -148,9 +148,44 @@ def _bubblewrap(scratch: Path, sys_path: tuple[str, ...]) -> list[str]:
 def _paths_the_child_reads(sys_path: tuple[str, ...]) -> list[Path]:
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
     paths |= {Path(p) for p in sys.path if p and Path(p).is_dir()}
+    paths |= set(editable_projects())
     paths.add(CHILD_DIR)
     paths |= {Path(p) for p in sys_path if Path(p).is_absolute()}
-    return sorted(path.resolve() for path in paths if path.exists())
+    return sorted({path.resolve() for path in paths if path.exists()})
+
+
+@cache
+def environment_import_path() -> tuple[str, ...]:
+    """The import path of the user's interpreter, as this environment has it: every
+    `sys.path` entry (PYTHONPATH, site-packages, the targets of `.pth` files and of
+    editable installs, the user's site dir) but the directory of the running script,
+    the `optimize` script's own (`python -m pipeline` already dropped its cwd). The
+    child's environment is scrubbed, so it gets them here."""
+    script = sys.argv[0] if sys.argv and os.path.isfile(sys.argv[0]) else ""
+    own = os.path.realpath(os.path.dirname(script)) if script else None
+    # Resolved: a symlink under /tmp is hidden by the sandbox's private /tmp.
+    resolved = (os.path.realpath(entry) for entry in sys.path if entry)
+    return tuple(dict.fromkeys(entry for entry in resolved if entry != own))
+
+
+@cache
+def editable_projects() -> tuple[Path, ...]:
+    """The source dirs of editable installs (PEP 660 hooks may map a package to a dir that
+    is on no `sys.path`): read from each distribution's `direct_url.json` (PEP 610)."""
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    found: list[Path] = []
+    for distribution in metadata.distributions():
+        try:
+            described = json.loads(distribution.read_text("direct_url.json") or "{}")
+        except (OSError, ValueError):
+            continue
+        url = described.get("url", "") if isinstance(described, dict) else ""
+        info = described.get("dir_info", {}) if isinstance(described, dict) else {}
+        if isinstance(info, dict) and info.get("editable") and str(url).startswith("file://"):
+            found.append(Path(unquote(urlparse(str(url)).path)))
+    return tuple(path for path in found if path.is_dir())
 
 
 def _visible_paths(paths: list[Path]) -> list[str]:
@@ -168,9 +203,16 @@ def _visible_paths(paths: list[Path]) -> list[str]:
             blocked = _first_untraversable_ancestor(path)
             if blocked is not None and blocked not in covered:
                 covered.append(blocked)
-    mounts = [arg for directory in covered for arg in ("--tmpfs", str(directory))]
+    mounts: list[str] = []
     made: set[Path] = set()
     tmpfs_roots = [PRIVATE_TMP, *covered]
+    for directory in covered:
+        # A blocked dir under the private /tmp (say /tmp/a/private) needs its parents too.
+        for parent in _dirs_between([PRIVATE_TMP], directory):
+            if parent not in made:
+                made.add(parent)
+                mounts += ["--perms", "0755", "--dir", str(parent)]
+        mounts += ["--tmpfs", str(directory)]
     for path in paths:
         for directory in _dirs_between(tmpfs_roots, path):
             if directory not in made:

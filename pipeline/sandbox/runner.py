@@ -11,6 +11,7 @@ failure with a one-line reason. See the package docstring for the threat model.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -39,6 +40,7 @@ from pipeline.sandbox.isolation import (
     best_isolation,
     child_command,
     child_environment,
+    environment_import_path,
     exits_within,
     hand_over,
     kill_group,
@@ -88,6 +90,9 @@ def launch(
     """Write the request and `sources` (relative path -> text) into a scratch dir; start the
     child on them. The caller must `finish` it."""
     isolation = best_isolation()
+    # What the user's interpreter can import, the child can: after the request's own
+    # entries (the project root first), this environment's import path.
+    request = dataclasses.replace(request, sys_path=(*request.sys_path, *environment_import_path()))
     scratch = Path(tempfile.mkdtemp(prefix="optimize-"))
     for relative, text in sources.items():
         target = scratch / relative

@@ -110,7 +110,7 @@ def parse_tree(source: SourceFile) -> tuple[ParsedFile, ast.Module]:
         raise InputError(f"{source.path}: cannot parse: {_first_line(error)}") from error
     lines = physical_lines(source.text)
     functions = tuple(_function_info(site, lines) for site in inventory(tree))
-    module_name, project_root = module_location(source.path)
+    module_name, project_root = module_location(source.path, tree)
     return ParsedFile(source, functions, module_name, project_root), tree
 
 
@@ -166,12 +166,56 @@ def _walk_own_body(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def module_location(path: Path) -> tuple[str, Path]:
-    """The dotted module name and the dir to put on sys.path to import it."""
+MAX_NAMESPACE_DEPTH = 4
+
+
+def module_location(path: Path, tree: ast.Module | None = None) -> tuple[str, Path]:
+    """The dotted module name and the dir to put on sys.path to import it.
+
+    Packages are the dirs with an `__init__.py` above the file; above those, dirs
+    without one are namespace packages when the module's own imports say so (`tree`,
+    read from the file when not given):
+    a relative import reaching that far up, or an absolute import of that dir's name.
+    """
     path = path.resolve()
     parts = [path.stem]
     directory = path.parent
     while (directory / "__init__.py").is_file() and directory.parent != directory:
         parts.insert(0, directory.name)
         directory = directory.parent
+    tree = tree if tree is not None else _tree_of(path)
+    for _ in range(_namespace_levels(tree, directory, len(parts) - 1) if tree else 0):
+        parts.insert(0, directory.name)
+        directory = directory.parent
     return ".".join(parts), directory
+
+
+@lru_cache(maxsize=256)
+def _tree_of(path: Path) -> ast.Module | None:
+    """The module's tree, for callers that name a file without having parsed it (a trace's
+    functions): the same file must get the same name everywhere."""
+    try:
+        return ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _namespace_levels(tree: ast.Module, directory: Path, package_depth: int) -> int:
+    """How many dirs above `directory` are namespace packages the module lives in."""
+    reach, tops = 0, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            reach = max(reach, node.level)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            tops.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            tops.update(alias.name.split(".")[0] for alias in node.names)
+    ancestors = [directory, *directory.parents][:MAX_NAMESPACE_DEPTH]
+    levels = 0
+    for count, ancestor in enumerate(ancestors, start=1):
+        if not ancestor.name.isidentifier() or ancestor.parent == ancestor:
+            break
+        named = ancestor.name in tops and ancestor.name not in sys.stdlib_module_names
+        if named or package_depth + count <= reach:
+            levels = count
+    return levels

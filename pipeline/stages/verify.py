@@ -135,7 +135,7 @@ class Plan:
             return _unverifiable(f"sandbox: {recording.reason}", transient=True)
         record = recording.result
         if record.status != p.Status.OK:
-            return _unverifiable(record.detail)
+            return _not_run(record.status, record.detail, record.missing_module)
         problem = _too_few(record, self.settings)
         if problem:
             return _unverifiable(problem)
@@ -149,7 +149,7 @@ class Plan:
             return _unverifiable(f"sandbox: {replaying.reason}", transient=True)
         replay = replaying.result
         if replay.status != p.Status.OK:
-            return _unverifiable(replay.detail)
+            return _not_run(replay.status, replay.detail, replay.missing_module)
         if len(replay.observations) != len(record.examples):
             return _unverifiable("the candidate's report does not cover every input")
         for example, observation in zip(record.examples, replay.observations, strict=True):
@@ -312,6 +312,15 @@ def _nondeterministic(shown: str) -> Verdict:
 
 def _unverifiable(detail: str, transient: bool = False) -> Verdict:
     return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=detail, transient=transient)
+
+
+def _not_run(status: p.Status, detail: str, missing_module: str) -> Verdict:
+    """A child that could not run its version: it could not import the module, or
+    found no function or inputs there."""
+    if status != p.Status.IMPORT_FAILED:
+        return _unverifiable(detail)
+    return Verdict(VerdictStatus.UNVERIFIABLE, 0, (), detail=detail, import_failed=True,
+                   missing_module=missing_module)  # fmt: skip
 
 
 def _with_project_tests(verdict: Verdict, tests: ProjectTestsResult) -> Verdict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import inspect
@@ -18,9 +19,30 @@ class UserCodeError(Exception):
     """Loading the user's module or finding the function failed."""
 
 
+class ImportFailure(UserCodeError):
+    """The module (or its package, or a module it imports) could not be imported.
+
+    `missing` names the module Python could not find, when that is the cause."""
+
+    def __init__(self, message: str, missing: str = "") -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+# Import path entries that exist but that this process may not read (as root, the
+# sandbox runs as `nobody`): named when an import fails, since Python skips them silently.
+_UNREADABLE: list[str] = []
+
+
 def extend_sys_path(entries: tuple[str, ...]) -> None:
-    for entry in reversed(entries):
-        sys.path.insert(0, os.path.abspath(entry))
+    """Put `entries` first, in order, as the user's interpreter would have them."""
+    wanted = [os.path.abspath(entry) for entry in entries]
+    rest = [entry for entry in sys.path if os.path.abspath(entry or ".") not in wanted]
+    sys.path[:] = [*dict.fromkeys(wanted), *rest]
+    _UNREADABLE[:] = [
+        entry for entry in wanted
+        if os.path.isdir(entry) and not os.access(entry, os.R_OK | os.X_OK)
+    ]  # fmt: skip
 
 
 def load(target: Target) -> Callable[..., Any]:
@@ -28,24 +50,76 @@ def load(target: Target) -> Callable[..., Any]:
 
 
 def load_module(target: Target) -> Any:
+    """Execute the target's file as a module of its real package.
+
+    The package is imported first, the normal way, as the user's interpreter does
+    before any of its modules: its `__init__` may import this very module (say,
+    `from .a import *`) and its siblings, which must see a fully run module, not
+    ours half-loaded. Our copy then runs under its private name inside that
+    package (so relative imports resolve) and replaces the real module under its
+    aliases, so pickles and later imports of the real name find it.
+    """
     spec = importlib.util.spec_from_file_location(target.module, os.path.abspath(target.path))
     if spec is None or spec.loader is None:
         raise UserCodeError(f"cannot load {target.path}")
     module = importlib.util.module_from_spec(spec)
-    # Aliases first: pickles and the module's own imports of its real name must find it.
     names = (target.module, *target.aliases)
-    for name in names:
-        sys.modules[name] = module
     try:
         with silenced():
-            spec.loader.exec_module(module)
+            _import_package(target.module.rpartition(".")[0])
+            previous = {name: sys.modules.get(name) for name in names}
+            # Aliases first: the module's own imports of its real name must find it.
+            for name in names:
+                sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                _restore(previous)
+                raise
     except BaseException as error:
-        for name in names:
-            sys.modules.pop(name, None)
-        raise UserCodeError(
-            f"importing the module failed: {type(error).__name__}: {error}"
+        unreadable = f" (the sandbox's user cannot read {', '.join(_UNREADABLE)})" * bool(
+            _UNREADABLE
+        )
+        raise ImportFailure(
+            f"importing the module failed: {type(error).__name__}: {error}{unreadable}",
+            _missing_module(error),
         ) from None
+    for alias in target.aliases:
+        _bind_in_package(alias, module)
     return module
+
+
+def _import_package(package: str) -> None:
+    if package:
+        importlib.import_module(package)
+
+
+def _restore(previous: dict[str, Any]) -> None:
+    for name, value in previous.items():
+        if value is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = value
+
+
+def _bind_in_package(name: str, module: Any) -> None:
+    """`pkg.a` as an attribute of `pkg` too, as an import of the real module would leave it."""
+    package, _, stem = name.rpartition(".")
+    parent = sys.modules.get(package) if package else None
+    if parent is not None:
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(parent, stem, module)
+
+
+def _missing_module(error: BaseException) -> str:
+    """The module an import could not find: `error.name` of a ModuleNotFoundError raised
+    by the module itself or anything it imported (the first in the chain of causes)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ModuleNotFoundError) and seen.name:
+            return seen.name
+        seen = seen.__cause__ or seen.__context__
+    return ""
 
 
 def resolve(module: Any, qualname: str) -> Callable[..., Any]:

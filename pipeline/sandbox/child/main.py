@@ -11,7 +11,7 @@ import signal
 import sys
 from typing import Any
 
-from .loading import UserCodeError, extend_sys_path
+from .loading import ImportFailure, UserCodeError, extend_sys_path
 from .protocol import (
     CPU_LIMIT_EXIT,
     PrepareRequest,
@@ -46,7 +46,7 @@ def main(argv: list[str]) -> None:
     try:
         result = _dispatch(request)
     except UserCodeError as error:
-        result = _failure(request, str(error))
+        result = _failure(request, error)
     write_message(result_fd, result)
 
 
@@ -76,8 +76,13 @@ _RESULTS: dict[type[Any], type[Any]] = {
 }  # fmt: skip
 
 
-def _failure(request: Request, detail: str) -> Any:
-    return _RESULTS[type(request)](Status.USER_CODE_ERROR, detail=detail)
+def _failure(request: Request, error: UserCodeError) -> Any:
+    kind = _RESULTS[type(request)]
+    if not isinstance(error, ImportFailure):
+        return kind(Status.USER_CODE_ERROR, detail=str(error))
+    if kind in (RecordResult, ReplayResult):
+        return kind(Status.IMPORT_FAILED, detail=str(error), missing_module=error.missing)
+    return kind(Status.IMPORT_FAILED, detail=str(error))
 
 
 def _serve_timing(request: TimeRequest, commands: int, replies: int) -> None:

@@ -207,10 +207,13 @@ def decode_request(data: bytes) -> Request:
 
 
 class Status(TextEnum):
-    """How a child's job ended; `USER_CODE_ERROR` means the module could not be loaded."""
+    """How a child's job ended: `IMPORT_FAILED`, the module could not be imported (its
+    package, or a module it imports, included); `USER_CODE_ERROR`, the function could not
+    be found in it."""
 
     OK = "ok"
     USER_CODE_ERROR = "user_code_error"
+    IMPORT_FAILED = "import_failed"
     UNSUPPORTED = "unsupported"  # e.g. no strategy for a parameter: why is in `detail`
 
 
@@ -270,6 +273,7 @@ class RecordResult:
     skipped_unpicklable: int = 0  # inputs that cannot be shipped to another process
     budget_exhausted: bool = False
     nondeterministic: str = ""  # an input on which the original disagreed with itself
+    missing_module: str = ""  # IMPORT_FAILED: the module Python could not find, if that was it
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,7 @@ class ReplayResult:
     status: Status
     detail: str = ""
     observations: tuple[Observation, ...] = ()
+    missing_module: str = ""  # IMPORT_FAILED: the module Python could not find, if that was it
 
 
 @dataclass(frozen=True)
