@@ -27,7 +27,6 @@ file, a generator...) is counted and skipped; so is a call over the size cap.
 from __future__ import annotations
 
 import _lsprof
-import bisect
 import importlib
 import inspect
 import io
@@ -95,8 +94,9 @@ class _Function:
     """One code object of the project, and how to read its arguments from a frame."""
 
     __slots__ = (
-        "first_offset", "kwonly", "name", "owned", "positional", "sample_bytes", "sample_ns",
-        "sizes", "suspendable", "threshold", "trace", "varargs", "varkw",
+        "counts", "first_offset", "kwonly", "large", "name", "owned", "positional",
+        "sample_bytes", "sample_ns", "simple", "suspendable", "threshold", "trace", "varargs",
+        "varkw",
     )  # fmt: skip
 
     def __init__(self, trace: FunctionTrace, code: types.CodeType) -> None:
@@ -112,12 +112,24 @@ class _Function:
         if self.varargs is not None:
             extra += 1
         self.varkw = names[extra] if code.co_flags & inspect.CO_VARKEYWORDS else None
+        # Whether the trace function may measure the call itself, from f_locals' values: they
+        # are then exactly the parameters (no *args or **kwargs, no closure variables).
+        # Otherwise `_call_size` does, as it does for any value that is not an int, a float,
+        # None, a string or a builtin container.
+        parameters = {*self.positional, *self.kwonly}
+        self.simple = (
+            self.varargs is None and self.varkw is None and not code.co_freevars
+            and parameters.issuperset(code.co_cellvars)
+        )  # fmt: skip
         self.name = code.co_name
         # Keys are depth + u (see `_depth`): until the sample is full, any key may enter.
         self.threshold = math.inf  # keys at or above this cannot enter the sample
         self.sample_bytes = 0
         self.sample_ns = 0  # time spent pickling this function's calls
-        self.sizes = trace.sizes  # size bucket -> calls, every call of the run
+        # Calls per size bucket, every call of the run: a list indexed by bucket below
+        # _TABLED (the common case, the quickest to count in), a dict by size above.
+        self.counts = [0] * len(_TABLED_BUCKETS)
+        self.large: dict[int, int] = {}
         # A generator or coroutine is entered again on every resume: only its start is a call.
         self.suspendable = bool(code.co_flags & _SUSPENDABLE)
         self.first_offset = _first_resume_offset(code) if self.suspendable else sys.maxsize
@@ -158,6 +170,9 @@ class Recorder:
 
     def functions(self) -> list[FunctionTrace]:
         """Every project function that ran, with its counts, times and kept calls."""
+        for function in self.codes.values():
+            if function is not None:
+                _add_sizes(function)
         entries = {e.code: e for e in self.profiler.getstats() if not isinstance(e.code, str)}
         for code, entry in entries.items():
             function = self.lookup(code)
@@ -178,7 +193,7 @@ class Recorder:
         return sorted(
             f"{f.trace.path}::{f.trace.qualname}"
             for f in functions
-            if not f.suspendable and f.trace.calls > sum(f.sizes.values())
+            if not f.suspendable and f.trace.calls > sum(f.trace.sizes.values())
         )
 
     def _outside(self, entry: Any, entries: dict[Any, Any], depth: int) -> float:
@@ -226,15 +241,23 @@ class Recorder:
 
     def on_start(self, function: _Function, frame: types.FrameType) -> None:
         """Any call of a project function starts: its size goes into the histogram, and it
-        is offered to the sample when its key can enter."""
-        sizes = function.sizes
-        size = size_bucket(_call_size(function, frame.f_locals))
-        sizes[size] = sizes.get(size, 0) + 1
+        is offered to the sample when its key can enter. (`_Tracing` has this inlined.)"""
+        size = _call_size(function, frame.f_locals)
+        if size < _TABLED:
+            function.counts[_BUCKET_INDEX[size]] += 1
+        else:
+            size = size_bucket(size)
+            function.large[size] = function.large.get(size, 0) + 1
         draw = self.random()
         if draw < function.threshold:
-            depth = _depth(frame, function.threshold - draw)
-            if depth is not None:
-                self.on_call(function, frame, depth + draw)
+            self.offer(function, frame, draw)
+
+    def offer(self, function: _Function, frame: types.FrameType, draw: float) -> None:
+        """A call whose uniform draw is under the threshold: its key is its recursion depth
+        plus the draw, and it is kept if that key is still under the threshold."""
+        depth = _depth(frame, function.threshold - draw)
+        if depth is not None:
+            self.on_call(function, frame, depth + draw)
 
     def on_call(self, function: _Function, frame: types.FrameType, key: float) -> None:
         """A call of a project function whose key is under its threshold starts: keep it
@@ -271,6 +294,19 @@ class Recorder:
             function.threshold = max(call.key for call in trace.sample)
 
 
+def _add_sizes(function: _Function) -> None:
+    """Move a code object's size counts into its function's histogram."""
+    sizes = function.trace.sizes
+    for index, calls in enumerate(function.counts):
+        if calls:
+            size = _TABLED_BUCKETS[index]
+            sizes[size] = sizes.get(size, 0) + calls
+    for size, calls in function.large.items():
+        sizes[size] = sizes.get(size, 0) + calls
+    function.counts = [0] * len(_TABLED_BUCKETS)
+    function.large = {}
+
+
 def _ns(seconds: float) -> int:
     return round(seconds * 1e9)
 
@@ -294,17 +330,34 @@ def _depth(frame: types.FrameType, bound: float) -> int | None:
     return depth
 
 
-# Quarter-octave buckets: a function's histogram has about 4 rows per doubling of size.
-_BUCKETS = sorted({math.ceil(2 ** (k / 4)) for k in range(16, 252)})  # 16 .. under 2**63
+# Quarter-octave buckets: a function's histogram has 4 rows per doubling of size. The
+# bounds of the sizes of bit length n: 2**(n-1) and the smallest integers at or above
+# 2**(n-1+j/4), j = 1..3. Sizes of 63 bits and more share the last bucket.
+_QUARTERS = [(0, 0, 0, 0)] + [
+    tuple(math.ceil(2 ** (n - 1 + j / 4)) for j in range(4)) for n in range(1, 64)
+]
 _EXACT_BELOW = 16
+_TABLED = 1 << 14
 
 
 def size_bucket(size: int) -> int:
     """The histogram row of a call of this size: the size itself below 16, else the lower
-    bound of its quarter octave (the smallest integer at or above 2**(k/4))."""
+    bound of its quarter octave: 16, 20, 23, 27, 32, 39, 46, 54, 64, 77..."""
     if size < _EXACT_BELOW:
         return size
-    return _BUCKETS[bisect.bisect_right(_BUCKETS, size) - 1]
+    low, first, second, third = _QUARTERS[min(size.bit_length(), 63)]
+    if size >= third:
+        return third
+    return second if size >= second else first if size >= first else low
+
+
+_TABLED_BUCKETS = sorted({size_bucket(size) for size in range(_TABLED)})
+# A size's bucket as an index into _TABLED_BUCKETS: the hook's quickest way to count a call.
+_BUCKET_INDEX = [
+    index
+    for index, (low, high) in enumerate(itertools.pairwise([*_TABLED_BUCKETS, _TABLED]))
+    for _ in range(low, high)
+]
 
 
 # Only these are measured: len() of any other type would run the user's __len__.
@@ -312,6 +365,9 @@ _SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
 _SIZED_IDS = frozenset(id(kind) for kind in _SIZED)  # ids: hashing a type may run its metaclass
 _CUSTOM_STATE = ("__slots__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__",
                  "__getnewargs__", "__getnewargs_ex__", "__copy__")  # fmt: skip
+# Types whose values add nothing to a call's size (and are never plain instances).
+_ATOMIC_IDS = frozenset(id(kind) for kind in (float, bool, type(None), complex))
+_INT_ID = id(int)
 _plain_types: dict[int, tuple[type, bool]] = {}  # id -> (the type, kept alive; plain or not)
 
 
@@ -427,16 +483,51 @@ class _Tracing(_Sampler):
     def callback(self) -> Callable[[types.FrameType, str, Any], None]:
         """The trace function. It runs on every Python call of the program, so its common
         paths are one dict lookup (code outside the project) or that and `on_start`."""
-        recorder, codes = self.recorder, self.recorder.codes
-        sampler = self
+        recorder, codes, draw = self.recorder, self.recorder.codes, self.recorder.random
+        sampler, sized_ids, atomic_ids = self, _SIZED_IDS, _ATOMIC_IDS
+        bucket_index, quarters = _BUCKET_INDEX, _QUARTERS
 
         def on_call(frame: types.FrameType, event: str, arg: Any) -> None:
             try:
                 function = codes.get(frame.f_code, _UNSEEN)
                 if function is _UNSEEN:
                     function = recorder.lookup(frame.f_code, frame)
-                if function is not None and frame.f_lasti <= function.first_offset:
-                    recorder.on_start(function, frame)
+                if function is None or frame.f_lasti > function.first_offset:
+                    return None
+                # _call_size inlined for calls of ints, strings and builtin containers:
+                # this runs on every call of the project's functions.
+                values = frame.f_locals
+                total, largest, sized = 0, 0, False
+                if not function.simple:
+                    largest = _call_size(function, values)
+                for value in values.values() if function.simple else ():
+                    kind = type(value)
+                    if kind is int:
+                        if value < 0:
+                            value = -value
+                        if value > largest:
+                            largest = value
+                    elif kind is str or kind is list or id(kind) in sized_ids:
+                        total, sized = total + len(value), True
+                    elif id(kind) not in atomic_ids:
+                        total = _call_size(function, values)
+                        largest, sized = total, False
+                        break
+                size = total if sized else largest
+                if size < _TABLED:
+                    function.counts[bucket_index[size]] += 1
+                else:  # size_bucket, inlined
+                    bits = size.bit_length()
+                    low, first, second, third = quarters[bits if bits < 64 else 63]
+                    if size >= third:
+                        size = third
+                    else:
+                        size = second if size >= second else first if size >= first else low
+                    large = function.large
+                    large[size] = large.get(size, 0) + 1
+                key = draw()
+                if key < function.threshold:
+                    recorder.offer(function, frame, key)
             except RecursionError:
                 # Out of stack: no calls here (each would raise again), only attribute work.
                 try:
