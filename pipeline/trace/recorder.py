@@ -14,9 +14,13 @@ follow) before 3.12, a `sys.monitoring` PY_START callback from 3.12 on (which
 switches itself off for code outside the project). Which code is the project's
 is decided once per code object: a function (not a module or class body,
 lambda or comprehension) in a file under the root and outside every excluded
-dir. A call is kept by the bottom-k rule (see `store`): it draws a uniform key
-and is pickled only if the key is among the smallest `calls_per_function` so
-far, so of n calls about k·(1 + ln(n/k)) are pickled. Pickling happens at call
+dir. Every call of such a function adds its size (`_call_size`, as the sandbox
+measures a call) to the function's histogram. A call is kept by the bottom-k
+rule (see `store`): it draws a uniform u, its key is u plus its recursion depth
+(activations of the same function above it), and it is pickled only if the key
+is among the smallest `calls_per_function` so far, so of n calls about
+k·(1 + ln(n/k)) are pickled, the outermost ones of a recursive function first.
+The depth is only looked for when u alone could enter. Pickling happens at call
 time, before the function can change its arguments: the pickle is the deep
 copy. A pickle over `max_call_bytes` is abandoned as soon as it grows past the
 cap, and a function whose calls are slow to pickle stops being sampled once it
