@@ -116,10 +116,8 @@ class _Function:
         if self.varargs is not None:
             extra += 1
         self.varkw = names[extra] if code.co_flags & inspect.CO_VARKEYWORDS else None
-        # Whether the trace function may measure the call itself, from f_locals' values: they
-        # are then exactly the parameters (no *args or **kwargs, no closure variables).
-        # Otherwise `_call_size` does, as it does for any value that is not an int, a float,
-        # None, a string or a builtin container.
+        # Whether f_locals' values at the call's start are exactly its arguments (no *args
+        # or **kwargs, no closure variables): they are then measured as they are.
         parameters = {*self.positional, *self.kwonly}
         self.simple = (
             self.varargs is None and self.varkw is None and not code.co_freevars
@@ -376,47 +374,44 @@ _plain_types: dict[int, tuple[type, bool]] = {}  # id -> (the type, kept alive; 
 
 
 def _call_size(function: _Function, values: dict[str, Any]) -> int:
-    """The call's size as the sandbox's `call_size` measures it: the total length of its
-    sized arguments (a plain instance, such as a method's `self`, counts its sized
-    attributes), else its largest int in absolute value, else 0. Only the builtin
-    containers and strings are measured: no user `__len__` or property ever runs."""
+    """The call's size as the sandbox's `call_size` measures it (see `_measure`)."""
+    if function.simple:
+        return _measure(values.values())
     arguments = [values[name] for name in function.positional if name in values]
     arguments += [values[name] for name in function.kwonly if name in values]
     if function.varargs is not None:
         arguments.extend(values.get(function.varargs, ()))
     if function.varkw is not None:
         arguments.extend(dict.values(values.get(function.varkw, {})))
-    total, sized, largest = 0, False, 0
-    for value in arguments:
-        for item in _with_attributes(value):
-            kind = id(type(item))
-            if kind in _SIZED_IDS:
-                total, sized = total + len(item), True
-            elif type(item) is int and not sized:
-                largest = max(largest, abs(item))
+    return _measure(arguments)
+
+
+def _measure(arguments: Iterable[Any]) -> int:
+    """The total length of the sized arguments (a plain instance, such as a method's `self`,
+    counts its sized attributes), else the largest int in absolute value, else 0. Only the
+    builtin containers and strings are measured: no user `__len__` or property ever runs.
+    (`_Tracing.callback` has this inlined: keep the two the same.)"""
+    total, largest, sized = 0, 0, False
+    groups = [arguments]  # then the attributes of the plain instances among the arguments
+    for group in groups:
+        for value in group:
+            kind = type(value)
+            if kind is int:
+                largest = max(largest, abs(value))
+            elif id(kind) in _SIZED_IDS:
+                total, sized = total + len(value), True
+            elif group is arguments and id(kind) not in _ATOMIC_IDS:
+                plain = _plain_types.get(id(kind)) or _remember_type(kind)
+                if plain[1]:
+                    groups.append(dict.values(object.__getattribute__(value, "__dict__")))
     return total if sized else largest
 
 
-def _with_attributes(value: Any) -> tuple[Any, ...]:
-    """The value, then the values of its attributes if it is a plain instance."""
-    attributes = _plain_dict(value)
-    return (value, *dict.values(attributes)) if attributes else (value,)
-
-
-def _plain_dict(value: Any) -> dict[str, Any] | None:
-    """A plain instance's `__dict__` (a user class with the default `__dict__` and no custom
-    state, as the sandbox's `plain_instance`), read without running any of its code."""
-    kind = type(value)
-    known = _plain_types.get(id(kind))
-    if known is None:
-        known = _plain_types[id(kind)] = (kind, _is_plain_type(kind))
-    if not known[1]:
-        return None
-    try:
-        attributes = object.__getattribute__(value, "__dict__")
-    except BaseException:
-        return None
-    return attributes if isinstance(attributes, dict) else None
+def _remember_type(kind: type) -> tuple[type, bool]:
+    """Whether instances of `kind` are plain (a user class with the default `__dict__` and
+    no custom state, as the sandbox's `plain_instance`), found once per type."""
+    known = _plain_types[id(kind)] = (kind, _is_plain_type(kind))
+    return known
 
 
 def _is_plain_type(kind: type) -> bool:
@@ -490,6 +485,7 @@ class _Tracing(_Sampler):
         recorder, codes, draw = self.recorder, self.recorder.codes, self.recorder.random
         sampler, sized_ids, atomic_ids = self, _SIZED_IDS, _ATOMIC_IDS
         bucket_index, quarters = _BUCKET_INDEX, _QUARTERS
+        plain_types, getattribute, dict_values = _plain_types, object.__getattribute__, dict.values
 
         def on_call(frame: types.FrameType, event: str, arg: Any) -> None:
             try:
@@ -498,25 +494,28 @@ class _Tracing(_Sampler):
                     function = recorder.lookup(frame.f_code, frame)
                 if function is None or frame.f_lasti > function.first_offset:
                     return None
-                # _call_size inlined for calls of ints, strings and builtin containers:
-                # this runs on every call of the project's functions.
+                # _measure inlined (this runs on every call of the project's functions).
                 values = frame.f_locals
                 total, largest, sized = 0, 0, False
-                if not function.simple:
-                    largest = _call_size(function, values)
-                for value in values.values() if function.simple else ():
-                    kind = type(value)
-                    if kind is int:
-                        if value < 0:
-                            value = -value
-                        if value > largest:
-                            largest = value
-                    elif kind is str or kind is list or id(kind) in sized_ids:
-                        total, sized = total + len(value), True
-                    elif id(kind) not in atomic_ids:
-                        total = _call_size(function, values)
-                        largest, sized = total, False
-                        break
+                if function.simple:
+                    arguments = values.values()
+                    groups = [arguments]
+                else:
+                    largest, groups = _call_size(function, values), []
+                for group in groups:
+                    for value in group:
+                        kind = type(value)
+                        if kind is int:
+                            if value < 0:
+                                value = -value
+                            if value > largest:
+                                largest = value
+                        elif kind is str or kind is list or id(kind) in sized_ids:
+                            total, sized = total + len(value), True
+                        elif group is arguments and id(kind) not in atomic_ids:
+                            plain = plain_types.get(id(kind)) or _remember_type(kind)
+                            if plain[1]:
+                                groups.append(dict_values(getattribute(value, "__dict__")))
                 size = total if sized else largest
                 if size < _TABLED:
                     function.counts[bucket_index[size]] += 1
