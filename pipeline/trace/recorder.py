@@ -454,9 +454,9 @@ class _Tracing(_Sampler):
     function hangs a `_Rearm` on a frame well below (as that frame's `f_trace`, the one
     place a frame holds an object of ours); when that frame is released, once the
     RecursionError is handled, the trace function is set again. A trace that is still
-    unset when the program ends is reported (see `Recorder.unsampled`): that happens
-    when a recursion runs through builtins (`sorted(key=...)`) or non-project frames
-    whose trace calls never call anything, so the body never runs out of stack first.
+    unset when the program ends is reported (see `Recorder.unsampled`): that may
+    happen when a recursion runs through builtins (`sorted(key=...)`) and frames
+    whose trace calls call nothing, so the body does not run out of stack first.
     """
 
     def install(self) -> None:
