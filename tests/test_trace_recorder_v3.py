@@ -17,6 +17,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pipeline.sandbox.child.synthesis import call_size
 from pipeline.trace.recorder import size_bucket
 from pipeline.trace.store import SCHEMA_VERSION, TraceStore
@@ -305,3 +307,31 @@ def test_a_store_of_version_2_asks_to_be_traced_again(project: Path, run_cli: Ru
     assert done.returncode == 2 and done.stdout == ""
     assert f"trace schema version 2, this optimize reads {SCHEMA_VERSION}" in done.stderr
     assert "delete the file and trace again" in done.stderr
+
+
+HEADROOM = """\
+import sys
+
+
+def depth():
+    try:
+        sys.setrecursionlimit(1)
+    except RecursionError as error:  # "... at the recursion depth N: the limit is too low"
+        return int(str(error).split("recursion depth ")[1].split(":")[0])
+
+
+print("stack left:", sys.getrecursionlimit() - depth())
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "module", "directory"])
+def test_the_program_has_as_much_stack_as_under_plain_python(
+    project: Path, run_cli: Runner, how: str
+):
+    (project / "pkg").mkdir()
+    _write(project, "pkg/__main__.py", HEADROOM)
+    _write(project, "headroom.py", HEADROOM)
+    argv = {"script": ["headroom.py"], "module": ["-m", "pkg"], "directory": ["pkg"]}[how]
+    plain = _python(project, *argv)
+    assert plain.stdout.startswith("stack left: ")
+    assert run_cli("trace", *argv, cwd=project).stdout == plain.stdout

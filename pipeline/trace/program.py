@@ -105,18 +105,19 @@ def _run(program: list[str]) -> None:
         _run_script(program)
 
 
-def _give_back_our_stack() -> None:
+def _give_back_our_stack(runpy_calls_fewer: int = 0) -> None:
     """Raise the recursion limit by the stack our frames take below the program, so that
     it recurses exactly as deep as under plain Python and, at the limit, the same check
     fails with the same message ("... while calling a Python object" or not).
 
     Called by the function that starts the program: its module frame then sits as deep
     above this caller as plain Python's sits above nothing (`python -m` has runpy's
-    frames too, as many as `runpy.run_module` adds here).
+    frames too, as many as `runpy.run_module` adds here; `runpy.run_path` adds one fewer
+    than plain `python DIR` runs through).
     """
     depth = _stack_depth()  # this frame, and the call that measures, included
-    if depth is not None and depth > 2:
-        sys.setrecursionlimit(sys.getrecursionlimit() + depth - 2)
+    if depth is not None and depth > 2 + runpy_calls_fewer:
+        sys.setrecursionlimit(sys.getrecursionlimit() + depth - 2 - runpy_calls_fewer)
 
 
 def _stack_depth() -> int | None:
@@ -136,7 +137,7 @@ def _run_script(program: list[str]) -> None:
     sys.argv = list(program)
     sys.path[0] = os.path.dirname(path)
     if os.path.isdir(path) or not path.endswith(".py"):  # a directory or zip with __main__.py
-        _give_back_our_stack()
+        _give_back_our_stack(runpy_calls_fewer=1)
         runpy.run_path(path, run_name="__main__")
         return
     main = types.ModuleType("__main__")
