@@ -15,6 +15,7 @@ import io
 import json
 import os
 import platform
+import re
 import runpy
 import signal
 import sys
@@ -81,7 +82,8 @@ def main(argv: list[str]) -> None:
             save(Path(job.store), run, functions, job.settings)
         except StoreError as error:
             print(f"optimize trace: error: {error}", file=sys.stderr)
-        _warn_unsampled(recorder.unsampled())
+        if not isinstance(outcome, RecursionError):  # else the trace was lost as it ended
+            _warn_unsampled(recorder.unsampled())
     _end_like_python(outcome)
 
 
@@ -97,9 +99,36 @@ def _run(program: list[str]) -> None:
         name = program[1]
         sys.argv = [name, *program[2:]]  # runpy puts the module's path in argv[0]
         sys.path[0] = os.getcwd()
+        _give_back_our_stack()
         runpy.run_module(name, run_name="__main__", alter_sys=True)
     else:
         _run_script(program)
+
+
+def _give_back_our_stack(runpy_calls_fewer: int = 0) -> None:
+    """Raise the recursion limit by the stack our frames take below the program, so that
+    it recurses exactly as deep as under plain Python and, at the limit, the same check
+    fails with the same message ("... while calling a Python object" or not).
+
+    Called by the function that starts the program: its module frame then sits as deep
+    above this caller as plain Python's sits above nothing (`python -m` has runpy's
+    frames too, as many as `runpy.run_module` adds here; `runpy.run_path` adds one fewer
+    than plain `python DIR` runs through).
+    """
+    depth = _stack_depth()  # this frame, and the call that measures, included
+    if depth is not None and depth > 2 + runpy_calls_fewer:
+        sys.setrecursionlimit(sys.getrecursionlimit() + depth - 2 - runpy_calls_fewer)
+
+
+def _stack_depth() -> int | None:
+    """The interpreter's recursion depth here, frames and C calls, as the error for a
+    limit below it tells; None if its message is not the one we know."""
+    try:
+        sys.setrecursionlimit(1)  # always below the depth: refused, and nothing changes
+    except RecursionError as error:
+        found = re.search(r"recursion depth (\d+)", str(error))
+        return int(found.group(1)) if found else None
+    return None
 
 
 def _run_script(program: list[str]) -> None:
@@ -108,6 +137,7 @@ def _run_script(program: list[str]) -> None:
     sys.argv = list(program)
     sys.path[0] = os.path.dirname(path)
     if os.path.isdir(path) or not path.endswith(".py"):  # a directory or zip with __main__.py
+        _give_back_our_stack(runpy_calls_fewer=1)
         runpy.run_path(path, run_name="__main__")
         return
     main = types.ModuleType("__main__")
@@ -117,6 +147,7 @@ def _run_script(program: list[str]) -> None:
     sys.modules["__main__"] = main
     with io.open_code(path) as handle:
         code = compile(handle.read(), path, "exec", dont_inherit=True)
+    _give_back_our_stack()
     exec(code, main.__dict__)
 
 

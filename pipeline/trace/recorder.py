@@ -14,9 +14,14 @@ follow) before 3.12, a `sys.monitoring` PY_START callback from 3.12 on (which
 switches itself off for code outside the project). Which code is the project's
 is decided once per code object: a function (not a module or class body,
 lambda or comprehension) in a file under the root and outside every excluded
-dir. A call is kept by the bottom-k rule (see `store`): it draws a uniform key
-and is pickled only if the key is among the smallest `calls_per_function` so
-far, so of n calls about k·(1 + ln(n/k)) are pickled. Pickling happens at call
+dir. Every call of such a function that a caller makes (not the inner calls of
+a direct recursion, whose time is their outermost call's) adds its size
+(`_call_size`, as the sandbox measures a call) to the function's histogram. A
+call is kept by the bottom-k rule (see `store`): it draws a uniform u, its key
+is u plus its recursion depth (activations of the same function above it), and
+it is pickled only if the key is among the smallest `calls_per_function` so far, so of n calls about
+k·(1 + ln(n/k)) are pickled, the outermost ones of a recursive function first.
+The depth is only looked for when u alone could enter. Pickling happens at call
 time, before the function can change its arguments: the pickle is the deep
 copy. A pickle over `max_call_bytes` is abandoned as soon as it grows past the
 cap, and a function whose calls are slow to pickle stops being sampled once it
@@ -27,7 +32,6 @@ file, a generator...) is counted and skipped; so is a call over the size cap.
 from __future__ import annotations
 
 import _lsprof
-import bisect
 import importlib
 import inspect
 import io
@@ -95,8 +99,9 @@ class _Function:
     """One code object of the project, and how to read its arguments from a frame."""
 
     __slots__ = (
-        "first_offset", "kwonly", "name", "owned", "positional", "sample_bytes", "sample_ns",
-        "sizes", "starts", "suspendable", "threshold", "trace", "varargs", "varkw",
+        "counts", "first_offset", "inner", "kwonly", "large", "name", "owned", "positional",
+        "sample_bytes", "sample_ns", "simple", "suspendable", "threshold", "trace", "varargs",
+        "varkw",
     )  # fmt: skip
 
     def __init__(self, trace: FunctionTrace, code: types.CodeType) -> None:
@@ -112,15 +117,25 @@ class _Function:
         if self.varargs is not None:
             extra += 1
         self.varkw = names[extra] if code.co_flags & inspect.CO_VARKEYWORDS else None
+        # Whether f_locals' values at the call's start are exactly its arguments (no *args
+        # or **kwargs, no closure variables): they are then measured as they are.
+        parameters = {*self.positional, *self.kwonly}
+        self.simple = (
+            self.varargs is None and self.varkw is None and not code.co_freevars
+            and parameters.issuperset(code.co_cellvars)
+        )  # fmt: skip
         self.name = code.co_name
         # Keys are depth + u (see `_depth`): until the sample is full, any key may enter.
         self.threshold = math.inf  # keys at or above this cannot enter the sample
         self.sample_bytes = 0
         self.sample_ns = 0  # time spent pickling this function's calls
-        # Size bucket -> calls, of every call a caller made: the inner calls of a direct
-        # recursion are part of their outermost call's time, not calls of their own.
-        self.sizes = trace.sizes
-        self.starts = 0  # every call the sampler saw start
+        # Calls per size bucket, every call of the run: a list indexed by bucket below
+        # _TABLED (the common case, the quickest to count in), a dict by size above.
+        self.counts = [0] * len(_TABLED_BUCKETS)
+        self.large: dict[int, int] = {}
+        # Calls of a direct recursion: their time is their outermost call's, so they are
+        # left out of the histogram (which weighs timings) and only counted.
+        self.inner = 0
         # A generator or coroutine is entered again on every resume: only its start is a call.
         self.suspendable = bool(code.co_flags & _SUSPENDABLE)
         self.first_offset = _first_resume_offset(code) if self.suspendable else sys.maxsize
@@ -161,6 +176,9 @@ class Recorder:
 
     def functions(self) -> list[FunctionTrace]:
         """Every project function that ran, with its counts, times and kept calls."""
+        for function in self.codes.values():
+            if function is not None:
+                _add_sizes(function)
         entries = {e.code: e for e in self.profiler.getstats() if not isinstance(e.code, str)}
         for code, entry in entries.items():
             function = self.lookup(code)
@@ -181,7 +199,7 @@ class Recorder:
         return sorted(
             f"{f.trace.path}::{f.trace.qualname}"
             for f in functions
-            if not f.suspendable and f.trace.calls > f.starts
+            if not f.suspendable and f.trace.calls > sum(f.trace.sizes.values()) + f.inner
         )
 
     def _outside(self, entry: Any, entries: dict[Any, Any], depth: int) -> float:
@@ -229,18 +247,27 @@ class Recorder:
 
     def on_start(self, function: _Function, frame: types.FrameType) -> None:
         """Any call of a project function starts: its size goes into the histogram, and it
-        is offered to the sample when its key can enter."""
-        function.starts += 1
+        is offered to the sample when its key can enter. (`_Tracing` has this inlined.)"""
         caller = frame.f_back
-        if caller is None or caller.f_code is not frame.f_code:
-            sizes = function.sizes
-            size = size_bucket(_call_size(function, frame.f_locals))
-            sizes[size] = sizes.get(size, 0) + 1
+        if caller is not None and caller.f_code is frame.f_code:
+            function.inner += 1
+        else:
+            size = _call_size(function, frame.f_locals)
+            if size < _TABLED:
+                function.counts[_BUCKET_INDEX[size]] += 1
+            else:
+                size = size_bucket(size)
+                function.large[size] = function.large.get(size, 0) + 1
         draw = self.random()
         if draw < function.threshold:
-            depth = _depth(frame, function.threshold - draw)
-            if depth is not None:
-                self.on_call(function, frame, depth + draw)
+            self.offer(function, frame, draw)
+
+    def offer(self, function: _Function, frame: types.FrameType, draw: float) -> None:
+        """A call whose uniform draw is under the threshold: its key is its recursion depth
+        plus the draw, and it is kept if that key is still under the threshold."""
+        depth = _depth(frame, function.threshold - draw)
+        if depth is not None:
+            self.on_call(function, frame, depth + draw)
 
     def on_call(self, function: _Function, frame: types.FrameType, key: float) -> None:
         """A call of a project function whose key is under its threshold starts: keep it
@@ -277,6 +304,19 @@ class Recorder:
             function.threshold = max(call.key for call in trace.sample)
 
 
+def _add_sizes(function: _Function) -> None:
+    """Move a code object's size counts into its function's histogram."""
+    sizes = function.trace.sizes
+    for index, calls in enumerate(function.counts):
+        if calls:
+            size = _TABLED_BUCKETS[index]
+            sizes[size] = sizes.get(size, 0) + calls
+    for size, calls in function.large.items():
+        sizes[size] = sizes.get(size, 0) + calls
+    function.counts = [0] * len(_TABLED_BUCKETS)
+    function.large = {}
+
+
 def _ns(seconds: float) -> int:
     return round(seconds * 1e9)
 
@@ -300,17 +340,34 @@ def _depth(frame: types.FrameType, bound: float) -> int | None:
     return depth
 
 
-# Quarter-octave buckets: a function's histogram has about 4 rows per doubling of size.
-_BUCKETS = sorted({math.ceil(2 ** (k / 4)) for k in range(16, 252)})  # 16 .. under 2**63
+# Quarter-octave buckets: a function's histogram has 4 rows per doubling of size. The
+# bounds of the sizes of bit length n: 2**(n-1) and the smallest integers at or above
+# 2**(n-1+j/4), j = 1..3. Sizes of 63 bits and more share the last bucket.
+_QUARTERS = [(0, 0, 0, 0)] + [
+    tuple(math.ceil(2 ** (n - 1 + j / 4)) for j in range(4)) for n in range(1, 64)
+]
 _EXACT_BELOW = 16
+_TABLED = 1 << 14
 
 
 def size_bucket(size: int) -> int:
     """The histogram row of a call of this size: the size itself below 16, else the lower
-    bound of its quarter octave (the smallest integer at or above 2**(k/4))."""
+    bound of its quarter octave: 16, 20, 23, 27, 32, 39, 46, 54, 64, 77..."""
     if size < _EXACT_BELOW:
         return size
-    return _BUCKETS[bisect.bisect_right(_BUCKETS, size) - 1]
+    low, first, second, third = _QUARTERS[min(size.bit_length(), 63)]
+    if size >= third:
+        return third
+    return second if size >= second else first if size >= first else low
+
+
+_TABLED_BUCKETS = sorted({size_bucket(size) for size in range(_TABLED)})
+# A size's bucket as an index into _TABLED_BUCKETS: the hook's quickest way to count a call.
+_BUCKET_INDEX = [
+    index
+    for index, (low, high) in enumerate(itertools.pairwise([*_TABLED_BUCKETS, _TABLED]))
+    for _ in range(low, high)
+]
 
 
 # Only these are measured: len() of any other type would run the user's __len__.
@@ -318,51 +375,51 @@ _SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
 _SIZED_IDS = frozenset(id(kind) for kind in _SIZED)  # ids: hashing a type may run its metaclass
 _CUSTOM_STATE = ("__slots__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__",
                  "__getnewargs__", "__getnewargs_ex__", "__copy__")  # fmt: skip
+# Types whose values add nothing to a call's size (and are never plain instances).
+_ATOMIC_IDS = frozenset(id(kind) for kind in (float, bool, type(None), complex))
+_INT_ID = id(int)
 _plain_types: dict[int, tuple[type, bool]] = {}  # id -> (the type, kept alive; plain or not)
 
 
 def _call_size(function: _Function, values: dict[str, Any]) -> int:
-    """The call's size as the sandbox's `call_size` measures it: the total length of its
-    sized arguments (a plain instance, such as a method's `self`, counts its sized
-    attributes), else its largest int in absolute value, else 0. Only the builtin
-    containers and strings are measured: no user `__len__` or property ever runs."""
+    """The call's size as the sandbox's `call_size` measures it (see `_measure`)."""
+    if function.simple:
+        return _measure(values.values())
     arguments = [values[name] for name in function.positional if name in values]
     arguments += [values[name] for name in function.kwonly if name in values]
     if function.varargs is not None:
         arguments.extend(values.get(function.varargs, ()))
     if function.varkw is not None:
         arguments.extend(dict.values(values.get(function.varkw, {})))
-    total, sized, largest = 0, False, 0
-    for value in arguments:
-        for item in _with_attributes(value):
-            kind = id(type(item))
-            if kind in _SIZED_IDS:
-                total, sized = total + len(item), True
-            elif type(item) is int and not sized:
-                largest = max(largest, abs(item))
+    return _measure(arguments)
+
+
+def _measure(arguments: Iterable[Any]) -> int:
+    """The total length of the sized arguments (a plain instance, such as a method's `self`,
+    counts its sized attributes), else the largest int in absolute value, else 0. Only the
+    builtin containers and strings are measured: no user `__len__` or property ever runs.
+    (`_Tracing.callback` has this inlined: keep the two the same.)"""
+    total, largest, sized = 0, 0, False
+    groups = [arguments]  # then the attributes of the plain instances among the arguments
+    for group in groups:
+        for value in group:
+            kind = type(value)
+            if kind is int:
+                largest = max(largest, abs(value))
+            elif id(kind) in _SIZED_IDS:
+                total, sized = total + len(value), True
+            elif group is arguments and id(kind) not in _ATOMIC_IDS:
+                plain = _plain_types.get(id(kind)) or _remember_type(kind)
+                if plain[1]:
+                    groups.append(dict.values(object.__getattribute__(value, "__dict__")))
     return total if sized else largest
 
 
-def _with_attributes(value: Any) -> tuple[Any, ...]:
-    """The value, then the values of its attributes if it is a plain instance."""
-    attributes = _plain_dict(value)
-    return (value, *dict.values(attributes)) if attributes else (value,)
-
-
-def _plain_dict(value: Any) -> dict[str, Any] | None:
-    """A plain instance's `__dict__` (a user class with the default `__dict__` and no custom
-    state, as the sandbox's `plain_instance`), read without running any of its code."""
-    kind = type(value)
-    known = _plain_types.get(id(kind))
-    if known is None:
-        known = _plain_types[id(kind)] = (kind, _is_plain_type(kind))
-    if not known[1]:
-        return None
-    try:
-        attributes = object.__getattribute__(value, "__dict__")
-    except BaseException:
-        return None
-    return attributes if isinstance(attributes, dict) else None
+def _remember_type(kind: type) -> tuple[type, bool]:
+    """Whether instances of `kind` are plain (a user class with the default `__dict__` and
+    no custom state, as the sandbox's `plain_instance`), found once per type."""
+    known = _plain_types[id(kind)] = (kind, _is_plain_type(kind))
+    return known
 
 
 def _is_plain_type(kind: type) -> bool:
@@ -405,7 +462,9 @@ class _Tracing(_Sampler):
     function hangs a `_Rearm` on a frame well below (as that frame's `f_trace`, the one
     place a frame holds an object of ours); when that frame is released, once the
     RecursionError is handled, the trace function is set again. A trace that is still
-    unset when the program ends is reported (see `Recorder.unsampled`).
+    unset when the program ends is reported (see `Recorder.unsampled`): that may
+    happen when a recursion runs through builtins (`sorted(key=...)`) and frames
+    whose trace calls call nothing, so the body does not run out of stack first.
     """
 
     def install(self) -> None:
@@ -433,16 +492,59 @@ class _Tracing(_Sampler):
     def callback(self) -> Callable[[types.FrameType, str, Any], None]:
         """The trace function. It runs on every Python call of the program, so its common
         paths are one dict lookup (code outside the project) or that and `on_start`."""
-        recorder, codes = self.recorder, self.recorder.codes
-        sampler = self
+        recorder, codes, draw = self.recorder, self.recorder.codes, self.recorder.random
+        sampler, sized_ids, atomic_ids = self, _SIZED_IDS, _ATOMIC_IDS
+        bucket_index, quarters = _BUCKET_INDEX, _QUARTERS
+        plain_types, getattribute, dict_values = _plain_types, object.__getattribute__, dict.values
 
         def on_call(frame: types.FrameType, event: str, arg: Any) -> None:
             try:
                 function = codes.get(frame.f_code, _UNSEEN)
                 if function is _UNSEEN:
                     function = recorder.lookup(frame.f_code, frame)
-                if function is not None and frame.f_lasti <= function.first_offset:
-                    recorder.on_start(function, frame)
+                if function is None or frame.f_lasti > function.first_offset:
+                    return None
+                caller = frame.f_back
+                if caller is not None and caller.f_code is frame.f_code:
+                    function.inner += 1  # a direct recursion: see `_Function.inner`
+                else:
+                    # _measure inlined (this runs on every call of the project's functions).
+                    values = frame.f_locals
+                    total, largest, sized = 0, 0, False
+                    if function.simple:
+                        arguments = values.values()
+                        groups = [arguments]
+                    else:
+                        largest, groups = _call_size(function, values), []
+                    for group in groups:
+                        for value in group:
+                            kind = type(value)
+                            if kind is int:
+                                if value < 0:
+                                    value = -value
+                                if value > largest:
+                                    largest = value
+                            elif kind is str or kind is list or id(kind) in sized_ids:
+                                total, sized = total + len(value), True
+                            elif group is arguments and id(kind) not in atomic_ids:
+                                plain = plain_types.get(id(kind)) or _remember_type(kind)
+                                if plain[1]:
+                                    groups.append(dict_values(getattribute(value, "__dict__")))
+                    size = total if sized else largest
+                    if size < _TABLED:
+                        function.counts[bucket_index[size]] += 1
+                    else:  # size_bucket, inlined
+                        bits = size.bit_length()
+                        low, first, second, third = quarters[bits if bits < 64 else 63]
+                        if size >= third:
+                            size = third
+                        else:
+                            size = second if size >= second else first if size >= first else low
+                        large = function.large
+                        large[size] = large.get(size, 0) + 1
+                key = draw()
+                if key < function.threshold:
+                    recorder.offer(function, frame, key)
             except RecursionError:
                 # Out of stack: no calls here (each would raise again), only attribute work.
                 try:

@@ -255,7 +255,7 @@ class TraceStore:
     def size_counts(self, path: str, qualname: str) -> dict[int, int]:
         """How many calls of each size the function had over every traced run, all calls
         counted (not only the kept ones), smallest size first. A size is its bucket's lower
-        bound: exact below 16, then quarter octaves (16, 19, 23, 27, 32, 39, ...)."""
+        bound: exact below 16, then quarter octaves (16, 20, 23, 27, 32, 39, 46, 54, 64, ...)."""
         rows = self._query(
             "SELECT size, calls FROM sizes WHERE path = ? AND qualname = ? ORDER BY size",
             (path, qualname),
