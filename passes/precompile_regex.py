@@ -57,7 +57,7 @@ class RegexCall:
 
     @property
     def key(self) -> tuple[str, str]:
-        flags = code_of(self.flags) if _flag_value(self.flags) else ""
+        flags = code_of(self.flags) if self.flags is not None and _flag_value(self.flags) else ""
         return code_of(self.pattern), flags
 
 
