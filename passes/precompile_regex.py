@@ -36,6 +36,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "split": ("pattern", "string", "maxsplit", "flags"),
     "sub": ("pattern", "repl", "string", "count", "flags"),
     "subn": ("pattern", "repl", "string", "count", "flags"),
+    "compile": ("pattern", "flags"),  # becomes the constant itself
 }
 REQUIRED = frozenset({"pattern", "string", "repl"})
 # Flags a pattern may be compiled with at import time (re.DEBUG prints, on every call).
@@ -69,7 +70,7 @@ class PrecompileRegex(ModuleConstantPass):
         calls the compiled pattern's method instead: `re.match(r"\\d+", s)`
         becomes `_PARSE_RE.match(s)`. Literal flags go to `re.compile`;
         `count`/`maxsplit` stay with `sub`/`subn`/`split`, positional or keyword as
-        they were.
+        they were. A `re.compile(r"...")` in the function becomes the constant.
 
     Why it is faster:
         Each `re.match(pattern, s)` call first looks the pattern up in `re`'s
@@ -97,8 +98,10 @@ class PrecompileRegex(ModuleConstantPass):
         `re.match(p, s)` is `re._compile(p, flags).match(s)`, and so on for each
         function, so the compiled pattern's methods give the same results and
         raise the same errors (a str pattern on bytes, a bad group in `repl`).
-        The pattern is compiled when the module is imported, also when the
-        function is never called.
+        A compiled pattern is immutable, and `re.compile` already hands every
+        call the same cached object, so sharing one is what happens today. The
+        pattern is compiled when the module is imported, also when the function
+        is never called.
 
     Seen in:
         parsers and formatters that validate every field with
@@ -195,6 +198,27 @@ _DIGITS_RE = regex.compile(rb"[0-9]", regex.MULTILINE)
 def digits(data: bytes) -> int:
     found = _DIGITS_RE.findall(data)
     return len(found) + len(_DIGITS_RE.findall(data))
+''',
+        ),
+        Example(
+            before='''\
+import re
+
+
+def tokens(text: str) -> list[str]:
+    word = re.compile(r"[A-Za-z]+")
+    return word.findall(text)
+''',
+            after='''\
+import re
+
+
+_TOKENS_RE = re.compile(r"[A-Za-z]+")
+
+
+def tokens(text: str) -> list[str]:
+    word = _TOKENS_RE
+    return word.findall(text)
 ''',
         ),
     )
@@ -417,7 +441,13 @@ def _calling(constant: str, found: RegexCall) -> Callable[[cst.CSTNode], cst.CST
         # `node` is the updated call: its args pair up with the original ones by position
         args = [new for old, new in zip(originals, node.args, strict=True) if id(old) in kept_ids]
         if args and args[-1] is not node.args[-1]:
-            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            # the last argument went (flags): the new last one ends the call as it did
+            last = node.args[-1]
+            args[-1] = args[-1].with_changes(
+                comma=last.comma, whitespace_after_arg=last.whitespace_after_arg
+            )
+        if found.method == "compile":
+            return cst.Name(constant, lpar=node.lpar, rpar=node.rpar)
         func = cst.Attribute(value=cst.Name(constant), attr=cst.Name(found.method))
         return node.with_changes(func=func, args=args)
 
