@@ -16,10 +16,16 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.metadata import (
+    ComprehensionScope,
+    QualifiedNameProvider,
+    QualifiedNameSource,
+    ScopeProvider,
+)
 
 from passes._facts import FunctionFacts, FunctionPass
 from passes._names import has_star_import
-from passes._splicing import Replacements, rewrite_function
+from passes._splicing import Replacements, code_of, rewrite_function
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,28 @@ class ModuleConstantPass(FunctionPass):
         if self._taken is not None:
             self._taken.difference_update(c.name for c in constants)
 
+    def calls_module_function(self, facts: FunctionFacts, func: cst.Attribute, module: str) -> bool:
+        """`func` is `<name>.<function>` with `<name>` the stdlib module `module`, read
+        from the function's own scope (or a comprehension in it) and bound only at
+        module level, by `import <module>` (or `import <module> as <name>`): a
+        module-level constant can then spell the same module the same way."""
+        receiver = func.value
+        if not isinstance(receiver, cst.Name):
+            return False
+        names = self.get_metadata(QualifiedNameProvider, func, set())
+        wanted = f"{module}.{func.attr.value}"
+        if not any(q.name == wanted and q.source == QualifiedNameSource.IMPORT for q in names):
+            return False
+        scope = self.get_metadata(ScopeProvider, receiver, None)
+        while isinstance(scope, ComprehensionScope) and receiver.value not in scope.assignments:
+            scope = scope.parent
+        if scope is None or scope is not facts.scope or receiver.value in scope.assignments:
+            return False
+        assignments = list(scope.globals.assignments[receiver.value])
+        return bool(assignments) and all(
+            _imports(getattr(a, "node", None), module, receiver.value) for a in assignments
+        )
+
     # --- the function and the module --------------------------------------------
 
     def finish_function(
@@ -122,6 +150,16 @@ class ModuleConstantPass(FunctionPass):
             if isinstance(parent, cst.Module):
                 return node
             node = parent
+
+
+def _imports(node: object, module: str, name: str) -> bool:
+    """`node` is `import <module>` binding `name` (`import module [as name]`)."""
+    if not isinstance(node, cst.Import):
+        return False
+    return any(
+        code_of(alias.name) == module and (alias.evaluated_alias or alias.evaluated_name) == name
+        for alias in node.names
+    )
 
 
 def _spaced(

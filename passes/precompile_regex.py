@@ -11,12 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import (
-    ComprehensionScope,
-    QualifiedNameProvider,
-    QualifiedNameSource,
-    ScopeProvider,
-)
+from libcst.metadata import QualifiedNameProvider
 
 from passes import _ast_prefilter as pre
 from passes._facts import FunctionFacts
@@ -287,7 +282,7 @@ def search(text: str, flags: int) -> object:
         func = call.func
         assert isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
         method = func.attr.value
-        if method not in SIGNATURES or not self._is_stdlib(facts, func, method):
+        if method not in SIGNATURES or not self.calls_module_function(facts, func, "re"):
             return None
         bound = _bind(call, SIGNATURES[method])
         if bound is None:
@@ -296,28 +291,6 @@ def search(text: str, flags: int) -> object:
         if not self._literal_flags(func.value.value, flags) or not _compiles(pattern, flags):
             return None
         return RegexCall(call, method, pattern, flags, rest)
-
-    def _is_stdlib(self, facts: FunctionFacts, func: cst.Attribute, method: str) -> bool:
-        """`func` is `<name>.<method>` with `<name>` the stdlib `re`, reached from the
-        function's own scope (or a comprehension in it) and bound only at module level
-        by an import of `re`."""
-        names = self.get_metadata(QualifiedNameProvider, func, set())
-        if not any(
-            q.name == f"re.{method}" and q.source == QualifiedNameSource.IMPORT for q in names
-        ):
-            return False
-        receiver = func.value
-        assert isinstance(receiver, cst.Name)
-        scope = self.get_metadata(ScopeProvider, receiver, None)
-        while isinstance(scope, ComprehensionScope) and receiver.value not in scope.assignments:
-            scope = scope.parent
-        if scope is None or scope is not facts.scope or receiver.value in scope.assignments:
-            return False
-        module_scope = scope.globals
-        assignments = list(module_scope.assignments[receiver.value])
-        return bool(assignments) and all(
-            _imports_re(getattr(a, "node", None), receiver.value) for a in assignments
-        )
 
     def _literal_flags(self, receiver: str, flags: cst.BaseExpression | None) -> bool:
         """No flags, an int literal, or `re` flags (spelled through `receiver`, the same
@@ -337,17 +310,6 @@ def search(text: str, flags: int) -> object:
             return False
         names = self.get_metadata(QualifiedNameProvider, flags, set())
         return any(q.name == f"re.{flags.attr.value}" for q in names)
-
-
-def _imports_re(node: object, name: str) -> bool:
-    """`node` is `import re` binding `name` (`import re` or `import re as name`)."""
-    if not isinstance(node, cst.Import):
-        return False
-    return any(
-        code_of(alias.name) == "re"
-        and (alias.evaluated_alias or alias.evaluated_name) == name
-        for alias in node.names
-    )
 
 
 Pattern = cst.SimpleString | cst.ConcatenatedString
