@@ -10,6 +10,7 @@ output and the candidate the pipeline builds from it are the same text.
 from __future__ import annotations
 
 import builtins
+import itertools
 import keyword
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,26 +59,28 @@ class ModuleConstantPass(FunctionPass):
 
     # --- names ------------------------------------------------------------------
 
-    def constant_name(self, base: str) -> str | None:
-        """A new module-level name from `base` (`_TYPE_RANK`, `_TYPE_RANK_2`, ...) that no
-        Name anywhere in the module spells, nor a builtin or keyword; None when the
-        module has a star import (its names are unknown)."""
+    def constant_name(self, *bases: str) -> str | None:
+        """The first of `bases` that is free, else the last with a number (`_RANKS_2`):
+        a name that no Name anywhere in the module spells, nor a builtin or keyword.
+        None when the module has a star import (its names are unknown)."""
         module = self.module
         if has_star_import(module):
             return None
         if self._taken is None:
             self._taken = {n.value for n in m.findall(module, m.Name()) if isinstance(n, cst.Name)}
-        candidate, suffix = base, 1
-        while (
-            candidate in self._taken
-            or hasattr(builtins, candidate)
-            or keyword.iskeyword(candidate)
-            or not candidate.isidentifier()
-        ):
-            suffix += 1
-            candidate = f"{base}_{suffix}"
-        self._taken.add(candidate)
-        return candidate
+        numbered = (f"{bases[-1]}_{n}" for n in itertools.count(2))
+        candidates = itertools.chain(bases, numbered)
+        chosen = next(name for name in candidates if self._free(name))
+        self._taken.add(chosen)
+        return chosen
+
+    def _free(self, name: str) -> bool:
+        return (
+            name.isidentifier()
+            and not keyword.iskeyword(name)
+            and not hasattr(builtins, name)
+            and name not in (self._taken or ())
+        )
 
     def forget_names(self, constants: Sequence[ModuleConstant]) -> None:
         """Give back names taken for constants that will not be written after all."""

@@ -265,7 +265,7 @@ def matcher(words: list[str]) -> list[str]:
             value = _constant_value(facts, display, uses)
             if value is None:
                 continue
-            constant = self.constant_name(_constant_base(function.name.value, name))
+            constant = self.constant_name(*_constant_names(function.name.value, name))
             if constant is None:
                 break
             constants.append(ModuleConstant(constant, value))
@@ -472,12 +472,12 @@ def _frozenset_is_builtin(facts: FunctionFacts) -> bool:
     return "frozenset" not in globals_.assignments
 
 
-def _constant_base(function: str, local: str) -> str:
-    """`_RANKS` for a local `ranks`; a short local (`t`) also says whose it was (`_KIND_T`)."""
-    bare = local.strip("_").upper()
-    if len(bare) > 2:
-        return f"_{bare}"
-    return f"_{function.strip('_').upper()}_{bare}"
+def _constant_names(function: str, local: str) -> tuple[str, ...]:
+    """`_RANKS` for a local `ranks`, else (taken, or too short to say much: `t`) also
+    whose it was: `_TYPE_RANK_RANKS`, `_KIND_T`."""
+    bare, owner = local.strip("_").upper(), function.strip("_").upper()
+    qualified = f"_{owner}_{bare}" if owner else f"_{bare}"
+    return (f"_{bare}", qualified) if len(bare) > 2 else (qualified,)
 
 
 def _to_name(constant: str) -> Callable[[cst.CSTNode], cst.CSTNode]:
