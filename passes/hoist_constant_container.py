@@ -12,6 +12,7 @@ import libcst.matchers as m
 from libcst.metadata import ComprehensionScope, ScopeProvider
 
 from passes import _ast_prefilter as pre
+from passes._builtins import Fact, builtins_with
 from passes._facts import FunctionFacts
 from passes._module_constants import ModuleConstant, ModuleConstantPass
 from passes._names import SCOPE_SENSITIVE_NAMES, in_store_context, name_references
@@ -44,12 +45,14 @@ COUNT_METHODS: dict[type[cst.CSTNode], frozenset[str]] = {
 }
 VIEW_METHODS = frozenset({"keys", "values", "items"})
 Container = cst.Dict | cst.List | cst.Set | cst.Tuple
+BUILTIN_CLASSES = builtins_with(Fact.CLASS)
 
 
 class HoistConstantContainer(ModuleConstantPass):
     """What it does:
         When a function builds a dict, list or set display of literal constants
-        (nested tuples of constants allowed), binds it to a local name once, and
+        and builtin classes (`int`, `str`, `type(None)`; nested tuples of them
+        allowed), binds it to a local name once, and
         then only reads it, builds it once at module level instead:
         `ranks = {"int": 1, "float": 2}` becomes `ranks = _RANKS` with
         `_RANKS = {"int": 1, "float": 2}` above the function. A list that is only
@@ -66,9 +69,11 @@ class HoistConstantContainer(ModuleConstantPass):
         The constant is one object shared by every call, where the original gave
         each call a fresh one. The pass fires only when no code can tell the
         difference, that is when all of these are proven:
-        - every item, key and value is a literal constant or a tuple of them, so
-          building the display runs no code and cannot fail, and the items it
-          hands out are immutable;
+        - every item, key and value is a literal constant, a builtin class that
+          no module-level binding shadows (builtin types cannot be changed), or
+          `type(None)`, or a tuple of these, so building the display at module
+          level runs no code of the user's, cannot fail, and gives the same
+          values, and the items it hands out are immutable;
         - the name is a local of the function, bound exactly once (by this
           assignment), not declared global or nonlocal, and not mentioned by a
           nested function, lambda or class, nor through `locals()`, `vars()`,
@@ -90,8 +95,10 @@ class HoistConstantContainer(ModuleConstantPass):
         shared object; verification runs the rewritten module as a whole.
 
     Seen in:
-        tabulate's `_type` and its format tables: a function that rebuilt two
-        six-entry dicts on every call ran 120,000 times in one table render.
+        tabulate's `_more_generic`, which `_column_type` calls for every cell:
+        it rebuilt two six-entry dicts (type to rank, rank to type) on every
+        call and ran 120,000 times in one table render; and its per-format
+        alignment tables, rebuilt for every row.
     """
 
     code = "OPT216"
@@ -109,6 +116,24 @@ class HoistConstantContainer(ModuleConstantPass):
         return False
 
     EXAMPLES = (
+        Example(
+            before='''\
+def wider_type(name1: str, name2: str) -> type:
+    ranks = {"NoneType": 0, "bool": 1, "int": 2, "float": 3, "bytes": 4, "str": 5}
+    types = {0: type(None), 1: bool, 2: int, 3: float, 4: bytes, 5: str}
+    return types[max(ranks.get(name1, 5), ranks.get(name2, 5))]
+''',
+            after='''\
+_RANKS = {"NoneType": 0, "bool": 1, "int": 2, "float": 3, "bytes": 4, "str": 5}
+_TYPES = {0: type(None), 1: bool, 2: int, 3: float, 4: bytes, 5: str}
+
+
+def wider_type(name1: str, name2: str) -> type:
+    ranks = _RANKS
+    types = _TYPES
+    return types[max(ranks.get(name1, 5), ranks.get(name2, 5))]
+''',
+        ),
         Example(
             before="""\
 def type_rank(name: str) -> int:
@@ -260,7 +285,7 @@ def matcher(words: list[str]) -> list[str]:
                 continue
             if not uses:
                 continue  # never read: nothing to gain
-            if uses - {Use.TEST} and not all(_immutable(item) for item in _items(display)):
+            if uses - {Use.TEST} and not all(_immutable(facts, i) for i in _items(display)):
                 continue  # its items come out, and some are mutable
             value = _constant_value(facts, display, uses)
             if value is None:
@@ -280,7 +305,7 @@ def matcher(words: list[str]) -> list[str]:
         for node in m.findall(function.body, m.Assign() | m.AnnAssign()):
             assert isinstance(node, cst.Assign | cst.AnnAssign)
             value = node.value
-            if not isinstance(value, Container) or not _hoistable(value):
+            if not isinstance(value, Container) or not _hoistable(facts, value):
                 continue
             targets = (
                 [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
@@ -396,39 +421,79 @@ def _method_use(facts: FunctionFacts, attribute: cst.Attribute, display: Contain
 # --- the display ----------------------------------------------------------------------
 
 
-def _hoistable(display: Container) -> bool:
+def _hoistable(facts: FunctionFacts, display: Container) -> bool:
     """A display of literals, with at least two entries, that CPython does not already
     fold into a constant (a tuple of constants is one), and that building cannot fail
     (set items and dict keys are immutable, so hashable)."""
-    if not _literal(display) or _immutable(display) or len(display.elements) < 2:
+    if not _literal(facts, display) or _foldable(display) or len(display.elements) < 2:
         return False
     if isinstance(display, cst.Set):
-        return all(_immutable(item) for item in _items(display))
+        return all(_immutable(facts, item) for item in _items(display))
     if isinstance(display, cst.Dict):
-        return all(isinstance(e, cst.DictElement) and _immutable(e.key) for e in display.elements)
+        return all(
+            isinstance(e, cst.DictElement) and _immutable(facts, e.key) for e in display.elements
+        )
     return True
 
 
-def _literal(node: cst.BaseExpression) -> bool:
-    """A literal constant, or a display whose every entry is a literal."""
-    if constant_type(node) is not None:
+def _literal(facts: FunctionFacts, node: cst.BaseExpression) -> bool:
+    """An atom, or a display whose every entry is a literal."""
+    if _atom(facts, node):
         return True
     if isinstance(node, cst.Dict):
         return all(
-            isinstance(e, cst.DictElement) and _literal(e.key) and _literal(e.value)
+            isinstance(e, cst.DictElement) and _literal(facts, e.key) and _literal(facts, e.value)
             for e in node.elements
         )
     if isinstance(node, cst.List | cst.Set | cst.Tuple):
-        return all(isinstance(e, cst.Element) and _literal(e.value) for e in node.elements)
+        return all(isinstance(e, cst.Element) and _literal(facts, e.value) for e in node.elements)
     return False
 
 
-def _immutable(node: cst.BaseExpression) -> bool:
-    """A literal constant or a tuple of them (nested)."""
+def _immutable(facts: FunctionFacts, node: cst.BaseExpression) -> bool:
+    """An atom or a tuple of them (nested)."""
+    if _atom(facts, node):
+        return True
+    return isinstance(node, cst.Tuple) and all(
+        isinstance(e, cst.Element) and _immutable(facts, e.value) for e in node.elements
+    )
+
+
+def _foldable(node: cst.BaseExpression) -> bool:
+    """A literal constant or a tuple of them: CPython compiles it into one constant."""
     if constant_type(node) is not None:
         return True
     return isinstance(node, cst.Tuple) and all(
-        isinstance(e, cst.Element) and _immutable(e.value) for e in node.elements
+        isinstance(e, cst.Element) and _foldable(e.value) for e in node.elements
+    )
+
+
+def _atom(facts: FunctionFacts, node: cst.BaseExpression) -> bool:
+    """What a table may hold: a literal constant, a builtin class (`int`, `str`: builtin
+    types cannot be changed, and the name means the same at module level, where no
+    binding shadows it), or `type(None)`. Evaluating one runs no code of the user's."""
+    if constant_type(node) is not None:
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in BUILTIN_CLASSES and _module_sees_builtin(facts, node)
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and not node.lpar:
+        return (
+            node.func.value == "type"
+            and _module_sees_builtin(facts, node.func)
+            and len(node.args) == 1
+            and not node.args[0].keyword
+            and not node.args[0].star
+            and m.matches(node.args[0].value, m.Name("None"))
+        )
+    return False
+
+
+def _module_sees_builtin(facts: FunctionFacts, name: cst.Name) -> bool:
+    scope = facts.scope
+    return (
+        scope is not None
+        and facts.is_builtin(name, name.value)
+        and name.value not in scope.globals.assignments
     )
 
 
@@ -495,14 +560,17 @@ def _ast_hoistable(node: ast.expr) -> bool:
     if not isinstance(node, ast.Dict | ast.List | ast.Set | ast.Tuple):
         return False
     entries = [*node.keys, *node.values] if isinstance(node, ast.Dict) else node.elts
-    return len(entries) >= 2 and _ast_literal(node) and not _ast_immutable(node)
+    return len(entries) >= 2 and _ast_literal(node) and not _ast_foldable(node)
 
 
 def _ast_literal(node: ast.expr | None) -> bool:
+    """A superset of `_literal`: any name stands for a possible builtin class."""
     if node is None:  # `**mapping` in a dict display
         return False
-    if pre.constant_kind(node) is not None:
+    if pre.constant_kind(node) is not None or isinstance(node, ast.Name):
         return True
+    if isinstance(node, ast.Call):
+        return pre.is_builtin_call(node, "type")
     if isinstance(node, ast.Dict):
         pairs = zip(node.keys, node.values, strict=True)
         return all(_ast_literal(k) and _ast_literal(v) for k, v in pairs)
@@ -511,7 +579,7 @@ def _ast_literal(node: ast.expr | None) -> bool:
     return False
 
 
-def _ast_immutable(node: ast.expr) -> bool:
+def _ast_foldable(node: ast.expr) -> bool:
     if pre.constant_kind(node) is not None:
         return True
-    return isinstance(node, ast.Tuple) and all(_ast_immutable(e) for e in node.elts)
+    return isinstance(node, ast.Tuple) and all(_ast_foldable(e) for e in node.elts)
