@@ -1,7 +1,6 @@
-"""OPT216 (hoist a constant container), OPT217 (precompile a regex) and OPT218
-(precompile a struct format) through the real CLI, on untyped code traced through a
-workload script: the candidates are verified on the recorded calls. Real
-subprocesses, real sandbox."""
+"""OPT216 (hoist a constant container) and OPT217 (precompile a regex) through the real
+CLI, on untyped code traced through a workload script: the candidates are verified
+on the recorded calls. Real subprocesses, real sandbox."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from tests.conftest import Runner
 
 CELLS = textwrap.dedent('''\
     import re
-    import struct
 
 
     def cell_kind(value):
@@ -32,10 +30,6 @@ CELLS = textwrap.dedent('''\
         return re.sub(r"\\s+", " ", text, 1, re.ASCII).strip()
 
 
-    def read_pair(data):
-        return struct.unpack_from("<hH", data)
-
-
     def column_names(extra):
         names = ["id", "name", "price"]
         if extra in names:
@@ -44,14 +38,13 @@ CELLS = textwrap.dedent('''\
 ''')
 
 WORKLOAD = textwrap.dedent("""\
-    from cells import cell_kind, column_names, is_number, read_pair, squeeze
+    from cells import cell_kind, column_names, is_number, squeeze
 
     rows = [[i, f"{i}.5", f"x{i}", None, i * 0.5, b"b", f" a  b{i}  c "] for i in range(200)]
     cells = [cell for row in rows for cell in row]
     print(sum(cell_kind(cell) for cell in cells))
     print(sum(is_number(str(cell)) for cell in cells))
     print(sorted({squeeze(cell) for cell in cells if isinstance(cell, str)})[:3])
-    print(sum(sum(read_pair(i.to_bytes(4, "little"))) for i in range(0, 1 << 32, 1 << 20)))
     picked = [column_names(word) for word in ("id", "size", "price")]
     picked[0].append("mutated")
     print(picked, column_names("id"))
@@ -82,10 +75,6 @@ def test_traced_untyped_code_gets_verified_hoisting_candidates(project: Path, ru
         "squeeze": (
             "OPT217",
             ['+_SQUEEZE_RE = re.compile(r"\\s+", re.ASCII)', '_SQUEEZE_RE.sub(" ", text, 1)'],
-        ),
-        "read_pair": (
-            "OPT218",
-            ['+_READ_PAIR_STRUCT = struct.Struct("<hH")', "_READ_PAIR_STRUCT.unpack_from(data)"],
         ),
     }
     for function, (code, lines) in expected.items():
