@@ -22,6 +22,12 @@ CELLS = textwrap.dedent('''\
         return ranks.get(type(value).__name__, 0)
 
 
+    def wider(type1, type2):
+        types = {type(None): 0, bool: 1, int: 2, float: 3, bytes: 4, str: 5}
+        invtypes = {5: str, 4: bytes, 3: float, 2: int, 1: bool, 0: type(None)}
+        return invtypes[max(types.get(type1, 5), types.get(type2, 5))]
+
+
     def is_number(text):
         return re.fullmatch(r"-?\\d+(\\.\\d+)?", text) is not None
 
@@ -38,12 +44,15 @@ CELLS = textwrap.dedent('''\
 ''')
 
 WORKLOAD = textwrap.dedent("""\
-    from cells import cell_kind, column_names, is_number, squeeze
+    from functools import reduce
+
+    from cells import cell_kind, column_names, is_number, squeeze, wider
 
     rows = [[i, f"{i}.5", f"x{i}", None, i * 0.5, b"b", f" a  b{i}  c "] for i in range(200)]
     cells = [cell for row in rows for cell in row]
     print(sum(cell_kind(cell) for cell in cells))
     print(sum(is_number(str(cell)) for cell in cells))
+    print([reduce(wider, [type(cell) for cell in row], bool).__name__ for row in rows[:50]])
     print(sorted({squeeze(cell) for cell in cells if isinstance(cell, str)})[:3])
     picked = [column_names(word) for word in ("id", "size", "price")]
     picked[0].append("mutated")
@@ -70,6 +79,8 @@ def test_traced_untyped_code_gets_verified_hoisting_candidates(project: Path, ru
 
     expected = {
         "cell_kind": ("OPT216", ['+_RANKS = {"bool": 1,', "+    ranks = _RANKS"]),
+        # tabulate's _more_generic: tables of builtin classes
+        "wider": ("OPT216", ["+_TYPES = {type(None): 0,", "+    invtypes = _INVTYPES"]),
         "is_number": ("OPT217", ["+_IS_NUMBER_RE = re.compile(", "_IS_NUMBER_RE.fullmatch(text)"]),
         # flags go to compile, the positional count stays with sub
         "squeeze": (
