@@ -36,7 +36,7 @@ from pipeline.config import Config
 from pipeline.model import Candidate, Timing
 from pipeline.sandbox.child import protocol as p
 from pipeline.sandbox.session import Session, WorkerGone
-from pipeline.stages.timing_stats import Samples, python_version
+from pipeline.stages.timing_stats import Samples, decide_sequentially, python_version
 from pipeline.stages.verify import Plan
 
 GROWTH = 2
@@ -45,10 +45,28 @@ COPY_BYTES_PER_SAMPLE = 64 << 20
 IDLE_CPU_SECONDS = 0.002
 HIDDEN_CPU_SLACK_SECONDS = 0.25
 _TIMING_LOCK = threading.Lock()
+OVER_TIME_LIMIT = "over the time limit"  # the worker's reply when a call overruns its limit
+SLOW_TEXT = "take longer than the per-call budget"
+INPUTS_HINT = (
+    "give it real inputs with `optimize trace`, [tool.optimize.strategies] or an "
+    "OPTIMIZE_INPUTS hook"
+)
 
 
 class Untimeable(Exception):
     """No honest timing is possible; the message says why, in one line."""
+
+
+class BudgetSpent(Untimeable):
+    """The candidate's budget ran out during timing."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why one synthesised size cannot be timed: `reason` completes "inputs of size ≥n ..."."""
+
+    reason: str
+    raised: bool  # it cannot be made or the original raises on it (not: too slow)
 
 
 @dataclass(frozen=True)
@@ -80,32 +98,85 @@ def measure(
 ) -> Timing:
     """Time `candidate` against its original on inputs of several sizes.
 
-    `deadline` (time.monotonic) ends timing with "not timed" and the reason."""
+    The largest input decides; while its interval straddles the floor, fresh worker pairs
+    add samples (`decide_sequentially`). `deadline` (time.monotonic) ends the first look
+    with "not timed" and the reason, and a later one with "undecided"."""
     plan = Plan(candidate, config, inputs)
     pooled: dict[Input, Samples] = {}
     chosen: list[Input] = []
     recorded_sizes: list[int] = []  # of every recorded call, -1 where one cannot be built
     isolation = "none"
     in_ci = os.environ.get("CI", "").lower() == "true"
+    look = Look(plan, copy_args, deadline)
     try:
         for _ in range(max(1, config.timing.workers)):  # fresh worker pairs, one at a time
-            with one_measurement_at_a_time(), Pair(plan, copy_args, deadline) as pair:
+            with look.pair() as pair:
                 isolation = pair.isolation
                 chosen = chosen or pair.choose_inputs()
                 recorded_sizes = recorded_sizes or list(pair.ready[0].sizes)
                 for spec in chosen:
                     samples = pooled.setdefault(spec, Samples(0, spec.source))
-                    pair.sample(spec, samples)
+                    look.sample(pair, spec, samples, chosen[-1])
+        ordered = sorted(chosen, key=lambda spec: pooled[spec].size)
+        *smaller, deciding = ordered
+        look.follow(deciding, pooled[deciding])
+        headline = decide_sequentially(pooled[deciding], config.min_speedup, in_ci, look.again)
     except (Untimeable, WorkerGone) as error:
         return _untimed(config, isolation, str(error))
-    ordered = sorted(chosen, key=lambda spec: pooled[spec].size)
-    sizes = tuple(pooled[spec].decide(config.min_speedup, in_ci) for spec in ordered)
+    sizes = (*(pooled[spec].decide(config.min_speedup, in_ci) for spec in smaller), headline)
     weights = recorded_weights(ordered, recorded_sizes, {s: pooled[s].size for s in ordered})
     wall = [str(s.size) for s in sizes if s.clock == "wall"]
     detail = f"wall-clock samples at n={', '.join(wall)}" if wall else ""
     return Timing(sizes, config.min_speedup, python_version(), isolation, detail=detail,
                   small_size_tolerance=config.timing.small_size_tolerance,
                   recorded_calls=tuple(weights.get(spec, 0) for spec in ordered))  # fmt: skip
+
+
+class Look:
+    """Runs of fresh worker pairs: the first look times every input; each later one times
+    the deciding input again, if the candidate's budget can pay for it."""
+
+    def __init__(self, plan: Plan, copy_args: bool, deadline: float | None) -> None:
+        self.plan = plan
+        self.copy_args = copy_args
+        self.deadline = deadline
+        self.seconds = 0.0  # what one look of the deciding input costs: starts and samples
+        self.deciding: tuple[Input, Samples] | None = None
+
+    @contextmanager
+    def pair(self) -> Iterator[Pair]:
+        with one_measurement_at_a_time():
+            started = time.monotonic()
+            with Pair(self.plan, self.copy_args, self.deadline) as pair:
+                if self.deciding is None:  # the first look's cost is the estimate
+                    self.seconds += time.monotonic() - started
+                yield pair
+
+    def sample(self, pair: Pair, spec: Input, samples: Samples, largest: Input) -> None:
+        started = time.monotonic()
+        pair.sample(spec, samples)
+        if spec == largest:  # the inputs are chosen smallest first; the largest decides
+            self.seconds += time.monotonic() - started
+
+    def follow(self, spec: Input, samples: Samples) -> None:
+        self.deciding = (spec, samples)
+
+    def again(self) -> bool:
+        """Another look at the deciding input in fresh worker pairs; False when the budget
+        cannot pay for it or runs out during it (its samples are then dropped)."""
+        assert self.deciding is not None
+        spec, samples = self.deciding
+        if self.deadline is not None and time.monotonic() + self.seconds > self.deadline:
+            return False
+        added = Samples(samples.size, samples.source)
+        try:
+            for _ in range(max(1, self.plan.config.timing.workers)):
+                with self.pair() as pair:
+                    pair.sample(spec, added)
+        except BudgetSpent:
+            return False
+        samples.extend(added)
+        return True
 
 
 def recorded_weights(
@@ -152,6 +223,8 @@ class Pair:
         self.copy_args = copy_args
         self.timed = [0.0, 0.0]  # CPU seconds inside measured runs, per worker
         self.workers: list[Session] = []
+        self.refused: dict[int, Refusal] = {}  # synthesised sizes the original cannot time
+        self.no_decision = ""  # why the sizes reached cannot decide
 
     def __enter__(self) -> Pair:
         try:
@@ -209,8 +282,11 @@ class Pair:
             return self._recorded_inputs(recorded)
         if not self.settings.adaptive:
             configured = self._configured()
-            if configured:
+            no_decision = self._below_smallest([s.size for s in configured])
+            if configured and not (configured[-1].size == 0 and no_decision):
                 return configured
+            if no_decision:
+                raise Untimeable(f"{no_decision}: {INPUTS_HINT}")
             raise Untimeable("every configured size exceeds the per-call budget or fails")
         grown = self._grow()
         if grown:
@@ -218,6 +294,8 @@ class Pair:
         literal = self._literal_inputs()
         if literal:
             return literal
+        if self.no_decision:
+            raise Untimeable(f"{self.no_decision}: {INPUTS_HINT}")
         raise Untimeable(
             "no inputs: give the parameters type hints, record real calls with `optimize trace`, "
             "or add an OPTIMIZE_INPUTS hook or [tool.optimize.strategies]"
@@ -252,6 +330,9 @@ class Pair:
                 if self._built_within_budget(Input(size=size)) is not None:
                     reached.append(size)
                 size = size // GROWTH if size > 0 else -1
+            self.no_decision = self._below_smallest(reached)
+            if self.no_decision:
+                return []
         return [Input(size=size) for size in _spread(reached)]
 
     def _configured(self) -> list[Input]:
@@ -270,16 +351,43 @@ class Pair:
 
     def _built_within_budget(self, spec: Input) -> int | None:
         """The input's size if the original takes it within the per-call budget, else None
-        (it cannot be made, the original raises on it, or one call is too slow)."""
+        (it cannot be made, the original raises on it, or one call is too slow); why not
+        is kept in `refused`, by size."""
         built = self.workers[0].ask(spec.command(), timeout=self.settings.call_budget * 4 + 10)
         if not built.ok:
+            self.refused[spec.size] = Refusal(f"cannot be made ({built.detail})", raised=True)
             return None
         # One call over the budget is all we need to know: stop it soon after.
-        seconds = self._run(0, 1, timeout=self.settings.call_budget * 2 + 5,
-                            limit=self.settings.call_budget * 1.2 + 0.1)  # fmt: skip
-        if seconds is None or seconds > self.settings.call_budget:
+        try:
+            seconds = self._measure(0, 1, timeout=self.settings.call_budget * 2 + 5,
+                                    limit=self.settings.call_budget * 1.2 + 0.1)[0]  # fmt: skip
+        except BudgetSpent:  # the candidate's budget, not this input, is the matter
+            raise
+        except Untimeable as error:
+            slow = str(error) == OVER_TIME_LIMIT
+            self.refused[spec.size] = Refusal(SLOW_TEXT if slow else f"raise ({error})", not slow)
+            return None
+        if seconds > self.settings.call_budget:
+            self.refused[spec.size] = Refusal(SLOW_TEXT, raised=False)
             return None
         return built.sizes[0] if built.sizes else spec.size
+
+    def _below_smallest(self, reached: list[int]) -> str:
+        """Why sizes reached below the smallest configured one cannot decide, or "".
+
+        A decision never rests on n=0 alone (an empty input says nothing of speed), nor on
+        a size that only the original's raising on every larger input tried left: such
+        inputs (say, rows without the key the function reads) are not the function's.
+        """
+        if not reached:
+            return ""
+        above = sorted(size for size in self.refused if size > reached[-1])
+        raising = [size for size in above if self.refused[size].raised]
+        if raising:
+            return f"inputs of size ≥{raising[0]} {self.refused[raising[0]].reason}"
+        if reached[-1] == 0 and above:
+            return f"inputs of size ≥{above[0]} {self.refused[above[0]].reason}"
+        return ""
 
     # ----------------------------------------------------------------------- samples
 
@@ -325,13 +433,6 @@ class Pair:
         loops = max(1, math.ceil(target / min(per_call)))
         return max(1, min(loops, math.floor(SLOW_SAMPLE_FACTOR * target / max(per_call))))
 
-    def _run(self, which: int, loops: int, timeout: float, limit: float = 0.0) -> float | None:
-        """CPU seconds of `loops` calls by one worker, or None if they fail or overrun."""
-        try:
-            return self._measure(which, loops, timeout, limit)[0]
-        except Untimeable:
-            return None
-
     def _measure(
         self, which: int, loops: int, timeout: float | None = None, limit: float = 0.0
     ) -> tuple[float, float, str, int]:
@@ -339,7 +440,7 @@ class Pair:
         run, by our clocks and the kernel's counts."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             budget = self.plan.config.candidate_budget
-            raise Untimeable(f"the {budget:g} s budget per candidate ran out")
+            raise BudgetSpent(f"the {budget:g} s budget per candidate ran out")
         worker, other = self.workers[which], self.workers[1 - which]
         prepared = worker.ask(p.TimingCommand(p.Command.PREPARE, loops=loops,
                                               copy_args=self.copy_args), timeout=60)  # fmt: skip
