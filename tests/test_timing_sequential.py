@@ -8,7 +8,10 @@ No assertion depends on how fast this machine is.
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,6 +43,7 @@ from pipeline.stages.timing_stats import (
     straddles,
 )
 
+REPO = Path(__file__).resolve().parent.parent
 FIRST_LOOK = 10  # samples of each version per look: the default 5 pairs x 2 workers
 SECONDS = 1e-3  # per call: no tiny-call floor
 
@@ -214,3 +218,29 @@ def test_rows_lacking_the_key_read_are_not_timed_at_n_0_alone(
     assert "not timed: inputs of size ≥1 raise (KeyError: 'id')" in result.stdout, result.stdout
     assert "optimize trace" in result.stdout and "OPTIMIZE_INPUTS" in result.stdout
     assert "n=0" not in result.stdout
+
+
+# --------------------------------------------------------------------------- the power benchmark
+
+
+def test_power_calibration_smoke_writes_its_report_with_samples_per_size(tmp_path: Path) -> None:
+    # One tiny run: whether it accepts is the machine's business (the bar is the full run's).
+    quick = ["--runs", "1", "--sizes", "1000", "--pairs", "3", "--workers", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.power_calibration", *quick, "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    report = json.loads((tmp_path / "power_calibration.json").read_text(encoding="utf-8"))
+    assert report["runs"] == 1 and report["required"] == 1 and report["true_ratio"] == 1.2
+    (run,) = report["results"]
+    assert run["sizes"], run["detail"]
+    assert all(size["samples"] >= 3 for size in run["sizes"])
+    assert report["passed"] == run["accepted"] and "load_before" in report
+    markdown = (tmp_path / "power_calibration.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# Power calibration: a true 1.2x") and "samples)" in markdown
+    bad = subprocess.run(
+        [sys.executable, "-m", "benchmarks.power_calibration", "--runs", "0"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "must be > 0" in bad.stderr
