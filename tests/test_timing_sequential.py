@@ -37,6 +37,7 @@ from pipeline.stages.timing_stats import (
     Samples,
     decide_sequentially,
     look_confidence,
+    median_of_paired_ratios,
     python_version,
     ratio_of_medians,
     settled,
@@ -52,8 +53,8 @@ class Drawn:
     """Samples of two versions whose true ratio (original / candidate) is `ratio`, with
     log-normal noise of `spread`; `look()` adds one look's worth, as a fresh worker pair would."""
 
-    def __init__(self, ratio: float, spread: float, seed: int) -> None:
-        self.ratio, self.spread = ratio, spread
+    def __init__(self, ratio: float, spread: float, seed: int, load: float = 0.0) -> None:
+        self.ratio, self.spread, self.load = ratio, spread, load
         self.rng = random.Random(seed)
         self.samples = Samples(10_000, "synthesised")
         self.looks = 0
@@ -61,8 +62,9 @@ class Drawn:
 
     def look(self) -> bool:
         for _ in range(FIRST_LOOK):
-            original = SECONDS * self.ratio * self.rng.lognormvariate(0, self.spread)
-            candidate = SECONDS * self.rng.lognormvariate(0, self.spread)
+            load = self.rng.lognormvariate(0, self.load)  # the machine, shared by a pair
+            original = load * SECONDS * self.ratio * self.rng.lognormvariate(0, self.spread)
+            candidate = load * SECONDS * self.rng.lognormvariate(0, self.spread)
             self.samples.add(False, original, original, 0)
             self.samples.add(True, candidate, candidate, 0)
         self.looks += 1
@@ -85,11 +87,23 @@ def test_every_look_uses_pococks_wider_interval_so_four_looks_keep_the_overall_5
     assert look_confidence(4) == pytest.approx(0.9818, abs=1e-4)  # z = 2.361 (Pocock, K=4)
     drawn = Drawn(1.0, 0.1, seed=1)
     original, candidate = drawn.samples.cpu
-    _, low95, high95 = ratio_of_medians(original, candidate, seed=10_000)
+    _, low95, high95 = median_of_paired_ratios(original, candidate, seed=10_000)
     first = decide_sequentially(drawn.samples, 1.05, False, lambda: False)
     assert first.confidence == pytest.approx(look_confidence(MAX_LOOKS))
     assert first.low <= low95 and first.high >= high95  # wider than a single 95% look
     assert (first.high - first.low) > (high95 - low95)
+
+
+def test_pairing_cancels_load_that_weighs_on_both_samples_of_a_pair() -> None:
+    # Other jobs slow both versions of a pair alike (they run back to back): the ratio of
+    # each pair keeps the 1.2x, the ratio of the two medians drowns it in the load's spread.
+    drawn = Drawn(1.2, 0.02, seed=6, load=0.3)
+    original, candidate = drawn.samples.cpu
+    unpaired = ratio_of_medians(original, candidate, seed=1, confidence=look_confidence())
+    assert unpaired[1] < 1.05 < unpaired[2]
+    headline = decided(drawn)
+    assert headline.decision == SizeDecision.FASTER and drawn.looks == 1, headline
+    assert 1.15 < headline.ratio < 1.25
 
 
 def test_the_precision_rule_and_the_floor_straddle() -> None:
@@ -115,8 +129,8 @@ def test_a_clear_2x_is_decided_at_the_first_look() -> None:
 
 
 def test_a_true_1_3x_too_noisy_for_one_look_is_sampled_until_it_clears_the_floor() -> None:
-    drawn = Drawn(1.3, 0.25, seed=3)
-    first = decide_sequentially(Drawn(1.3, 0.25, seed=3).samples, 1.05, False, lambda: False)
+    drawn = Drawn(1.3, 0.25, seed=12)
+    first = decide_sequentially(Drawn(1.3, 0.25, seed=12).samples, 1.05, False, lambda: False)
     assert first.decision == SizeDecision.UNDECIDED and first.low <= 1.05  # one look: not enough
     headline = decided(drawn)
     assert headline.decision == SizeDecision.FASTER, headline
@@ -146,7 +160,7 @@ def test_an_a_a_pair_too_noisy_to_settle_is_undecided_not_no_change() -> None:
 
 
 def test_when_the_budget_pays_for_no_more_looks_the_size_is_undecided_with_its_samples() -> None:
-    drawn = Drawn(1.3, 0.25, seed=3)
+    drawn = Drawn(1.3, 0.25, seed=12)
     headline = decided(drawn, budget_looks=2)
     assert headline.decision == SizeDecision.UNDECIDED
     assert drawn.looks == 2 and headline.samples == 2 * FIRST_LOOK

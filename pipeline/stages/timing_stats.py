@@ -1,5 +1,6 @@
-"""From timing samples to a decision: ratio of medians, bootstrap interval, noise floor,
-and the sequential rule that samples the deciding size until its interval settles."""
+"""From timing samples to a decision: the median of paired ratios, bootstrap interval,
+noise floor, and the sequential rule that samples the deciding size until its interval
+settles."""
 
 from __future__ import annotations
 
@@ -59,6 +60,27 @@ def ratio_of_medians(
     low = resampled[round(tail * BOOTSTRAP_RESAMPLES)]
     high = resampled[round((1 - tail) * BOOTSTRAP_RESAMPLES) - 1]
     return ratio, low, high
+
+
+def median_of_paired_ratios(
+    original: Sequence[float],
+    candidate: Sequence[float],
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+) -> tuple[float, float, float]:
+    """The median of original[i] / candidate[i] with a percentile-bootstrap interval over
+    pairs. The two samples of a pair ran one right after the other (ABBA), so load that
+    comes and goes over seconds weighs on both and cancels in their ratio; the ratio of
+    medians of all samples keeps it as noise."""
+    ratios = [o / max(c, 1e-12) for o, c in zip(original, candidate, strict=True)]
+    rng = random.Random(seed)
+    resampled = sorted(
+        statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(BOOTSTRAP_RESAMPLES)
+    )
+    tail = (1 - confidence) / 2
+    low = resampled[round(tail * BOOTSTRAP_RESAMPLES)]
+    high = resampled[round((1 - tail) * BOOTSTRAP_RESAMPLES) - 1]
+    return statistics.median(ratios), low, high
 
 
 def _ratio(original: Sequence[float], candidate: Sequence[float]) -> float:
@@ -156,7 +178,9 @@ class Samples:
 
     def decide(self, min_speedup: float, in_ci: bool, confidence: float = CONFIDENCE) -> SizeTiming:
         original, candidate = self._clocked()
-        ratio, low, high = ratio_of_medians(original, candidate, self.size, confidence)
+        paired = len(original) == len(candidate)  # every pair complete, as `measure` adds them
+        estimate = median_of_paired_ratios if paired else ratio_of_medians
+        ratio, low, high = estimate(original, candidate, self.size, confidence)
         return SizeTiming(
             size=self.size,
             ratio=ratio,
