@@ -29,6 +29,7 @@ from pipeline.model import (
     Verdict,
     VerdictStatus,
 )
+from pipeline.report.html import page_from_file_reports
 from pipeline.report.summary import Totals, rejection, summary_lines
 from pipeline.report.terminal import size_text
 from pipeline.stages.orchestrate import timing_rejection
@@ -208,6 +209,8 @@ def test_the_summary_counts_undecided_apart_with_what_could_decide_them() -> Non
     assert "2 candidate(s): 0 accepted, 0 rejected, 2 undecided, 0 unverifiable" in line
     assert hint.startswith("2 undecided: a longer candidate-budget")
     assert (totals + totals).undecided == 4
+    page = page_from_file_reports([FileReport(Path("m.py"), outcomes, functions=("f",))])
+    assert ("undecided", "2") in page.headline and ("candidates rejected", "0") in page.headline
 
 
 # --------------------------------------------------------------------------- the sizes rule

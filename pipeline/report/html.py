@@ -303,6 +303,7 @@ def page_from_file_reports(
         headline=(
             ("verified speedups", str(totals.accepted)),
             ("candidates rejected", str(sum(totals.rejected.values()))),
+            *((("undecided", str(totals.undecided)),) if totals.undecided else ()),
             ("unverifiable", str(totals.unverifiable)),
             ("functions examined", str(totals.functions)),
             ("files", str(len(reports))),
