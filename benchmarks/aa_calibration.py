@@ -128,6 +128,11 @@ def environment(config: Config, load_before: float) -> dict[str, Any]:
     }
 
 
+def runs_with(results: list[dict[str, Any]], decisions: tuple[str, ...]) -> int:
+    """How many runs said one of `decisions` at some size."""
+    return sum(any(s["decision"] in decisions for s in run["sizes"]) for run in results)
+
+
 def size_cell(size: dict[str, Any]) -> str:
     return (
         f"n={size['size']}: {size['ratio']:.3f} [{size['ci95'][0]:.3f}, {size['ci95'][1]:.3f}] "
@@ -146,7 +151,8 @@ def markdown(report: dict[str, Any]) -> str:
         "# A/A timing calibration",
         "",
         f"{report['no_change']} of {report['runs']} runs said *no change* at every size "
-        f"(bar: {report['required']}): **{'pass' if report['passed'] else 'FAIL'}**.",
+        f"(bar: {report['required']}): **{'pass' if report['passed'] else 'FAIL'}**; "
+        f"{report['undecided']} undecided, {report['false_decisions']} said faster or slower.",
         "",
         f"{report['python']}, sandbox: {report['isolation']}, CI={report['ci']}, "
         f"load average {report['load_before']:.2f} → {report['load_after']:.2f}; "
@@ -182,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = {
         "runs": args.runs,
         "no_change": no_change,
+        # Not "no change" either, but no false claim: the interval still straddled the floor.
+        "undecided": runs_with(results, ("undecided",)),
+        "false_decisions": runs_with(results, ("faster", "slower")),
         "required": required,
         "passed": no_change >= required,
         **environment(config, load_before),
