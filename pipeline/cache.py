@@ -163,6 +163,9 @@ def is_stable(outcome: Outcome) -> bool:
     """
     if outcome.verdict.transient:
         return False
+    headline = outcome.timing.headline if outcome.timing else None
+    if headline is not None and headline.decision == SizeDecision.UNDECIDED:
+        return False  # a longer candidate-budget (not part of the key) could decide it
     if outcome.accepted and outcome.timing is None:
         return True
     return not outcome.verdict.is_equivalent or bool(outcome.timing and outcome.timing.sizes)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import Runner
 
+from pipeline.cache import is_stable
 from pipeline.model import (
     Candidate,
     CandidateOrigin,
@@ -198,6 +199,7 @@ def test_an_undecided_headline_says_so_with_its_interval_and_samples_not_not_fas
     assert outcome.reason.startswith("undecided at n=10000: 1.43× [0.87, 1.46] after 20 samples")
     assert "candidate-budget" in outcome.reason
     assert rejection(outcome) == "undecided"
+    assert not is_stable(outcome)  # not cached: a rerun with a longer budget may decide it
     assert size_text(outcome.timing.sizes[0]) == "n=10: 1.20× [1.10, 1.30] (10 samples)"
 
 

@@ -114,6 +114,7 @@ def decide_sequentially(
     in_ci: bool,
     another_look: Callable[[], bool],
     max_looks: int = MAX_LOOKS,
+    confidence: float | None = None,
 ) -> SizeTiming:
     """The deciding size's result: while its interval straddles the floor and is wider than
     the precision, `another_look()` adds as many samples as the first look took (False:
@@ -121,9 +122,10 @@ def decide_sequentially(
 
     Every look, the first included, uses Pocock's per-look interval, so stopping at any
     look is no likelier to call an A/A pair faster than one 95% look was; stopping early
-    for "no change" (the precision rule) only makes a false win rarer.
+    for "no change" (the precision rule) only makes a false win rarer. (`confidence`
+    overrides the per-look level: benchmarks/sequential_simulation.py compares designs.)
     """
-    confidence = look_confidence(max_looks)
+    confidence = look_confidence(max_looks) if confidence is None else confidence
     for look in range(1, max_looks + 1):
         size = samples.decide(min_speedup, in_ci, confidence)
         floor = samples.floor(min_speedup, in_ci)
