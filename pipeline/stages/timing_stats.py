@@ -52,14 +52,11 @@ def ratio_of_medians(
     """Median(original) / median(candidate) with a percentile-bootstrap interval."""
     ratio = _ratio(original, candidate)
     rng = random.Random(seed)
-    resampled = sorted(
+    resampled = [
         _ratio(rng.choices(original, k=len(original)), rng.choices(candidate, k=len(candidate)))
         for _ in range(BOOTSTRAP_RESAMPLES)
-    )
-    tail = (1 - confidence) / 2
-    low = resampled[round(tail * BOOTSTRAP_RESAMPLES)]
-    high = resampled[round((1 - tail) * BOOTSTRAP_RESAMPLES) - 1]
-    return ratio, low, high
+    ]
+    return (ratio, *_percentile_interval(resampled, confidence))
 
 
 def median_of_paired_ratios(
@@ -74,13 +71,15 @@ def median_of_paired_ratios(
     medians of all samples keeps it as noise."""
     ratios = [o / max(c, 1e-12) for o, c in zip(original, candidate, strict=True)]
     rng = random.Random(seed)
-    resampled = sorted(
+    resampled = [
         statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(BOOTSTRAP_RESAMPLES)
-    )
-    tail = (1 - confidence) / 2
-    low = resampled[round(tail * BOOTSTRAP_RESAMPLES)]
-    high = resampled[round((1 - tail) * BOOTSTRAP_RESAMPLES) - 1]
-    return statistics.median(ratios), low, high
+    ]
+    return (statistics.median(ratios), *_percentile_interval(resampled, confidence))
+
+
+def _percentile_interval(resampled: list[float], confidence: float) -> tuple[float, float]:
+    ordered, tail = sorted(resampled), (1 - confidence) / 2
+    return ordered[round(tail * len(ordered))], ordered[round((1 - tail) * len(ordered)) - 1]
 
 
 def _ratio(original: Sequence[float], candidate: Sequence[float]) -> float:
