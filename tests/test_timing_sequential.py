@@ -19,6 +19,7 @@ import pytest
 from conftest import Runner
 
 from pipeline.cache import is_stable
+from pipeline.config import Config, TimingConfig, VerifyConfig
 from pipeline.model import (
     Candidate,
     CandidateOrigin,
@@ -33,6 +34,7 @@ from pipeline.model import (
 from pipeline.report.html import page_from_file_reports
 from pipeline.report.summary import Totals, rejection, summary_lines
 from pipeline.report.terminal import size_text
+from pipeline.stages.measure import measure
 from pipeline.stages.orchestrate import timing_rejection
 from pipeline.stages.timing_stats import (
     MAX_LOOKS,
@@ -45,6 +47,7 @@ from pipeline.stages.timing_stats import (
     settled,
     straddles,
 )
+from pipeline.stages.verify import inputs_for
 
 REPO = Path(__file__).resolve().parent.parent
 FIRST_LOOK = 10  # samples of each version per look: the default 5 pairs x 2 workers
@@ -263,3 +266,37 @@ def test_power_calibration_smoke_writes_its_report_with_samples_per_size(tmp_pat
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and "must be > 0" in bad.stderr
+
+
+SHORT_ONLY = """\
+def total(xs: list[int]) -> int:
+    if len(xs) > 3:
+        raise ValueError("too long")
+    return sum(xs)
+"""
+SLOW_PER_ITEM = """\
+def spin(n: int) -> int:
+    count = 0
+    for _ in range(n * 3_000_000):
+        count += 1
+    return count
+"""
+
+
+def measure_alone(function: str, code: str, timing: TimingConfig) -> Timing:
+    candidate = Candidate(function, 1, ("A/A",), CandidateOrigin.PASS, code, code, "m", None)
+    config = Config(timing=timing, verify=VerifyConfig(max_examples=10))
+    return measure(candidate, config, inputs_for(candidate, config))
+
+
+def test_no_decision_on_sizes_left_only_because_the_original_raises_on_larger_ones() -> None:
+    # n=10, 5 raise; n=2 does not. Timing at n=2 would judge a function on inputs it rejects.
+    timing = measure_alone("total", SHORT_ONLY, TimingConfig(sizes=(10, 100), workers=1))
+    assert not timing.sizes
+    assert timing.detail.startswith("inputs of size ≥5 raise (ValueError: too long): give it")
+
+
+def test_no_decision_on_n_0_alone_when_every_larger_input_is_over_the_call_budget() -> None:
+    timing = measure_alone("spin", SLOW_PER_ITEM, TimingConfig(sizes=(10,), call_budget=0.02))
+    assert not timing.sizes
+    assert timing.detail.startswith("inputs of size ≥1 take longer than the per-call budget")
