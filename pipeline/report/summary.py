@@ -38,9 +38,8 @@ def rejection(outcome: Outcome) -> str:
         return "not timed"
     if timing.accepted:
         return "a faster variant won"
-    headline = timing.headline
-    if headline and headline.decision == SizeDecision.UNDECIDED and not timing.small_size_losses:
-        return "undecided"
+    if timing.headline and timing.headline.decision == SizeDecision.UNDECIDED:
+        return "undecided"  # as `timing_rejection` says: the deciding size comes first
     if any(size.decision == SizeDecision.SLOWER for size in timing.sizes):
         return "slower"
     return "not faster"
