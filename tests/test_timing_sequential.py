@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import Runner
 
-from pipeline.cache import is_stable
+from pipeline.cache import cache_key, is_stable
 from pipeline.config import Config, TimingConfig, VerifyConfig
 from pipeline.model import (
     Candidate,
@@ -202,7 +202,11 @@ def test_an_undecided_headline_says_so_with_its_interval_and_samples_not_not_fas
     assert outcome.reason.startswith("undecided at n=10000: 1.43× [0.87, 1.46] after 20 samples")
     assert "candidate-budget" in outcome.reason
     assert rejection(outcome) == "undecided"
-    assert not is_stable(outcome)  # not cached: a rerun with a longer budget may decide it
+    # Cached, so that --check after --write agrees; a longer budget is another cache key.
+    assert is_stable(outcome)
+    config = Config()
+    longer = replace(config, candidate_budget=2 * config.candidate_budget)
+    assert cache_key(outcome.candidate, config) != cache_key(outcome.candidate, longer)
     assert size_text(outcome.timing.sizes[0]) == "n=10: 1.20× [1.10, 1.30] (10 samples)"
 
 
