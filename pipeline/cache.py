@@ -119,6 +119,9 @@ def cache_key(candidate: Candidate, config: Config, recorded_calls: Sequence[byt
         "candidate": slice_digest(candidate.module_code, candidate.function),
         "module": candidate.module_name,
         "min_speedup": config.min_speedup,
+        # An undecided timing is kept like any other (a --check after --write must agree
+        # with it); a longer budget, which could decide it, is another key.
+        "candidate_budget": config.candidate_budget,
         "fast": config.fast,  # an untimed --fast verdict must not answer a timed run
         "verify": dataclasses.asdict(config.verify),
         "timing": dataclasses.asdict(config.timing),

@@ -224,6 +224,8 @@ class SizeDecision(TextEnum):
     FASTER = "faster"
     SLOWER = "slower"
     NO_CHANGE = "no change"
+    # The interval still straddles the floor when the candidate's timing budget ran out.
+    UNDECIDED = "undecided"
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,10 @@ class SizeTiming:
     candidate_seconds: float
     source: str = "synthesised"
     clock: str = "cpu"
+    # Samples of each version behind the figure, and the interval's confidence level (the
+    # deciding size is sampled sequentially: its interval is the design's per-look one).
+    samples: int = 0
+    confidence: float = 0.95
 
     @property
     def spread(self) -> float:

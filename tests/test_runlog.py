@@ -84,7 +84,8 @@ def test_optimize_log_summarises_runs(project: Path, run_cli: Runner) -> None:
     assert "tags.py:1 unique_tags  OPT103 (pass) accepted: verified and faster" in text
     assert re.search(r"verdict equivalent on \d+ example\(s\) \(inputs from: .+\); cached", text)
     ratio = r"\S+× \[\S+, \S+\]"
-    assert re.search(rf"timing: n=10: {ratio} \(\w[\w ]*\), .*n=1000: {ratio} \(faster\)", text)
+    small, large = rf"n=10: {ratio} \(\w[\w ]*, \d+ samples\)", rf"n=1000: {ratio} \(faster, \d+"
+    assert re.search(rf"timing: {small}, .*{large} samples\)", text)  # samples per size
     assert "1 verified speedup(s) found; 1 function(s) examined" in text
 
     first = run_cli("log", _runs(project)[0].name, cwd=project)

@@ -164,7 +164,8 @@ def _ratio(size: Mapping[str, Any]) -> str:
         timing = SizeTiming(**{**values, "decision": SizeDecision(values["decision"])})
     except (KeyError, TypeError, ValueError):
         return f"{size.get('ratio')}"
-    return f"{ratio_text(timing.ratio, timing.low, timing.high)} ({timing.decision.value})"
+    samples = f", {timing.samples} samples" if timing.samples else ""
+    return f"{ratio_text(timing.ratio, timing.low, timing.high)} ({timing.decision.value}{samples})"
 
 
 def _file(event: Mapping[str, Any]) -> str:

@@ -303,6 +303,7 @@ def page_from_file_reports(
         headline=(
             ("verified speedups", str(totals.accepted)),
             ("candidates rejected", str(sum(totals.rejected.values()))),
+            *((("undecided", str(totals.undecided)),) if totals.undecided else ()),
             ("unverifiable", str(totals.unverifiable)),
             ("functions examined", str(totals.functions)),
             ("files", str(len(reports))),
@@ -318,7 +319,7 @@ def page_from_file_reports(
             ),
             Table(
                 "Per-size ratios of accepted rewrites",
-                ("function", "n", "speedup (95% CI)", "decision", "original s", "candidate s"),
+                SIZE_COLUMNS,
                 tuple(sizes),
             ),
             Table(
@@ -329,6 +330,17 @@ def page_from_file_reports(
     )
 
 
+SIZE_COLUMNS = (
+    "function",
+    "n",
+    "speedup [interval]",
+    "decision",
+    "samples",
+    "original s",
+    "candidate s",
+)
+
+
 def _size_row(label: str, size: SizeTiming) -> tuple[str, ...]:
     seconds = (f"{size.original_seconds:.3g}", f"{size.candidate_seconds:.3g}")
     return (
@@ -336,6 +348,7 @@ def _size_row(label: str, size: SizeTiming) -> tuple[str, ...]:
         str(size.size),
         ratio_text(size.ratio, size.low, size.high),
         size.decision.value,
+        str(size.samples),
         *seconds,
     )
 

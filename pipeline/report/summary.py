@@ -22,6 +22,9 @@ UNVERIFIABLE_HINT = (
     "give it inputs with `optimize trace`, [tool.optimize.strategies] or an "
     "OPTIMIZE_INPUTS hook (see the README)"
 )
+UNDECIDED_HINT = (
+    "a longer candidate-budget (or more [tool.optimize.timing] pairs) could decide them"
+)
 
 
 def rejection(outcome: Outcome) -> str:
@@ -37,6 +40,8 @@ def rejection(outcome: Outcome) -> str:
         return "not timed"
     if timing.accepted:
         return "a faster variant won"
+    if timing.headline and timing.headline.decision == SizeDecision.UNDECIDED:
+        return "undecided"  # as `timing_rejection` says: the deciding size comes first
     if any(size.decision == SizeDecision.SLOWER for size in timing.sizes):
         return "slower"
     return "not faster"
@@ -48,8 +53,9 @@ class Totals:
     functions: int = 0
     candidates: int = 0
     accepted: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)  # by `rejection`, unverifiable apart
+    rejected: dict[str, int] = field(default_factory=dict)  # by `rejection`, these two apart:
     unverifiable: int = 0
+    undecided: int = 0  # the deciding interval still straddled the floor when the budget ended
     errors: int = 0
     llm_tokens: int = 0
     no_instance: int = 0  # of the unverifiable: methods that had no instance to run on
@@ -62,6 +68,7 @@ class Totals:
         reasons = Counter(rejection(o) for o in outcomes if not o.accepted)
         unverifiable = reasons.pop("unverifiable", 0)
         missing = Counter(o.verdict.missing_module for o in outcomes if o.verdict.missing_module)
+        undecided = reasons.pop("undecided", 0)
         return cls(
             no_instance=sum(o.verdict.detail.startswith(NEEDS_INSTANCE) for o in outcomes),
             import_failed=sum(o.verdict.import_failed for o in outcomes),
@@ -72,6 +79,7 @@ class Totals:
             accepted=sum(o.accepted for o in outcomes),
             rejected=dict(sorted(reasons.items())),
             unverifiable=unverifiable,
+            undecided=undecided,
             errors=sum(1 for r in reports if r.error),
             llm_tokens=sum(r.llm_tokens for r in reports),
         )
@@ -142,6 +150,7 @@ def summary_lines(totals: Totals, seconds: float, *, wrote: bool, verbose: bool)
         f"{totals.functions} function(s) examined in {totals.files} file(s)",
         f"{totals.candidates} candidate(s): {totals.accepted} accepted, "
         + _rejected_text(totals)
+        + f", {totals.undecided} undecided" * bool(totals.undecided)
         + f", {totals.unverifiable} unverifiable",
     ]
     if totals.errors:
@@ -152,6 +161,8 @@ def summary_lines(totals: Totals, seconds: float, *, wrote: bool, verbose: bool)
     if totals.accepted and not wrote:
         line += "; nothing written: run with --write"
     lines = [line]
+    if totals.undecided:
+        lines.append(f"{totals.undecided} undecided: {UNDECIDED_HINT}")
     if totals.import_failed:
         lines.append(_import_hint(totals, verbose))
     without_inputs = totals.unverifiable - totals.import_failed

@@ -40,7 +40,8 @@ def speedup_text(timing: Timing | None) -> str:
 
 
 def ratio_text(ratio: float, low: float, high: float) -> str:
-    """`118× [80, 150]`: the ratio and its 95% interval, which need not be symmetric."""
+    """`118× [80, 150]`: the ratio and its interval (95%; at the deciding size, the
+    sequential design's per-look interval), which need not be symmetric."""
     return f"{_figure(ratio)}× [{_figure(low)}, {_figure(high)}]"
 
 
@@ -54,6 +55,8 @@ def _figure(value: float) -> str:
 def size_text(size: SizeTiming) -> str:
     """One input's result; a forgiven small-size loss says what it costs per call."""
     text = f"n={size.size}{_source(size.source)}: {ratio_text(size.ratio, size.low, size.high)}"
+    if size.samples:
+        text += f" ({samples_text(size)})"
     if size.decision == SizeDecision.SLOWER:
         text += f" (slower by {size.loss_seconds * 1e6:.2g} µs per call)"
     return text
@@ -65,6 +68,11 @@ def headline_where(timing: Timing) -> str:
     if timing.recorded_decision is not None:
         return "on the recorded calls"
     return f"at n={headline.size}" if headline else ""
+
+
+def samples_text(size: SizeTiming) -> str:
+    """How many samples of each version a size's figure rests on."""
+    return f"{size.samples} samples"
 
 
 def recorded_saving_text(timing: Timing) -> str:
@@ -342,6 +350,8 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
                 "candidate_seconds": s.candidate_seconds,
                 "source": s.source,
                 "clock": s.clock,
+                "samples": s.samples,
+                "confidence": s.confidence,
                 "forgiven_loss_seconds": s.loss_seconds if s in timing.forgiven_losses else None,
                 "recorded_calls": timing.recorded_calls[i] if timing.recorded_calls else 0,
             }

@@ -15,8 +15,12 @@ type hints or inferred domains until one call of the original exceeds the
 call budget or raises (the configured sizes are caps); otherwise the literal
 calls of doctests and call sites. Samples alternate ABBA between the workers;
 several fresh worker pairs run one after another. The figure reported is the
-ratio of medians with a bootstrap 95% interval, at several inputs; the
-largest is the headline.
+median of the paired ratios (each pair's two samples ran back to back) with a
+bootstrap 95% interval, at several inputs; the
+largest is the headline and decides. While its interval straddles the floor,
+more looks of fresh worker pairs sample it again (`timing_stats.decide_sequentially`).
+A decision never rests on n=0 alone, nor on sizes below the smallest configured
+one reached only because the original raises on the larger ones.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from pipeline.model import Candidate, Timing, TraceFacts
 from pipeline.sandbox.child import protocol as p
 from pipeline.sandbox.session import Session, WorkerGone
 from pipeline.stages.recorded_decision import call_weights, weighted_decision
-from pipeline.stages.timing_stats import Samples, python_version
+from pipeline.stages.timing_stats import Samples, decide_sequentially, python_version
 from pipeline.stages.verify import Plan
 
 GROWTH = 2
@@ -46,10 +50,28 @@ COPY_BYTES_PER_SAMPLE = 64 << 20
 IDLE_CPU_SECONDS = 0.002
 HIDDEN_CPU_SLACK_SECONDS = 0.25
 _TIMING_LOCK = threading.Lock()
+OVER_TIME_LIMIT = "over the time limit"  # the worker's reply when a call overruns its limit
+SLOW_TEXT = "take longer than the per-call budget"
+INPUTS_HINT = (
+    "give it real inputs with `optimize trace`, [tool.optimize.strategies] or an "
+    "OPTIMIZE_INPUTS hook"
+)
 
 
 class Untimeable(Exception):
     """No honest timing is possible; the message says why, in one line."""
+
+
+class BudgetSpent(Untimeable):
+    """The candidate's budget ran out during timing."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why one synthesised size cannot be timed: `reason` completes "inputs of size ≥n ..."."""
+
+    reason: str
+    raised: bool  # it cannot be made or the original raises on it (not: too slow)
 
 
 @dataclass(frozen=True)
@@ -82,30 +104,41 @@ def measure(
 ) -> Timing:
     """Time `candidate` against its original on inputs of several sizes.
 
-    `deadline` (time.monotonic) ends timing with "not timed" and the reason.
-    `trace` says which recorded calls were outermost (the ones timed, when there
-    are any) and the sizes of all traced calls, which weigh them (see
-    `recorded_decision`)."""
+    Without recorded calls the largest input decides; while its interval straddles the
+    floor, fresh worker pairs add samples (`decide_sequentially`). With them, the
+    recorded calls decide together, weighted by the sizes of all traced calls (`trace`
+    also says which recorded calls were outermost: those are timed), on the first
+    look's samples (see `recorded_decision`). `deadline` (time.monotonic) ends the
+    first look with "not timed" and the reason, and a later one with "undecided"."""
     plan = Plan(candidate, config, inputs)
     pooled: dict[Input, Samples] = {}
     chosen: list[Input] = []
     recorded_sizes: list[int] = []  # of every recorded call, -1 where one cannot be built
     isolation = "none"
     in_ci = os.environ.get("CI", "").lower() == "true"
+    look = Look(plan, copy_args, deadline, trace)
     try:
         for _ in range(max(1, config.timing.workers)):  # fresh worker pairs, one at a time
-            with one_measurement_at_a_time(), Pair(plan, copy_args, deadline, trace) as pair:
+            with look.pair() as pair:
                 isolation = pair.isolation
                 chosen = chosen or pair.choose_inputs()
                 recorded_sizes = recorded_sizes or list(pair.ready[0].sizes)
                 for spec in chosen:
                     samples = pooled.setdefault(spec, Samples(0, spec.source))
-                    pair.sample(spec, samples)
+                    look.sample(pair, spec, samples, chosen[-1])
+        ordered = sorted(chosen, key=lambda spec: pooled[spec].size)
+        real = [spec for spec in ordered if spec.recorded >= 0 and spec.scale == 1]
+        *smaller, deciding = ordered
+        if real:  # the recorded calls decide together: see `recorded_decision`
+            headline = pooled[deciding].decide(config.min_speedup, in_ci)
+        else:
+            look.follow(deciding, pooled[deciding])
+            headline = decide_sequentially(
+                pooled[deciding], config.min_speedup, in_ci, look.again
+            )
     except (Untimeable, WorkerGone) as error:
         return _untimed(config, isolation, str(error))
-    ordered = sorted(chosen, key=lambda spec: pooled[spec].size)
-    sizes = tuple(pooled[spec].decide(config.min_speedup, in_ci) for spec in ordered)
-    real = [spec for spec in ordered if spec.recorded >= 0 and spec.scale == 1]
+    sizes = (*(pooled[spec].decide(config.min_speedup, in_ci) for spec in smaller), headline)
     counts = (trace.sizes if trace else ()) or [(s, 1) for s in recorded_sizes if s >= 0]
     weights = dict(zip(real, call_weights([pooled[s].size for s in real], counts), strict=True))
     decision = weighted_decision([pooled[s] for s in real], [weights[s] for s in real],
@@ -116,6 +149,57 @@ def measure(
                   small_size_tolerance=config.timing.small_size_tolerance,
                   recorded_calls=tuple(weights.get(spec, 0) for spec in ordered),
                   recorded_decision=decision)  # fmt: skip
+
+
+class Look:
+    """Runs of fresh worker pairs: the first look times every input; each later one times
+    the deciding input again, if the candidate's budget can pay for it."""
+
+    def __init__(
+        self, plan: Plan, copy_args: bool, deadline: float | None, trace: TraceFacts | None
+    ) -> None:
+        self.plan = plan
+        self.trace = trace
+        self.copy_args = copy_args
+        self.deadline = deadline
+        self.seconds = 0.0  # what one look of the deciding input costs: starts and samples
+        self.deciding: tuple[Input, Samples] | None = None
+
+    @contextmanager
+    def pair(self) -> Iterator[Pair]:
+        with one_measurement_at_a_time():
+            started = time.monotonic()
+            with Pair(self.plan, self.copy_args, self.deadline, self.trace) as pair:
+                if self.deciding is None:  # the first look's cost is the estimate
+                    self.seconds += time.monotonic() - started
+                yield pair
+
+    def sample(self, pair: Pair, spec: Input, samples: Samples, largest: Input) -> None:
+        started = time.monotonic()
+        pair.sample(spec, samples)
+        if spec == largest:  # the inputs are chosen smallest first; the largest decides
+            self.seconds += time.monotonic() - started
+
+    def follow(self, spec: Input, samples: Samples) -> None:
+        self.deciding = (spec, samples)
+
+    def again(self) -> bool:
+        """Another look at the deciding input in fresh worker pairs; False when the budget
+        cannot pay for it or runs out during it (its samples are then dropped)."""
+        assert self.deciding is not None
+        spec, samples = self.deciding
+        if self.deadline is not None and time.monotonic() + self.seconds > self.deadline:
+            return False
+        added = Samples(samples.size, samples.source)
+        try:
+            for _ in range(max(1, self.plan.config.timing.workers)):
+                with self.pair() as pair:
+                    pair.sample(spec, added)
+        except BudgetSpent:
+            return False
+        samples.extend(added)
+        return True
+
 
 
 def _untimed(config: Config, isolation: str, detail: str) -> Timing:
@@ -153,6 +237,8 @@ class Pair:
         self.timed = [0.0, 0.0]  # CPU seconds inside measured runs, per worker
         self.last_failure = ""  # why the last input the original was tried on failed
         self.workers: list[Session] = []
+        self.refused: dict[int, Refusal] = {}  # synthesised sizes the original cannot time
+        self.no_decision = ""  # why the sizes reached cannot decide
 
     def __enter__(self) -> Pair:
         try:
@@ -210,8 +296,11 @@ class Pair:
             return self._recorded_inputs(recorded)
         if not self.settings.adaptive:
             configured = self._configured()
-            if configured:
+            no_decision = self._below_smallest([s.size for s in configured])
+            if configured and not (configured[-1].size == 0 and no_decision):
                 return configured
+            if no_decision:
+                raise Untimeable(f"{no_decision}: {INPUTS_HINT}")
             raise Untimeable("every configured size exceeds the per-call budget or fails")
         grown = self._grow()
         if grown:
@@ -219,6 +308,8 @@ class Pair:
         literal = self._literal_inputs()
         if literal:
             return literal
+        if self.no_decision:
+            raise Untimeable(f"{self.no_decision}: {INPUTS_HINT}")
         raise Untimeable(
             "no inputs: give the parameters type hints, record real calls with `optimize trace`, "
             "or add an OPTIMIZE_INPUTS hook or [tool.optimize.strategies]"
@@ -283,6 +374,9 @@ class Pair:
                 if self._built_within_budget(Input(size=size)) is not None:
                     reached.append(size)
                 size = size // GROWTH if size > 0 else -1
+            self.no_decision = self._below_smallest(reached)
+            if self.no_decision:
+                return []
         return [Input(size=size) for size in _spread(reached)]
 
     def _configured(self) -> list[Input]:
@@ -301,17 +395,45 @@ class Pair:
 
     def _built_within_budget(self, spec: Input) -> int | None:
         """The input's size if the original takes it within the per-call budget, else None
-        (it cannot be made, the original raises on it, or one call is too slow)."""
+        (it cannot be made, the original raises on it, or one call is too slow); why not
+        is kept in `refused`, by size."""
         built = self.workers[0].ask(spec.command(), timeout=self.settings.call_budget * 4 + 10)
         if not built.ok:
             self.last_failure = built.detail
+            self.refused[spec.size] = Refusal(f"cannot be made ({built.detail})", raised=True)
             return None
         # One call over the budget is all we need to know: stop it soon after.
-        seconds = self._run(0, 1, timeout=self.settings.call_budget * 2 + 5,
-                            limit=self.settings.call_budget * 1.2 + 0.1)  # fmt: skip
-        if seconds is None or seconds > self.settings.call_budget:
+        try:
+            seconds = self._measure(0, 1, timeout=self.settings.call_budget * 2 + 5,
+                                    limit=self.settings.call_budget * 1.2 + 0.1)[0]  # fmt: skip
+        except BudgetSpent:  # the candidate's budget, not this input, is the matter
+            raise
+        except Untimeable as error:
+            slow = str(error) == OVER_TIME_LIMIT
+            self.last_failure = str(error)
+            self.refused[spec.size] = Refusal(SLOW_TEXT if slow else f"raise ({error})", not slow)
+            return None
+        if seconds > self.settings.call_budget:
+            self.refused[spec.size] = Refusal(SLOW_TEXT, raised=False)
             return None
         return built.sizes[0] if built.sizes else spec.size
+
+    def _below_smallest(self, reached: list[int]) -> str:
+        """Why sizes reached below the smallest configured one cannot decide, or "".
+
+        A decision never rests on n=0 alone (an empty input says nothing of speed), nor on
+        a size that only the original's raising on every larger input tried left: such
+        inputs (say, rows without the key the function reads) are not the function's.
+        """
+        if not reached:
+            return ""
+        above = sorted(size for size in self.refused if size > reached[-1])
+        raising = [size for size in above if self.refused[size].raised]
+        if raising:
+            return f"inputs of size ≥{raising[0]} {self.refused[raising[0]].reason}"
+        if reached[-1] == 0 and above:
+            return f"inputs of size ≥{above[0]} {self.refused[above[0]].reason}"
+        return ""
 
     # ----------------------------------------------------------------------- samples
 
@@ -357,14 +479,6 @@ class Pair:
         loops = max(1, math.ceil(target / min(per_call)))
         return max(1, min(loops, math.floor(SLOW_SAMPLE_FACTOR * target / max(per_call))))
 
-    def _run(self, which: int, loops: int, timeout: float, limit: float = 0.0) -> float | None:
-        """CPU seconds of `loops` calls by one worker, or None if they fail or overrun."""
-        try:
-            return self._measure(which, loops, timeout, limit)[0]
-        except Untimeable as error:
-            self.last_failure = str(error)
-            return None
-
     def _measure(
         self, which: int, loops: int, timeout: float | None = None, limit: float = 0.0
     ) -> tuple[float, float, str, int]:
@@ -372,7 +486,7 @@ class Pair:
         run, by our clocks and the kernel's counts."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             budget = self.plan.config.candidate_budget
-            raise Untimeable(f"the {budget:g} s budget per candidate ran out")
+            raise BudgetSpent(f"the {budget:g} s budget per candidate ran out")
         worker, other = self.workers[which], self.workers[1 - which]
         prepared = worker.ask(p.TimingCommand(p.Command.PREPARE, loops=loops,
                                               copy_args=self.copy_args), timeout=60)  # fmt: skip

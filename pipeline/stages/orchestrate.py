@@ -317,6 +317,12 @@ def timing_rejection(timing: Timing) -> str:
     headline = timing.headline
     if headline is not None and headline.decision == SizeDecision.SLOWER:
         return f"slower at n={headline.size}"
+    if headline is not None and headline.decision == SizeDecision.UNDECIDED:
+        return (
+            f"undecided at n={headline.size}: {headline.ratio:.2f}× "
+            f"[{headline.low:.2f}, {headline.high:.2f}] after {headline.samples} samples of "
+            "each version; a longer candidate-budget could decide it"
+        )
     if headline is None or headline.decision != SizeDecision.FASTER:
         return "not measurably faster at the largest size"
     loss = timing.small_size_losses[0]

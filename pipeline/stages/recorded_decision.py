@@ -62,6 +62,7 @@ def weighted_decision(
         candidate_seconds=candidate,
         source=f"{SOURCE} by {total:,} traced call(s)",
         clock="cpu" if by_cpu else "wall",
+        samples=sum(min(len(c[0]), len(c[1])) for c, _ in clocks),
     )
 
 
