@@ -246,3 +246,37 @@ def test_a_hot_pure_function_with_few_distinct_arguments_is_memoized(
     (tmp_path / "run.py").write_text(workload.format(weights=many), encoding="utf-8")
     assert run_cli("trace", "--fresh", "run.py", cwd=tmp_path).returncode == 0
     assert "band" not in _outcomes(run_cli("bands.py", "--json", cwd=tmp_path).stdout)
+
+
+def test_a_rewrite_that_loses_on_the_real_small_calls_is_not_written(
+    tmp_path: Path, run_cli: Runner
+) -> None:
+    """Building a set wins on long lists (the recorded call enlarged), but the traced
+    workload tests three words against two: the recorded calls decide, and nothing is
+    written. (Before, the enlarged call decided and the loss per call was under the
+    tolerance: written, with a projected saving of -0.7% of the workload.)"""
+    (tmp_path / "pyproject.toml").write_text(FAST_PYPROJECT, encoding="utf-8")
+    source = (
+        "def count_known(words: list[str], known: list[str]) -> int:\n"
+        "    n = 0\n"
+        "    for w in words:\n"
+        "        if w in known:\n"
+        "            n += 1\n"
+        "    return n\n"
+    )
+    (tmp_path / "words.py").write_text(source, encoding="utf-8")
+    (tmp_path / "run.py").write_text(
+        "from words import count_known\n"
+        "print(sum(count_known(['ab', 'c', str(i % 7)], ['c', '3']) for i in range(20000)))\n",
+        encoding="utf-8",
+    )
+    assert run_cli("trace", "run.py", cwd=tmp_path).returncode == 0
+    report = run_cli("words.py", "--json", cwd=tmp_path)
+    outcome = _outcomes(report.stdout)["count_known"]
+    assert outcome["rules"] == ["OPT105"]
+    assert outcome["timing"]["decided_by"].startswith("recorded calls, weighted by 20,000")
+    assert not outcome["accepted"], outcome["timing"]
+    assert "on the recorded calls" in outcome["reason"]
+    written = run_cli("words.py", "--write", cwd=tmp_path)
+    assert written.returncode == 0
+    assert (tmp_path / "words.py").read_text(encoding="utf-8") == source
