@@ -235,13 +235,15 @@ LOOP = (
 
 
 def test_a_against_a_is_mostly_no_change_and_never_one_sided() -> None:
-    # A smoke check of the protocol's bias: the calibration itself (19 of 20 or better) is
+    # A smoke check of the protocol's bias: the calibration itself is
     # benchmarks/aa_calibration.py. Five short runs on a shared machine may misjudge one
-    # or two (CI saw 3 of 5), but a protocol that favours either side fails here.
+    # or two (CI saw 3 of 5), but a protocol that favours either side fails here. A run
+    # whose budget ends with the interval still straddling the floor claims nothing
+    # either way ("undecided"), like "no change".
     config = timing_config((300,))
     runs = [measure(candidate("total", LOOP, LOOP), config) for _ in range(5)]
     decisions = [run.sizes[0].decision for run in runs]
-    assert decisions.count("no change") >= 3, decisions
+    assert decisions.count("no change") + decisions.count("undecided") >= 3, decisions
     assert decisions.count("faster") <= 1 and decisions.count("slower") <= 1, decisions
 
 
