@@ -183,6 +183,9 @@ class VerdictStatus(TextEnum):
     EQUIVALENT = "equivalent"
     COUNTEREXAMPLE = "counterexample"
     UNVERIFIABLE = "unverifiable"
+    # The original, run twice on the same input, gave different results: no candidate can
+    # be checked against it (its detail shows the input).
+    NONDETERMINISTIC = "nondeterministic"
     NOT_RUN = "not run"  # --no-verify, or a proposal refused before any verification
 
 

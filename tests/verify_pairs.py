@@ -367,7 +367,7 @@ UNVERIFIABLE = [
         "the original is not deterministic",
         "import random\n\ndef f(n: int) -> float:\n    return random.random() + n\n",
         "import random\n\ndef f(n: int) -> float:\n    return n + random.random()\n",
-        "unverifiable",
+        "nondeterministic",
         reason="nondeterministic",
     ),
     Pair(
@@ -376,7 +376,7 @@ UNVERIFIABLE = [
         "    return sum(random.randint(0, 1) for x in xs if x > 0)\n",
         "import random\n\ndef f(xs: list[int]) -> int:\n"
         "    return sum([random.randint(0, 1) for x in xs if x > 0])\n",
-        "unverifiable",
+        "nondeterministic",
         reason="nondeterministic",
     ),
     Pair(

@@ -131,6 +131,8 @@ def render(verdict: Verdict, original: Target, candidate: Target) -> str:
     sources = ", ".join(verdict.strategy_sources) or "none"
     if verdict.status == VerdictStatus.EQUIVALENT:
         return f"equivalent: {verdict.examples} examples agreed (inputs from: {sources})"
+    if verdict.status == VerdictStatus.NONDETERMINISTIC:
+        return f"{verdict.detail} (inputs from: {sources})"
     if verdict.status == VerdictStatus.UNVERIFIABLE or verdict.counterexample is None:
         return f"unverifiable: {verdict.detail or 'no verdict'} (inputs from: {sources})"
     example = verdict.counterexample

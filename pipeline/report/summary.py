@@ -34,6 +34,8 @@ def rejection(outcome: Outcome) -> str:
         return "behaviour differs"
     if verdict.status == VerdictStatus.UNVERIFIABLE:
         return "unverifiable"
+    if verdict.status == VerdictStatus.NONDETERMINISTIC:
+        return "nondeterministic"
     if verdict.status == VerdictStatus.NOT_RUN:
         return "refused before verification"
     if timing is None or not timing.sizes:

@@ -333,6 +333,8 @@ def timing_rejection(timing: Timing) -> str:
 
 
 def _rejection(status: str, detail: str) -> str:
+    if status == VerdictStatus.NONDETERMINISTIC:
+        return detail  # "nondeterministic: the original, run twice on the same input, ..."
     label = {"counterexample": "behaviour differs", "unverifiable": "unverified"}[status]
     return f"{label}: {detail}" if detail else label
 

@@ -307,7 +307,8 @@ def _counterexample(found: p.Counterexample, examples: int, sources: Sequence[st
 
 
 def _nondeterministic(shown: str) -> Verdict:
-    return _unverifiable(f"{p.NONDETERMINISTIC}: {shown}")
+    detail = f"{p.NONDETERMINISTIC}: {shown}"
+    return Verdict(VerdictStatus.NONDETERMINISTIC, 0, (), detail=detail)
 
 
 def _unverifiable(detail: str, transient: bool = False) -> Verdict:
