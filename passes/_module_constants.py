@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.codemod import CodemodContext
 from libcst.metadata import (
     ComprehensionScope,
     QualifiedNameProvider,
@@ -46,8 +47,8 @@ class ModuleConstantPass(FunctionPass):
     with it to module level: they are kept in the module, not lost.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, context: CodemodContext) -> None:
+        super().__init__(context)
         self._pending: dict[int, list[ModuleConstant]] = {}
         self._taken: set[str] | None = None
         self._moved_out: set[int] = set()
