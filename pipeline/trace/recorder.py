@@ -58,6 +58,7 @@ Call = tuple[tuple[Any, ...], dict[str, Any]]
 # another: a function with huge arguments costs a little, then is left alone.
 FUNCTION_ALLOWANCE_NS, FUNCTION_SHARE = 30_000_000, 0.02
 TOTAL_ALLOWANCE_NS, TOTAL_SHARE = 100_000_000, 0.10
+KEPT_OVER_BUDGET = 4  # calls a function may keep once the run's budget is spent
 _SUSPENDABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 _MONITORING_TOOLS = (3, 4, 5)
 _UNSEEN: Any = object()  # ids no standard tool claims (0-2 are debugger, coverage, profiler)
@@ -276,7 +277,10 @@ class Recorder:
         run = now - self.started
         if function.sample_ns > FUNCTION_ALLOWANCE_NS + FUNCTION_SHARE * run:
             return
-        if self.sampling_ns > TOTAL_ALLOWANCE_NS + TOTAL_SHARE * run:
+        # The run's budget may be spent by the functions that ran first: a function still
+        # gets its first few calls, so that none is left with nothing to verify on.
+        over = self.sampling_ns > TOTAL_ALLOWANCE_NS + TOTAL_SHARE * run
+        if over and len(function.trace.sample) >= KEPT_OVER_BUDGET:
             return
         self._keep(function, frame, key)
         spent = time.perf_counter_ns() - now
