@@ -63,6 +63,7 @@ def keep_comments(
         and isinstance(replaced[0], cst.SimpleStatementLine)
         and isinstance(last, cst.SimpleStatementLine)
         and last.trailing_whitespace.comment is None
+        and not _trailing_comment_kept(replaced[0], replacement)
     ):
         last = last.with_changes(trailing_whitespace=replaced[0].trailing_whitespace)
         if rest:
@@ -74,6 +75,20 @@ def keep_comments(
         moved = [cst.EmptyLine(comment=cst.Comment(comment)) for comment in lost]
         first = first.with_changes(leading_lines=[*_leading_lines(first), *moved])
     return [first, *rest]
+
+
+def _trailing_comment_kept(
+    replaced: cst.SimpleStatementLine, replacement: Sequence[cst.BaseStatement]
+) -> bool:
+    """A statement of `replacement` (say, the replaced one itself, followed by a new one)
+    already ends with the trailing comment of `replaced`."""
+    comment = replaced.trailing_whitespace.comment
+    return comment is not None and any(
+        isinstance(statement, cst.SimpleStatementLine)
+        and statement.trailing_whitespace.comment is not None
+        and statement.trailing_whitespace.comment.value == comment.value
+        for statement in replacement
+    )
 
 
 def _leading_lines(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:

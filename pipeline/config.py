@@ -241,14 +241,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
     Close means similar to difflib, or at most two edits away; the fewest edits
     wins, so a one-letter slip (OPT1O1 -> OPT101) beats a choice that merely
-    shares more letters (OPT211).
+    shares more letters (OPT211). Among equally close ones, a look-alike slip (the
+    letter O for a zero) wins: OPT1O6 is OPT106 rather than OPT116.
     """
     options = list(choices)
     close = difflib.get_close_matches(word, options, n=5, cutoff=0.6)
     close += [option for option in options if _edits(word, option) <= 2]
     if not close:
         return ""
-    return f" (did you mean {min(close, key=lambda option: _edits(word, option))!r}?)"
+    digits = word.translate(_LOOK_ALIKE_DIGITS)
+    best = min(close, key=lambda option: (_edits(word, option), _edits(digits, option)))
+    return f" (did you mean {best!r}?)"
+
+
+_LOOK_ALIKE_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1"})
 
 
 def _edits(a: str, b: str) -> int:

@@ -77,7 +77,7 @@ def test_json_composes_with_check_write_and_no_verify(project: Path, run_cli: Ru
     assert report["totals"] == {
         "files": 1, "functions": 1, "candidates": 1, "accepted": 1, "rejected": {},
         "unverifiable": 0, "errors": 0, "llm_tokens": 0, "no_instance": 0,
-        "import_failed": 0, "missing_modules": {},
+        "import_failed": 0, "missing_modules": {}, "undecided": 0,
     }  # fmt: skip
     assert report["wall_seconds"] > 0
     assert report["python"].startswith("CPython 3.") and report["sandbox"] in (

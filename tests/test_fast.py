@@ -15,7 +15,7 @@ from passes import all_passes
 # constant-factor pass to complexity_win would let --fast accept it untimed.
 ALGORITHMIC = {
     "OPT102", "OPT103", "OPT105", "OPT107", "OPT108",
-    "OPT109", "OPT110", "OPT111", "OPT112", "OPT113",
+    "OPT109", "OPT110", "OPT111", "OPT112", "OPT113", "OPT117",
 }  # fmt: skip
 
 MODULE = """\
