@@ -177,6 +177,7 @@ def _candidate_from_json(data: dict[str, Any]) -> Candidate:
         **{
             **data,
             "rules": tuple(data["rules"]),
+            "assumptions": tuple(data.get("assumptions", ())),
             "origin": CandidateOrigin(data["origin"]),
             "project_root": Path(root) if root else None,
         }
