@@ -107,7 +107,9 @@ class MemoizeHotCalls(FunctionPass):
 def checksum(code: str) -> int:
     total = 0
     for index, char in enumerate(code):
-        total = (total * 31 + ord(char) * (index + 1)) % 1_000_003
+        step = ord(char) * (index + 1)
+        total = total * 31 + step
+        total %= 1_000_003
     return total
 """,
             after="""\
@@ -117,20 +119,22 @@ import functools
 def checksum(code: str) -> int:
     total = 0
     for index, char in enumerate(code):
-        total = (total * 31 + ord(char) * (index + 1)) % 1_000_003
+        step = ord(char) * (index + 1)
+        total = total * 31 + step
+        total %= 1_000_003
     return total
 """,
             profiles={"checksum": CallProfile(120_000, 32, distinct=5, seconds_per_call=4e-5)},
         ),
         Example(
             before="""\
-def band(weight: int, express: bool = False):
+def band(n: int, fast: bool = False):
     steps = 0
     limit = 1
-    while limit < weight:
+    while limit < n:
         limit *= 2
         steps += 1
-    if express:
+    if fast:
         return "express-" + str(steps)
     return "standard-" + str(steps)
 """,
@@ -138,13 +142,13 @@ def band(weight: int, express: bool = False):
 import functools
 
 @functools.lru_cache(maxsize=1024, typed=True)
-def band(weight: int, express: bool = False):
+def band(n: int, fast: bool = False):
     steps = 0
     limit = 1
-    while limit < weight:
+    while limit < n:
         limit *= 2
         steps += 1
-    if express:
+    if fast:
         return "express-" + str(steps)
     return "standard-" + str(steps)
 """,
