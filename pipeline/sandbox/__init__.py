@@ -41,6 +41,9 @@ of the machine is writable: only its scratch dir (its temp dir and cwd) and the
 private, discarded /tmp. The module under test is loaded inside its real package
 (imported first, as the user's interpreter would), never by naming our own
 `pipeline` or `passes`: the child package is loaded by path under a private name.
+Run as root, the child drops to `nobody`, which cannot enter a project that only
+root may read (mode 0700 dirs): then the module runs without importing its
+package, and an import of a sibling module fails with the unreadable path named.
 
 The result channel is a pipe this process created, one per child; nothing is
 read from files the child can write, and a report is one length-prefixed

@@ -90,8 +90,16 @@ def load_module(target: Target) -> Any:
 
 
 def _import_package(package: str) -> None:
-    if package:
+    """Import the module's package; where the sandbox's user cannot read the project
+    (as root, a directory only root may enter), the module runs without it, as a
+    module that imports nothing of its package still can."""
+    if not package:
+        return
+    try:
         importlib.import_module(package)
+    except ModuleNotFoundError as error:
+        if not (_UNREADABLE and error.name == package.partition(".")[0]):
+            raise
 
 
 def _restore(previous: dict[str, Any]) -> None:
