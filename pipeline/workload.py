@@ -53,9 +53,12 @@ class Workload:
         self.runs = runs
         self.seconds = sum(run.wall_ns for run in runs) / 1e9
         self.functions: dict[tuple[str, str], FunctionLoad] = {}
+        modules: dict[Path, str] = {}  # one file's functions share its name: found once
         for stats in functions:
             path = (root / stats.path).resolve()
-            module = module_location(path)[0]
+            if path not in modules:
+                modules[path] = module_location(path)[0]
+            module = modules[path]
             share = stats.own_ns / 1e9 / self.seconds if self.seconds > 0 else 0.0
             self.functions[(module, stats.qualname)] = FunctionLoad(
                 module, stats.qualname, path, stats, share
