@@ -35,10 +35,11 @@ def observed_annotations(facts: Sequence[AnalysedFunction]) -> dict[str, dict[st
 
 
 def assumptions_of(fact: AnalysedFunction) -> tuple[str, ...]:
-    """What a candidate for `fact`'s function assumes when the view annotated it."""
+    """What a candidate for `fact`'s function assumes where the view annotated it (a
+    parameter the user annotated keeps the user's annotation: nothing is assumed)."""
     if fact.trace is None:
         return ()
-    written = fact.trace.annotations
+    written = set(fact.trace.annotations) - set(fact.info.annotated_params)
     return tuple(o.assumption for o in fact.trace.parameters if o.name in written)
 
 
