@@ -313,7 +313,7 @@ def timing_rejection(timing: Timing) -> str:
     if recorded is not None:
         verdict = "slower" if recorded.decision == SizeDecision.SLOWER else "not measurably faster"
         measured = f"{recorded.ratio:.2f}× [{recorded.low:.2f}, {recorded.high:.2f}]"
-        return f"{verdict} on the recorded calls ({recorded.source}): {measured}"
+        return f"{verdict} on the recorded calls: {measured} ({recorded.source})"
     headline = timing.headline
     if headline is not None and headline.decision == SizeDecision.SLOWER:
         return f"slower at n={headline.size}"
