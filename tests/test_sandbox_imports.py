@@ -126,6 +126,24 @@ def test_relative_imports_in_a_namespace_package_resolve(project: Path, run_cli:
     assert _statuses(outcomes) == ["equivalent"], outcomes
 
 
+def test_a_checkout_named_like_its_package_is_not_a_namespace_package(
+    project: Path, run_cli: Runner
+) -> None:
+    """`sqlparse/sqlparse/...`: the module's absolute import of its own package names that
+    package, so the module is `pkg.core`, not `pkg.pkg.core` (which cannot be imported)."""
+    checkout = project / "pkg"
+    _write(checkout, {
+        "pyproject.toml": FAST_PYPROJECT,
+        "pkg/__init__.py": "from pkg.core import scaled\n",
+        "pkg/util.py": "SCALE = 3\n",
+        "pkg/core.py": SCALED,
+    })  # fmt: skip
+
+    outcomes = _outcomes(run_cli("pkg/core.py", "--json", "--no-cache", cwd=checkout))
+
+    assert _statuses(outcomes) == ["equivalent"], outcomes
+
+
 def test_a_package_on_pythonpath_outside_the_project_is_importable(tmp_path: Path) -> None:
     """A dir on PYTHONPATH under /tmp (the sandbox has a private /tmp) is seen by the child."""
     library, project = tmp_path / "lib", tmp_path / "project"

@@ -184,7 +184,8 @@ def module_location(path: Path, tree: ast.Module | None = None) -> tuple[str, Pa
         parts.insert(0, directory.name)
         directory = directory.parent
     tree = tree if tree is not None else _tree_of(path)
-    for _ in range(_namespace_levels(tree, directory, len(parts) - 1) if tree else 0):
+    levels = _namespace_levels(tree, directory, len(parts) - 1, parts[0]) if tree else 0
+    for _ in range(levels):
         parts.insert(0, directory.name)
         directory = directory.parent
     return ".".join(parts), directory
@@ -200,8 +201,12 @@ def _tree_of(path: Path) -> ast.Module | None:
         return None
 
 
-def _namespace_levels(tree: ast.Module, directory: Path, package_depth: int) -> int:
-    """How many dirs above `directory` are namespace packages the module lives in."""
+def _namespace_levels(tree: ast.Module, directory: Path, package_depth: int, top: str) -> int:
+    """How many dirs above `directory` are namespace packages the module lives in.
+
+    An absolute import of `top` (the package the module is in, or the module itself)
+    names that package, not a dir above it: a checkout named like its package
+    (`sqlparse/sqlparse/...`) is a project root, not a namespace package."""
     reach, tops = 0, set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
@@ -210,6 +215,7 @@ def _namespace_levels(tree: ast.Module, directory: Path, package_depth: int) -> 
             tops.add(node.module.split(".")[0])
         elif isinstance(node, ast.Import):
             tops.update(alias.name.split(".")[0] for alias in node.names)
+    tops.discard(top)
     ancestors = [directory, *directory.parents][:MAX_NAMESPACE_DEPTH]
     levels = 0
     for count, ancestor in enumerate(ancestors, start=1):
