@@ -41,7 +41,6 @@ from pipeline.stages.timing_stats import (
     Samples,
     decide_sequentially,
     look_confidence,
-    median_of_paired_ratios,
     python_version,
     ratio_of_medians,
     settled,
@@ -92,23 +91,11 @@ def test_every_look_uses_pococks_wider_interval_so_four_looks_keep_the_overall_5
     assert look_confidence(4) == pytest.approx(0.9818, abs=1e-4)  # z = 2.361 (Pocock, K=4)
     drawn = Drawn(1.0, 0.1, seed=1)
     original, candidate = drawn.samples.cpu
-    _, low95, high95 = median_of_paired_ratios(original, candidate, seed=10_000)
+    _, low95, high95 = ratio_of_medians(original, candidate, seed=10_000)
     first = decide_sequentially(drawn.samples, 1.05, False, lambda: False)
     assert first.confidence == pytest.approx(look_confidence(MAX_LOOKS))
     assert first.low <= low95 and first.high >= high95  # wider than a single 95% look
     assert (first.high - first.low) > (high95 - low95)
-
-
-def test_pairing_cancels_load_that_weighs_on_both_samples_of_a_pair() -> None:
-    # Other jobs slow both versions of a pair alike (they run back to back): the ratio of
-    # each pair keeps the 1.2x, the ratio of the two medians drowns it in the load's spread.
-    drawn = Drawn(1.2, 0.02, seed=6, load=0.3)
-    original, candidate = drawn.samples.cpu
-    unpaired = ratio_of_medians(original, candidate, seed=1, confidence=look_confidence())
-    assert unpaired[1] < 1.05 < unpaired[2]
-    headline = decided(drawn)
-    assert headline.decision == SizeDecision.FASTER and drawn.looks == 1, headline
-    assert 1.15 < headline.ratio < 1.25
 
 
 def test_the_precision_rule_and_the_floor_straddle() -> None:

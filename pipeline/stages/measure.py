@@ -15,8 +15,7 @@ type hints or inferred domains until one call of the original exceeds the
 call budget or raises (the configured sizes are caps); otherwise the literal
 calls of doctests and call sites. Samples alternate ABBA between the workers;
 several fresh worker pairs run one after another. The figure reported is the
-median of the paired ratios (each pair's two samples ran back to back) with a
-bootstrap 95% interval, at several inputs; the
+ratio of medians with a bootstrap 95% interval, at several inputs; the
 largest is the headline and decides. While its interval straddles the floor,
 more looks of fresh worker pairs sample it again (`timing_stats.decide_sequentially`).
 A decision never rests on n=0 alone, nor on sizes below the smallest configured
