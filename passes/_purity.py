@@ -13,6 +13,7 @@ import libcst.matchers as m
 from passes._builtins import PURE
 from passes._facts import FunctionFacts
 from passes._names import resolves_locally
+from passes._values import constant_type
 
 # Parameter types whose equal values are interchangeable: -0.0 and 0.0 are equal and
 # hash alike but print differently, so float is not one of them.
@@ -58,3 +59,20 @@ def pure_name(facts: FunctionFacts, node: cst.Name, own_name: str) -> bool:
     if local or node.value == own_name:
         return True
     return node.value in PURE and facts.is_builtin(node, node.value)
+
+
+def key_typed(params: cst.Parameters) -> bool:
+    """Plain parameters (no `*args`/`**kwargs`), at least one, each annotated with a
+    KEY_TYPES name and with a literal default of such a type if any: a memo key."""
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg is not None:
+        return False
+    every = (*params.posonly_params, *params.params, *params.kwonly_params)
+    if not every:
+        return False
+    for param in every:
+        annotation = param.annotation.annotation if param.annotation else None
+        if not (isinstance(annotation, cst.Name) and annotation.value in KEY_TYPES):
+            return False
+        if param.default is not None and constant_type(param.default) not in KEY_TYPES:
+            return False
+    return True

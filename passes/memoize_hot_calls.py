@@ -19,9 +19,9 @@ from passes._purity import (
     KEY_TYPES,
     RESULT_TYPES,
     immutable_result,
+    key_typed,
     pure_name,
 )
-from passes._values import constant_type
 from passes.base import CallProfile, Example
 
 MIN_CALLS = 1_000  # fewer calls than this cannot repay the cache's own cost in a run
@@ -201,7 +201,7 @@ def shout(word: str) -> str:
             return False
         if not isinstance(function.body, cst.IndentedBlock) or m.findall(function.body, FORBIDDEN):
             return False
-        if not _key_typed(function.params) or _binds_functools(module):
+        if not key_typed(function.params) or _binds_functools(module):
             return False
         name = function.name.value
         for call in m.findall(function.body, m.Call()):
@@ -223,21 +223,6 @@ def _repeats(profile: CallProfile | None) -> bool:
     if profile.seconds_per_call < MIN_SECONDS_PER_CALL:
         return False
     return 0 < profile.distinct * REPEATS <= profile.recorded
-
-
-def _key_typed(params: cst.Parameters) -> bool:
-    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg is not None:
-        return False
-    every = (*params.posonly_params, *params.params, *params.kwonly_params)
-    if not every:
-        return False
-    for param in every:
-        annotation = param.annotation.annotation if param.annotation else None
-        if not (isinstance(annotation, cst.Name) and annotation.value in KEY_TYPES):
-            return False
-        if param.default is not None and constant_type(param.default) not in KEY_TYPES:
-            return False
-    return True
 
 
 def _immutable_results(facts: FunctionFacts, function: cst.FunctionDef) -> bool:

@@ -19,10 +19,10 @@ from passes._purity import (
     KEY_TYPES,
     RESULT_TYPES,
     immutable_result,
+    key_typed,
     pure_name,
 )
 from passes._splicing import code_of
-from passes._values import constant_type
 from passes.base import Example
 
 
@@ -262,18 +262,8 @@ def tri(n: int) -> int:
 
 
 def _simple_signature(function: cst.FunctionDef) -> bool:
-    params = function.params
-    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg is not None:
+    if not key_typed(function.params):
         return False
-    every = (*params.posonly_params, *params.params, *params.kwonly_params)
-    if not every:
-        return False
-    for param in every:
-        annotation = param.annotation.annotation if param.annotation else None
-        if not (isinstance(annotation, cst.Name) and annotation.value in KEY_TYPES):
-            return False
-        if param.default is not None and constant_type(param.default) not in KEY_TYPES:
-            return False
     returns = function.returns.annotation if function.returns else None
     return immutable_result(returns)
 
