@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 import libcst as cst
 
@@ -45,7 +46,17 @@ def assumptions_of(fact: AnalysedFunction) -> tuple[str, ...]:
 
 def annotated_view(parsed: ParsedFile, annotations: Annotations) -> tuple[ParsedFile, ast.Module]:
     """`parsed` with the observed annotations written into its defs' parameters; the
-    line of every statement stays where it was."""
+    line of every statement stays where it was. Analyze and rewrite both ask for the
+    same view of a file: it is built once."""
+    frozen = tuple(sorted((name, tuple(sorted(a.items()))) for name, a in annotations.items()))
+    return _view(parsed, frozen)
+
+
+@lru_cache(maxsize=8)
+def _view(
+    parsed: ParsedFile, frozen: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+) -> tuple[ParsedFile, ast.Module]:
+    annotations = {name: dict(params) for name, params in frozen}
     tree = ast.parse(parsed.source.text)
     edits = sorted(_edits(tree, annotations), reverse=True)
     lines = physical_lines(parsed.source.text)
