@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
@@ -15,17 +16,22 @@ class StandIn:
 
     Every import verbatim (so qualified names resolve as in the real module), and
     every other module-level binding as `name = None` (so a shadowed builtin is
-    still seen as shadowed).
+    still seen as shadowed), except the pattern constants: a name the module binds
+    once, unconditionally, to a string or to a `<module>.compile(...)` of one
+    (`_ANSI = re.compile(rf"{_ESC}\\[")`), keeps its statement, so a pass can read
+    the pattern (OPT221).
     """
 
     imports: str
     bindings: tuple[tuple[str, int], ...]  # (name, line of its `def`, or 0 if not a def)
+    constants: tuple[tuple[str, str], ...] = ()  # (name, its `name = value` statement)
 
     def around(self, functions: Collection[tuple[str, int]]) -> str:
         """The stand-in for some functions, given as (name, line of `def`); their own
         `def`s are left out (the caller appends the real ones)."""
         stubs = dict.fromkeys(n for n, line in self.bindings if (n, line) not in functions)
-        return self.imports + "".join(f"{name} = None\n" for name in stubs)
+        kept = dict(self.constants)
+        return self.imports + "".join(kept.get(name, f"{name} = None") + "\n" for name in stubs)
 
 
 def stand_in(tree: ast.Module, text: str) -> StandIn:
@@ -45,7 +51,61 @@ def stand_in(tree: ast.Module, text: str) -> StandIn:
             bindings.append((node.name, 0))
         elif isinstance(node, ast.MatchMapping) and node.rest:
             bindings.append((node.rest, 0))
-    return StandIn("".join(imports), tuple(bindings))
+    return StandIn("".join(imports), tuple(bindings), _pattern_constants(tree, lines, bindings))
+
+
+def _pattern_constants(
+    tree: ast.Module, lines: list[str], bindings: list[tuple[str, int]]
+) -> tuple[tuple[str, str], ...]:
+    """(name, statement) of each `name = <pattern constant>` in the module's own body
+    whose name has no other binding at module level and no `global` declaration."""
+    counts = Counter(name for name, _ in bindings)
+    declared = {n for node in ast.walk(tree) if isinstance(node, ast.Global) for n in node.names}
+    found: list[tuple[str, str]] = []
+    for statement in tree.body:
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and _is_pattern_constant(statement.value)
+        ):
+            continue
+        name = statement.targets[0].id
+        if counts[name] == 1 and name not in declared:
+            found.append((name, _segment(lines, statement)))
+    return tuple(found)
+
+
+def _is_pattern_constant(value: ast.expr) -> bool:
+    """A string built of literals, f-strings, names and `+`, or `<name>.compile(...)` of
+    such strings and flags (`re.X | re.M`): text that only names other bindings."""
+    if isinstance(value, ast.Call):
+        return (
+            isinstance(value.func, ast.Attribute)
+            and value.func.attr == "compile"
+            and isinstance(value.func.value, ast.Name)
+            and not value.keywords
+            and all(_is_pattern_part(arg) for arg in value.args)
+        )
+    return _is_pattern_part(value)
+
+
+def _is_pattern_part(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | int)
+    if isinstance(node, ast.Name):
+        return True
+    if isinstance(node, ast.Attribute):
+        return isinstance(node.value, ast.Name)
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, ast.Add | ast.BitOr) and all(
+            _is_pattern_part(side) for side in (node.left, node.right)
+        )
+    if isinstance(node, ast.JoinedStr):
+        return all(_is_pattern_part(part) for part in node.values)
+    if isinstance(node, ast.FormattedValue):
+        return node.format_spec is None and _is_pattern_part(node.value)
+    return False
 
 
 def _module_level_nodes(tree: ast.Module) -> Iterator[ast.AST]:
