@@ -6,11 +6,15 @@ subprocesses, real sandbox."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from passes._regex import rarest, required_characters, str_literal
 from pipeline.stages.parse import parse_tree, read_source
 from pipeline.stages.stand_in import stand_in
 from tests.conftest import Runner
@@ -45,7 +49,7 @@ WORKLOAD = textwrap.dedent("""\
 """)
 
 
-def test_traced_untyped_code_gets_a_verified_guard(project: Path, run_cli: Runner):
+def test_traced_untyped_code_gets_a_verified_guard(project: Path, run_cli: Runner) -> None:
     (project / "cells.py").write_text(CELLS, encoding="utf-8")
     (project / "run.py").write_text(WORKLOAD, encoding="utf-8")
     before = subprocess.run([sys.executable, "run.py"], cwd=project, capture_output=True,
@@ -79,3 +83,33 @@ def test_stand_in_keeps_pattern_constants_bound_once(tmp_path: Path) -> None:
         "use_italics = None",
         "strip_tags = None",
     ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "required"),
+    [
+        (r"\x1b\[[0-9;]*m|\x1b\]8;;", 0, {"\x1b"}),  # what every alternative needs
+        (r"ab|cd", 0, set()),
+        (r"(?:ab)?c", 0, {"c"}),  # an optional group proves nothing
+        (r"x{0,3}y+z{2}", 0, {"y", "z"}),
+        (r"(?=a)b", 0, {"b"}),  # a look-ahead's text is not claimed
+        (r"key", re.IGNORECASE, set()),  # "k" matches KELVIN SIGN too
+        (r"(?i)key", 0, set()),
+        (r"(?i:k)ey", 0, {"e", "y"}),
+        (r" a  b # comment", re.VERBOSE, {"a", "b"}),
+        (r"(unclosed", 0, set()),
+    ],
+)
+def test_required_characters(pattern: str, flags: int, required: set[str]) -> None:
+    assert required_characters(pattern, flags) == frozenset(required)
+    # whatever is claimed, no string without it matches: try the pattern's own text
+    for character in required:
+        assert re.search(pattern, pattern.replace(character, ""), flags) is None
+
+
+def test_the_guard_is_the_rarest_character_written_as_a_literal() -> None:
+    assert rarest({"a", " ", ";", "\x1b", "é"}) == "\x1b"
+    assert rarest({"a", ";", "<"}) == ";"
+    assert rarest(set()) is None
+    for character in ("\x1b", '"', "\\", "é", "\u2028", "\U0001f600", "a"):
+        assert eval(str_literal(character)) == character
