@@ -82,7 +82,9 @@ class RegexLiteralGuard(FunctionPass):
           `maxsplit` or `pos`.
         A `str` subclass would get itself back instead of an equal plain `str`,
         and its own `__contains__` would be called: the pass relies on the
-        annotation meaning `str`.
+        annotation meaning `str`. A call made while the module is still being
+        imported, above the pattern's own line, would return where it raised
+        `NameError`.
 
     Seen in:
         tabulate's `_strip_ansi` (`_ansi_codes.sub(r"\\4", s)` on every cell,
