@@ -25,6 +25,7 @@ CELLS = textwrap.dedent('''\
     _ESC = r"\\x1b"
     _ANSI = re.compile(rf"{_ESC}\\[[0-9;]*m|{_ESC}\\]8;;(.*?){_ESC}\\\\")
     _TAG = re.compile("<b>")
+    _WIDTH = 80
 
 
     def strip_ansi(s):
@@ -74,12 +75,13 @@ def test_stand_in_keeps_pattern_constants_bound_once(tmp_path: Path) -> None:
     path = tmp_path / "cells.py"
     path.write_text(CELLS, encoding="utf-8")
     parsed, tree = parse_tree(read_source(path, 10**7))
-    around = stand_in(tree, parsed.source.text).around({("strip_ansi", 8)})
+    around = stand_in(tree, parsed.source.text).around({("strip_ansi", 9)})
     assert around.splitlines() == [
         "import re",
         '_ESC = r"\\x1b"',
         '_ANSI = re.compile(rf"{_ESC}\\[[0-9;]*m|{_ESC}\\]8;;(.*?){_ESC}\\\\")',
         "_TAG = None",  # declared `global` in a function
+        "_WIDTH = None",  # not a pattern
         "use_italics = None",
         "strip_tags = None",
     ]

@@ -78,33 +78,41 @@ def _pattern_constants(
 
 def _is_pattern_constant(value: ast.expr) -> bool:
     """A string built of literals, f-strings, names and `+`, or `<name>.compile(...)` of
-    such strings and flags (`re.X | re.M`): text that only names other bindings."""
+    such a string and flags (`re.X | re.M`): text that only names other bindings."""
     if isinstance(value, ast.Call):
         return (
             isinstance(value.func, ast.Attribute)
             and value.func.attr == "compile"
             and isinstance(value.func.value, ast.Name)
             and not value.keywords
-            and all(_is_pattern_part(arg) for arg in value.args)
+            and 1 <= len(value.args) <= 2
+            and _is_text(value.args[0])
+            and all(_is_flags(flags) for flags in value.args[1:])
         )
-    return _is_pattern_part(value)
+    return not isinstance(value, ast.Name) and _is_text(value)
 
 
-def _is_pattern_part(node: ast.expr) -> bool:
+def _is_text(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant):
-        return isinstance(node.value, str | int)
+        return isinstance(node.value, str)
     if isinstance(node, ast.Name):
         return True
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, ast.Add) and _is_text(node.left) and _is_text(node.right)
+    if isinstance(node, ast.JoinedStr):
+        return all(_is_text(part) for part in node.values)
+    if isinstance(node, ast.FormattedValue):
+        return node.format_spec is None and isinstance(node.value, ast.Name)
+    return False
+
+
+def _is_flags(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, int)
     if isinstance(node, ast.Attribute):
         return isinstance(node.value, ast.Name)
     if isinstance(node, ast.BinOp):
-        return isinstance(node.op, ast.Add | ast.BitOr) and all(
-            _is_pattern_part(side) for side in (node.left, node.right)
-        )
-    if isinstance(node, ast.JoinedStr):
-        return all(_is_pattern_part(part) for part in node.values)
-    if isinstance(node, ast.FormattedValue):
-        return node.format_spec is None and _is_pattern_part(node.value)
+        return isinstance(node.op, ast.BitOr) and _is_flags(node.left) and _is_flags(node.right)
     return False
 
 
