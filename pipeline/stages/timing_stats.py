@@ -30,6 +30,8 @@ POCOCK_Z = {1: 1.960, 2: 2.178, 3: 2.289, 4: 2.361, 5: 2.413}
 LOOK_UNITS = 4
 # Fewer worker pairs than this and the interval is the bootstrap over pooled samples.
 MIN_UNITS = 3
+# The share of worker pairs set aside at each end of the interval over them (see `unit_interval`).
+TRIM = 0.2
 # A speedup of this many times the floor's margin (1.2x at the default 1.05) is what the
 # tool promises to find (benchmarks/power_calibration.py): see `precision`.
 TARGET_MARGINS = 4
@@ -95,20 +97,28 @@ def lower_quartile(seconds: Sequence[float]) -> float:
 
 
 def unit_interval(
-    units: Sequence[tuple[Sequence[float], Sequence[float]]], confidence: float
+    units: Sequence[Versions], confidence: float, trim: float = TRIM
 ) -> tuple[float, float, float]:
     """The speedup over worker pairs: each pair's (original, candidate) samples give one
-    log ratio of lower quartiles; the figure is their geometric mean, with a Student t
-    interval over the pairs (needs at least two).
+    log ratio of lower quartiles; the figure is their trimmed mean, with Yuen's trimmed
+    t interval over the pairs (needs at least two).
 
     The worker pair is the unit because the two workers of one pair share an offset of a
     few percent (memory layout, hash seeds, the load of that moment) that an interval over
-    their samples cannot see; over pairs it is part of the spread."""
-    logs = [math.log(lower_quartile(o) / max(lower_quartile(c), 1e-12)) for o, c in units]
-    mean = statistics.fmean(logs)
-    t = student_t_quantile(1 - (1 - confidence) / 2, len(logs) - 1)
-    half = t * statistics.stdev(logs) / math.sqrt(len(logs))
-    return math.exp(mean), math.exp(mean - half), math.exp(mean + half)
+    their samples cannot see; over pairs it is part of the spread. A load spike can
+    still spoil a whole pair: the `trim` share of pairs at each end is set aside (none of
+    4, one of 5 to 9, ...) and the spread is the winsorized one (Tukey and McLaughlin 1963;
+    Yuen 1974), so one spoiled pair widens the interval little, and identical code stays
+    symmetric around 1."""
+    logs = sorted(math.log(lower_quartile(o) / max(lower_quartile(c), 1e-12)) for o, c in units)
+    count = len(logs)
+    cut = int(trim * count)
+    kept = logs[cut : count - cut]
+    winsorized = [logs[cut]] * cut + kept + [logs[count - cut - 1]] * cut
+    center = statistics.fmean(kept)
+    error = statistics.stdev(winsorized) * math.sqrt((count - 1) / (len(kept) * (len(kept) - 1)))
+    half = student_t_quantile(1 - (1 - confidence) / 2, len(kept) - 1) * error
+    return math.exp(center), math.exp(center - half), math.exp(center + half)
 
 
 def ratio_of_medians(
