@@ -197,12 +197,29 @@ def test_the_precision_for_no_change_keeps_a_settled_interval_below_the_target_s
 # --------------------------------------------------------------------------- the rule
 
 
-def test_the_first_look_tops_up_to_four_worker_pairs_and_a_clear_2x_is_decided_there() -> None:
+def test_a_clear_2x_is_decided_on_the_first_pass_without_more_worker_pairs() -> None:
     drawn = Drawn(2.0, 0.1, seed=2)
     headline = decided(drawn)
+    assert headline.decision == SizeDecision.FASTER and headline.low > 1.2
+    assert drawn.asked == [] and headline.worker_pairs == WORKERS
+
+
+def test_a_first_pass_that_clears_the_floor_but_not_1_2x_is_topped_up_to_four_pairs() -> None:
+    drawn = Drawn(1.3, 0.1, seed=2, offset=0.05)
+    first = Samples(10_000, "synthesised")
+    first.extend(drawn.samples)
+    pooled = first.decide(1.05, False, look_confidence(MAX_LOOKS))
+    assert 1.05 < pooled.low <= 1.2  # the pooled samples alone would have called it faster
+    headline = decided(drawn)
+    assert drawn.asked[0] == LOOK_UNITS - WORKERS and headline.worker_pairs >= LOOK_UNITS
     assert headline.decision == SizeDecision.FASTER
-    assert drawn.asked == [LOOK_UNITS - WORKERS] and headline.worker_pairs == LOOK_UNITS
-    assert headline.samples == LOOK_UNITS * PAIRS
+
+
+def test_a_first_pass_that_cannot_reach_the_floor_is_no_change_without_more_pairs() -> None:
+    drawn = Drawn(0.9, 0.05, seed=2)
+    headline = decided(drawn)
+    assert headline.decision == SizeDecision.NO_CHANGE and headline.high <= 1.05
+    assert drawn.asked == []
 
 
 def test_a_true_1_2x_too_noisy_for_one_look_is_sampled_until_it_clears_the_floor() -> None:
