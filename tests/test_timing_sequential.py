@@ -215,6 +215,16 @@ def test_a_first_pass_that_clears_the_floor_but_not_1_2x_is_topped_up_to_four_pa
     assert headline.decision == SizeDecision.FASTER
 
 
+def test_a_first_pass_slower_but_not_beyond_1_2x_is_topped_up_before_it_is_called_slower() -> None:
+    drawn = Drawn(0.93, 0.02, seed=2, offset=0.0)
+    first = Samples(10_000, "synthesised")
+    first.extend(drawn.samples)
+    pooled = first.decide(1.05, False, look_confidence(MAX_LOOKS))
+    assert pooled.decision == SizeDecision.SLOWER and pooled.high > 1 / 1.2
+    decided(drawn)
+    assert drawn.asked[0] == LOOK_UNITS - WORKERS
+
+
 def test_a_first_pass_that_cannot_reach_the_floor_is_no_change_without_more_pairs() -> None:
     drawn = Drawn(0.9, 0.05, seed=2)
     headline = decided(drawn)

@@ -187,7 +187,8 @@ def beyond_doubt(size: SizeTiming, floor: float) -> bool:
     be "no change" however many pairs follow. Clear wins, most rewrites, then cost no
     more worker pairs than before the sequential design."""
     target = target_speedup(floor)
-    return size.low > target or size.high < 1 / target or size.high <= floor
+    cannot_reach = size.decision == SizeDecision.NO_CHANGE and size.high <= floor
+    return size.low > target or size.high < 1 / target or cannot_reach
 
 
 def straddles(size: SizeTiming, floor: float) -> bool:
