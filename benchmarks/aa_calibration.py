@@ -87,6 +87,7 @@ def run_json(index: int, timing: Timing, seconds: float) -> dict[str, Any]:
                 "ci95": [s.low, s.high],
                 "decision": s.decision,
                 "samples": s.samples,
+                "worker_pairs": s.worker_pairs,
                 "confidence": s.confidence,
             }
             for s in timing.sizes
@@ -136,7 +137,8 @@ def runs_with(results: list[dict[str, Any]], decisions: tuple[str, ...]) -> int:
 def size_cell(size: dict[str, Any]) -> str:
     return (
         f"n={size['size']}: {size['ratio']:.3f} [{size['ci95'][0]:.3f}, {size['ci95'][1]:.3f}] "
-        f"{size['decision']} ({size.get('samples', '?')} samples)"
+        f"{size['decision']} ({size.get('worker_pairs', '?')} worker pairs, "
+        f"{size.get('samples', '?')} samples)"
     )
 
 

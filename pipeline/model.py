@@ -252,6 +252,7 @@ class SizeTiming:
     # deciding size is sampled sequentially: its interval is the design's per-look one).
     samples: int = 0
     confidence: float = 0.95
+    worker_pairs: int = 0  # fresh worker pairs the samples came from
 
     @property
     def spread(self) -> float:

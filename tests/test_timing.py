@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 import typing
 from dataclasses import replace
 
@@ -236,14 +237,19 @@ LOOP = (
 
 def test_a_against_a_is_mostly_no_change_and_never_one_sided() -> None:
     # A smoke check of the protocol's bias: the calibration itself is
-    # benchmarks/aa_calibration.py. Five short runs on a shared machine may misjudge one
-    # or two (CI saw 3 of 5), but a protocol that favours either side fails here. A run
-    # whose budget ends with the interval still straddling the floor claims nothing
-    # either way ("undecided"), like "no change".
+    # benchmarks/aa_calibration.py. The interval is over worker pairs at Pocock's per-look
+    # level, so a run says faster or slower far less often than 1 in 20: one such run of
+    # five is tolerated (a shared machine can still mislead one), two on one side is bias.
+    # A run whose budget (bounded here, to keep the test short on a loaded machine) ends
+    # with the interval still straddling the floor claims nothing ("undecided").
     config = timing_config((300,))
-    runs = [measure(candidate("total", LOOP, LOOP), config) for _ in range(5)]
+    runs = []
+    for _ in range(5):
+        aa = candidate("total", LOOP, LOOP)
+        deadline = time.monotonic() + 10
+        runs.append(timing_stage.measure(aa, config, inputs_for(aa, config), deadline=deadline))
     decisions = [run.sizes[0].decision for run in runs]
-    assert decisions.count("no change") + decisions.count("undecided") >= 3, decisions
+    assert decisions.count("no change") + decisions.count("undecided") >= 4, decisions
     assert decisions.count("faster") <= 1 and decisions.count("slower") <= 1, decisions
 
 

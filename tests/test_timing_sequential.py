@@ -2,13 +2,15 @@
 outcome in reasons and summaries, and the sizes rule through the real CLI and sandbox.
 
 The sample arrays are drawn from seeded log-normal noise around a known ratio, the way a
-loaded machine's samples spread; each look adds as many as the first, as `measure` does.
-No assertion depends on how fast this machine is.
+loaded machine's samples spread, in worker pairs that each carry their own offset (as
+fresh processes do); each look adds worker pairs, as `measure` does. No assertion
+depends on how fast this machine is.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import subprocess
 import sys
@@ -37,50 +39,127 @@ from pipeline.report.terminal import size_text
 from pipeline.stages.measure import measure
 from pipeline.stages.orchestrate import timing_rejection
 from pipeline.stages.timing_stats import (
+    LOOK_UNITS,
     MAX_LOOKS,
     Samples,
     decide_sequentially,
     look_confidence,
+    lower_quartile,
+    precision,
     python_version,
     ratio_of_medians,
     settled,
     straddles,
+    student_t_quantile,
+    unit_interval,
 )
 from pipeline.stages.verify import inputs_for
 
 REPO = Path(__file__).resolve().parent.parent
-FIRST_LOOK = 10  # samples of each version per look: the default 5 pairs x 2 workers
+PAIRS = 5  # samples of each version per worker pair: the default `pairs`
+WORKERS = 2  # worker pairs of the first pass over every size: the default `workers`
 SECONDS = 1e-3  # per call: no tiny-call floor
 
 
 class Drawn:
-    """Samples of two versions whose true ratio (original / candidate) is `ratio`, with
-    log-normal noise of `spread`; `look()` adds one look's worth, as a fresh worker pair would."""
+    """Samples of two versions whose true ratio (original / candidate) is `ratio`: log-normal
+    noise of `spread` per sample and of `offset` per worker (a fresh process's own speed);
+    `add(n)` adds n worker pairs, as fresh worker pairs would, while `budget` pairs last."""
 
-    def __init__(self, ratio: float, spread: float, seed: int, load: float = 0.0) -> None:
-        self.ratio, self.spread, self.load = ratio, spread, load
+    def __init__(
+        self, ratio: float, spread: float, seed: int, offset: float = 0.02, budget: int = 99
+    ) -> None:
+        self.ratio, self.spread, self.offset, self.budget = ratio, spread, offset, budget
         self.rng = random.Random(seed)
         self.samples = Samples(10_000, "synthesised")
-        self.looks = 0
-        self.look()
+        self.asked: list[int] = []
+        self.pairs(WORKERS)
 
-    def look(self) -> bool:
-        for _ in range(FIRST_LOOK):
-            load = self.rng.lognormvariate(0, self.load)  # the machine, shared by a pair
-            original = load * SECONDS * self.ratio * self.rng.lognormvariate(0, self.spread)
-            candidate = load * SECONDS * self.rng.lognormvariate(0, self.spread)
-            self.samples.add(False, original, original, 0)
-            self.samples.add(True, candidate, candidate, 0)
-        self.looks += 1
+    def pairs(self, count: int) -> None:
+        for _ in range(count):
+            self.samples.new_unit()
+            offsets = [self.rng.lognormvariate(0, self.offset) for _ in range(2)]
+            for _ in range(PAIRS):
+                seconds = [
+                    SECONDS * (self.ratio if candidate == 0 else 1) * offsets[candidate]
+                    * self.rng.lognormvariate(0, self.spread)
+                    for candidate in (0, 1)
+                ]  # fmt: skip
+                self.samples.add(False, seconds[0], seconds[0], 0)
+                self.samples.add(True, seconds[1], seconds[1], 0)
+
+    def add(self, count: int) -> bool:
+        self.asked.append(count)
+        if len(self.samples.units) + count > self.budget:
+            return False
+        self.pairs(count)
         return True
 
-    def budget_for(self, looks: int) -> bool:
-        """Another look, while the budget pays for `looks` in all."""
-        return self.looks < looks and self.look()
+    @property
+    def units(self) -> int:
+        return len(self.samples.units)
 
 
-def decided(drawn: Drawn, budget_looks: int = MAX_LOOKS) -> SizeTiming:
-    return decide_sequentially(drawn.samples, 1.05, False, lambda: drawn.budget_for(budget_looks))
+def decided(drawn: Drawn) -> SizeTiming:
+    return decide_sequentially(drawn.samples, 1.05, False, drawn.add)
+
+
+# --------------------------------------------------------------------------- the statistics
+
+
+def test_student_t_quantiles_match_the_tables() -> None:
+    for df, expected in ((1, 12.706), (2, 4.303), (3, 3.182), (10, 2.228), (30, 2.042)):
+        assert student_t_quantile(0.975, df) == pytest.approx(expected, abs=1e-3)
+    assert student_t_quantile(0.995, 7) == pytest.approx(3.499, abs=1e-3)
+
+
+def test_the_lower_quartile_ignores_a_load_spike_and_is_not_the_luckiest_sample() -> None:
+    assert lower_quartile([1.3, 1.0, 9.0, 1.2, 1.1]) == pytest.approx(1.1)
+    assert lower_quartile([2.0]) == 2.0
+
+
+def test_the_interval_is_over_worker_pairs_so_a_shared_offset_widens_it() -> None:
+    # Four worker pairs of identical code, each pair off by +-4% (its processes' own speed),
+    # with almost no noise within a pair. Pooled, the samples look precise and the bootstrap
+    # excludes 1; over worker pairs the offsets are the spread, and 1 stays inside.
+    units = []
+    for offset in (1.04, 0.97, 1.05, 1.03):
+        units.append(
+            ([offset * (1 + 0.001 * i) for i in range(5)], [1 + 0.001 * i for i in range(5)])
+        )
+    pooled = [x for original, _ in units for x in original], [x for _, c in units for x in c]
+    _, pooled_low, _ = ratio_of_medians(*pooled)
+    ratio, low, high = unit_interval(units, 0.95)
+    assert pooled_low > 1.0  # the pooled interval claims a difference that is not there
+    assert low < 1.0 < high and ratio == pytest.approx(math.prod([1.04, 0.97, 1.05, 1.03]) ** 0.25)
+
+
+def test_a_worker_pair_spoiled_by_a_load_spike_is_trimmed_from_the_interval() -> None:
+    # Ten worker pairs of a true 1.3x; in one, another process took the candidate's core
+    # throughout, so that pair says 0.6x. A plain t interval over the pairs widens past the
+    # floor; the trimmed one sets that pair (and the best one) aside and still decides.
+    rng = random.Random(4)
+    units = [([1.3 * rng.lognormvariate(0, 0.03) for _ in range(5)], [1.0] * 5) for _ in range(9)]
+    units.append(([1.3] * 5, [1.3 / 0.6] * 5))
+    _, plain_low, _ = unit_interval(units, look_confidence(MAX_LOOKS), trim=0.0)
+    ratio, low, high = unit_interval(units, look_confidence(MAX_LOOKS))
+    assert plain_low < 1.05 < low < ratio < high
+    assert ratio == pytest.approx(1.3, rel=0.03)
+
+
+def test_samples_keep_worker_pairs_apart_and_need_three_for_an_interval_over_them() -> None:
+    drawn = Drawn(1.0, 0.05, seed=9)
+    two = drawn.samples.decide(1.05, in_ci=False)
+    assert two.worker_pairs == 2 and two.samples == 2 * PAIRS
+    original, candidate = drawn.samples.cpu
+    assert (two.ratio, two.low, two.high) == ratio_of_medians(original, candidate, 10_000)
+    later = Drawn(1.0, 0.05, seed=10).samples
+    drawn.samples.extend(later)
+    units = drawn.samples.by_unit(drawn.samples.cpu)
+    assert [len(o) for o, _ in units] == [PAIRS] * 4 and units[2][0] == later.cpu[0][:PAIRS]
+    four = drawn.samples.decide(1.05, in_ci=False)
+    assert four.worker_pairs == 4
+    assert (four.ratio, four.low, four.high) == unit_interval(units, 0.95)
 
 
 # --------------------------------------------------------------------------- the design
@@ -89,22 +168,27 @@ def decided(drawn: Drawn, budget_looks: int = MAX_LOOKS) -> SizeTiming:
 def test_every_look_uses_pococks_wider_interval_so_four_looks_keep_the_overall_5_percent() -> None:
     assert look_confidence(1) == pytest.approx(0.95, abs=1e-4)
     assert look_confidence(4) == pytest.approx(0.9818, abs=1e-4)  # z = 2.361 (Pocock, K=4)
-    drawn = Drawn(1.0, 0.1, seed=1)
-    original, candidate = drawn.samples.cpu
-    _, low95, high95 = ratio_of_medians(original, candidate, seed=10_000)
-    first = decide_sequentially(drawn.samples, 1.05, False, lambda: False)
+    drawn = Drawn(1.0, 0.1, seed=1, budget=LOOK_UNITS)
+    first = decide_sequentially(drawn.samples, 1.05, False, drawn.add)
+    units = drawn.samples.by_unit(drawn.samples.cpu)
+    _, low95, high95 = unit_interval(units, 0.95)
     assert first.confidence == pytest.approx(look_confidence(MAX_LOOKS))
-    assert first.low <= low95 and first.high >= high95  # wider than a single 95% look
-    assert (first.high - first.low) > (high95 - low95)
+    assert first.low < low95 and first.high > high95  # wider than a single 95% look
 
 
-def test_the_precision_rule_and_the_floor_straddle() -> None:
+def test_the_precision_for_no_change_keeps_a_settled_interval_below_the_target_speedup() -> None:
     def size(low: float, high: float) -> SizeTiming:
-        ratio = (low + high) / 2
+        ratio = math.sqrt(low * high)
         return SizeTiming(10_000, ratio, low, high, SizeDecision.NO_CHANGE, 1e-3, 1e-3 / ratio)
 
-    assert settled(size(1.02, 1.08), floor=1.05)  # half-width 0.03 <= 5% of 1.05
+    assert precision(1.05) == pytest.approx(0.0625)  # 1.2x: four times the 5% margin
+    assert precision(1.10) == pytest.approx((1 - 1.10 / 1.40) / 2)  # CI's doubled floor
+    assert settled(size(1.00, 1.12), floor=1.05)
+    assert not settled(size(0.98, 1.16), floor=1.05)
     assert not settled(size(0.87, 1.46), floor=1.05)  # the issue's word_lengths interval
+    # However wide a settled interval that reaches the floor is, it ends below 1.2.
+    assert 1.05 / (1 - 2 * precision(1.05)) == pytest.approx(1.2)
+    assert settled(size(1.05, 1.185), 1.05) and not settled(size(1.05, 1.20), 1.05)
     assert straddles(size(0.87, 1.46), floor=1.05)
     assert not straddles(size(0.90, 1.04), floor=1.05)  # cannot be faster: no more looks
     assert not straddles(replace(size(1.06, 1.2), decision=SizeDecision.FASTER), floor=1.05)
@@ -113,60 +197,89 @@ def test_the_precision_rule_and_the_floor_straddle() -> None:
 # --------------------------------------------------------------------------- the rule
 
 
-def test_a_clear_2x_is_decided_at_the_first_look() -> None:
+def test_a_clear_2x_is_decided_on_the_first_pass_without_more_worker_pairs() -> None:
     drawn = Drawn(2.0, 0.1, seed=2)
     headline = decided(drawn)
+    assert headline.decision == SizeDecision.FASTER and headline.low > 1.2
+    assert drawn.asked == [] and headline.worker_pairs == WORKERS
+
+
+def test_a_first_pass_that_clears_the_floor_but_not_1_2x_is_topped_up_to_four_pairs() -> None:
+    drawn = Drawn(1.3, 0.1, seed=2, offset=0.05)
+    first = Samples(10_000, "synthesised")
+    first.extend(drawn.samples)
+    pooled = first.decide(1.05, False, look_confidence(MAX_LOOKS))
+    assert 1.05 < pooled.low <= 1.2  # the pooled samples alone would have called it faster
+    headline = decided(drawn)
+    assert drawn.asked[0] == LOOK_UNITS - WORKERS and headline.worker_pairs >= LOOK_UNITS
     assert headline.decision == SizeDecision.FASTER
-    assert drawn.looks == 1 and headline.samples == FIRST_LOOK
 
 
-def test_a_true_1_3x_too_noisy_for_one_look_is_sampled_until_it_clears_the_floor() -> None:
-    drawn = Drawn(1.3, 0.25, seed=12)
-    first = decide_sequentially(Drawn(1.3, 0.25, seed=12).samples, 1.05, False, lambda: False)
+def test_a_first_pass_slower_but_not_beyond_1_2x_is_topped_up_before_it_is_called_slower() -> None:
+    drawn = Drawn(0.93, 0.02, seed=2, offset=0.0)
+    first = Samples(10_000, "synthesised")
+    first.extend(drawn.samples)
+    pooled = first.decide(1.05, False, look_confidence(MAX_LOOKS))
+    assert pooled.decision == SizeDecision.SLOWER and pooled.high > 1 / 1.2
+    decided(drawn)
+    assert drawn.asked[0] == LOOK_UNITS - WORKERS
+
+
+def test_a_first_pass_that_cannot_reach_the_floor_is_no_change_without_more_pairs() -> None:
+    drawn = Drawn(0.9, 0.05, seed=2)
+    headline = decided(drawn)
+    assert headline.decision == SizeDecision.NO_CHANGE and headline.high <= 1.05
+    assert drawn.asked == []
+
+
+def test_a_true_1_2x_too_noisy_for_one_look_is_sampled_until_it_clears_the_floor() -> None:
+    drawn = Drawn(1.2, 0.15, seed=1, offset=0.08)
+    alone = Drawn(1.2, 0.15, seed=1, offset=0.08, budget=LOOK_UNITS)
+    first = decided(alone)
     assert first.decision == SizeDecision.UNDECIDED and first.low <= 1.05  # one look: not enough
     headline = decided(drawn)
     assert headline.decision == SizeDecision.FASTER, headline
-    assert 1 < drawn.looks <= MAX_LOOKS
-    assert headline.samples == FIRST_LOOK * drawn.looks
+    assert LOOK_UNITS < drawn.units <= MAX_LOOKS * LOOK_UNITS
+    assert headline.worker_pairs == drawn.units and drawn.asked[1:] == [LOOK_UNITS] * (
+        len(drawn.asked) - 1
+    )
 
 
 def test_an_a_a_pair_settles_as_no_change_and_never_wins() -> None:
-    outcomes, looks = [], []
-    for seed in range(10):
-        drawn = Drawn(1.0, 0.05, seed=100 + seed)  # a quiet machine's CPU-clock spread
+    outcomes, units = [], []
+    for seed in range(20):
+        drawn = Drawn(1.0, 0.06, seed=100 + seed, offset=0.03)  # as measured at load 1-3
         headline = decided(drawn)
         outcomes.append(headline.decision)
-        looks.append(drawn.looks)
+        units.append(drawn.units)
         assert headline.decision != SizeDecision.FASTER, headline
-    assert outcomes.count(SizeDecision.NO_CHANGE) >= 9, outcomes
-    assert max(looks) > 1, looks  # some straddled the floor at first and were looked at again
+    assert outcomes.count(SizeDecision.NO_CHANGE) >= 19, outcomes
+    assert max(units) > LOOK_UNITS, units  # some straddled the floor at first: looked again
 
 
 def test_an_a_a_pair_too_noisy_to_settle_is_undecided_not_no_change() -> None:
-    # At 15% spread, 40 samples cannot tell 1.0 from the 1.05 floor: saying "no change"
-    # would claim a measurement that was not made.
-    drawn = Drawn(1.0, 0.15, seed=104)
+    # At 30% spread per sample and 15% per worker, 16 worker pairs cannot tell 1.0 from the
+    # 1.05 floor: saying "no change" would claim a measurement that was not made.
+    drawn = Drawn(1.0, 0.3, seed=104, offset=0.15)
     headline = decided(drawn)
-    assert headline.decision == SizeDecision.UNDECIDED and drawn.looks == MAX_LOOKS
-    assert headline.low < 1 < 1.05 < headline.high
+    assert headline.decision == SizeDecision.UNDECIDED, headline
+    assert drawn.units == MAX_LOOKS * LOOK_UNITS
+    assert headline.low < 1.05 < headline.high
 
 
 def test_when_the_budget_pays_for_no_more_looks_the_size_is_undecided_with_its_samples() -> None:
-    drawn = Drawn(1.3, 0.25, seed=12)
-    headline = decided(drawn, budget_looks=2)
+    drawn = Drawn(1.2, 0.15, seed=1, offset=0.08, budget=2 * LOOK_UNITS)
+    headline = decided(drawn)
     assert headline.decision == SizeDecision.UNDECIDED
-    assert drawn.looks == 2 and headline.samples == 2 * FIRST_LOOK
+    assert drawn.units == 2 * LOOK_UNITS and headline.samples == 2 * LOOK_UNITS * PAIRS
     assert headline.low <= 1.05 < headline.high  # still straddling: not "no change"
 
 
-def test_after_the_last_look_a_still_wide_interval_is_undecided() -> None:
-    drawn = Drawn(1.05, 0.6, seed=5)  # far too noisy for 40 samples to settle
-    asked = []
-    headline = decide_sequentially(
-        drawn.samples, 1.05, False, lambda: asked.append(1) or drawn.look()
-    )
-    assert headline.decision == SizeDecision.UNDECIDED
-    assert len(asked) == MAX_LOOKS - 1 and headline.samples == MAX_LOOKS * FIRST_LOOK
+def test_when_the_budget_cannot_even_top_up_the_first_look_it_decides_on_what_it_has() -> None:
+    drawn = Drawn(2.0, 0.05, seed=6, budget=WORKERS)
+    headline = decided(drawn)
+    assert drawn.units == WORKERS and headline.worker_pairs == WORKERS
+    assert headline.decision in (SizeDecision.FASTER, SizeDecision.UNDECIDED)
 
 
 # --------------------------------------------------------------------------- the outcome
@@ -174,7 +287,15 @@ def test_after_the_last_look_a_still_wide_interval_is_undecided() -> None:
 
 def undecided_outcome() -> Outcome:
     headline = SizeTiming(
-        10_000, 1.43, 0.87, 1.46, SizeDecision.UNDECIDED, 2e-3, 1.4e-3, samples=20
+        10_000,
+        1.43,
+        0.87,
+        1.46,
+        SizeDecision.UNDECIDED,
+        2e-3,
+        1.4e-3,
+        samples=20,
+        worker_pairs=4,
     )
     small = SizeTiming(10, 1.2, 1.1, 1.3, SizeDecision.FASTER, 1e-6, 0.8e-6, samples=10)
     timing = Timing((small, headline), 1.05, python_version(), "none")
@@ -186,7 +307,9 @@ def undecided_outcome() -> Outcome:
 def test_an_undecided_headline_says_so_with_its_interval_and_samples_not_not_faster() -> None:
     outcome = undecided_outcome()
     assert outcome.timing is not None and not outcome.timing.accepted
-    assert outcome.reason.startswith("undecided at n=10000: 1.43× [0.87, 1.46] after 20 samples")
+    assert outcome.reason.startswith(
+        "undecided at n=10000: 1.43× [0.87, 1.46] after 20 samples of each version in 4 worker"
+    )
     assert "candidate-budget" in outcome.reason
     assert rejection(outcome) == "undecided"
     # Cached, so that --check after --write agrees; a longer budget is another cache key.

@@ -352,6 +352,7 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
                 "clock": s.clock,
                 "samples": s.samples,
                 "confidence": s.confidence,
+                "worker_pairs": s.worker_pairs,
                 "forgiven_loss_seconds": s.loss_seconds if s in timing.forgiven_losses else None,
                 "recorded_calls": timing.recorded_calls[i] if timing.recorded_calls else 0,
             }

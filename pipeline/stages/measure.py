@@ -14,10 +14,12 @@ the largest scaled up); otherwise inputs grown geometrically from the hook,
 type hints or inferred domains until one call of the original exceeds the
 call budget or raises (the configured sizes are caps); otherwise the literal
 calls of doctests and call sites. Samples alternate ABBA between the workers;
-several fresh worker pairs run one after another. The figure reported is the
-ratio of medians with a bootstrap 95% interval, at several inputs; the
-largest is the headline and decides. While its interval straddles the floor,
-more looks of fresh worker pairs sample it again (`timing_stats.decide_sequentially`).
+several fresh worker pairs run one after another. Each worker pair's samples are one
+unit: with enough units the figure is their geometric mean ratio of lower quartiles, with
+a Student t interval over the units; with fewer (the smaller inputs), the ratio of medians
+of the pooled samples with a bootstrap interval (`timing_stats`). The largest input is
+the headline and decides; it is sampled in more fresh worker pairs, in looks, until its
+interval settles (`timing_stats.decide_sequentially`).
 A decision never rests on n=0 alone, nor on sizes below the smallest configured
 one reached only because the original raises on the larger ones.
 """
@@ -40,7 +42,12 @@ from pipeline.model import Candidate, Timing, TraceFacts
 from pipeline.sandbox.child import protocol as p
 from pipeline.sandbox.session import Session, WorkerGone
 from pipeline.stages.recorded_decision import call_weights, weighted_decision
-from pipeline.stages.timing_stats import Samples, decide_sequentially, python_version
+from pipeline.stages.timing_stats import (
+    LOOK_UNITS,
+    Samples,
+    decide_sequentially,
+    python_version,
+)
 from pipeline.stages.verify import Plan
 
 GROWTH = 2
@@ -133,7 +140,11 @@ def measure(
         else:
             look.follow(deciding, pooled[deciding])
             headline = decide_sequentially(
-                pooled[deciding], config.min_speedup, in_ci, look.again
+                pooled[deciding],
+                config.min_speedup,
+                in_ci,
+                look.again,
+                look_units=max(LOOK_UNITS, config.timing.workers),
             )
     except (Untimeable, WorkerGone) as error:
         return _untimed(config, isolation, str(error))
@@ -182,23 +193,23 @@ class Look:
     def follow(self, spec: Input, samples: Samples) -> None:
         self.deciding = (spec, samples)
 
-    def again(self) -> bool:
-        """Another look at the deciding input in fresh worker pairs; False when the budget
-        cannot pay for it or runs out during it (its samples are then dropped)."""
+    def again(self, worker_pairs: int) -> bool:
+        """The deciding input sampled again in `worker_pairs` fresh worker pairs; False when
+        the budget cannot pay for them or runs out meanwhile (their samples are then dropped)."""
         assert self.deciding is not None
         spec, samples = self.deciding
-        if self.deadline is not None and time.monotonic() + self.seconds > self.deadline:
+        per_pair = self.seconds / max(1, self.plan.config.timing.workers)
+        if self.deadline is not None and time.monotonic() + per_pair * worker_pairs > self.deadline:
             return False
         added = Samples(samples.size, samples.source)
         try:
-            for _ in range(max(1, self.plan.config.timing.workers)):
+            for _ in range(worker_pairs):
                 with self.pair() as pair:
                     pair.sample(spec, added)
         except BudgetSpent:
             return False
         samples.extend(added)
         return True
-
 
 
 def _untimed(config: Config, isolation: str, detail: str) -> Timing:
@@ -437,6 +448,7 @@ class Pair:
     # ----------------------------------------------------------------------- samples
 
     def sample(self, spec: Input, samples: Samples) -> None:
+        """Interleaved samples of both workers on one input: one unit of `samples`."""
         original, candidate = self.workers
         built = original.ask(spec.command(), timeout=self.settings.call_budget * 4 + 10)
         if not built.ok:
@@ -448,6 +460,7 @@ class Pair:
         # A mutating function gets fresh copies per call: bound the memory they take.
         most = COPY_BYTES_PER_SAMPLE // max(1, len(built.blob)) if self.copy_args else 10**7
         loops = min(self._calibrate(samples.size), max(1, most))
+        samples.new_unit()
         digests: list[set[str]] = [set(), set()]
         for pair in range(self.settings.pairs):
             for which in (0, 1) if pair % 2 == 0 else (1, 0):

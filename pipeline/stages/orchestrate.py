@@ -321,7 +321,8 @@ def timing_rejection(timing: Timing) -> str:
         return (
             f"undecided at n={headline.size}: {headline.ratio:.2f}× "
             f"[{headline.low:.2f}, {headline.high:.2f}] after {headline.samples} samples of "
-            "each version; a longer candidate-budget could decide it"
+            f"each version in {headline.worker_pairs} worker pairs; "
+            "a longer candidate-budget could decide it"
         )
     if headline is None or headline.decision != SizeDecision.FASTER:
         return "not measurably faster at the largest size"
