@@ -164,7 +164,7 @@ def problem_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
 
 def scripted_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     """`--scripted-llm`: each scripted proposal and what became of it."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for r in results["packages"]:
         for f in r.get("scripted") or ():
             speedup = f"{f['speedup']:.2f}x" if f["speedup"] else ""
