@@ -172,7 +172,7 @@ def _sample_each(look: Look, pair: Pair, chosen: list[Input], pooled: dict[Input
         try:
             look.sample(pair, spec, added, chosen[-1])
         except BudgetSpent as spent:
-            if not real or any(spec not in pooled for spec in real):
+            if not real or any(deciding not in pooled for deciding in real):
                 raise
             return f"{spent}: decided on the recorded calls' samples taken by then"
         if spec in pooled:
