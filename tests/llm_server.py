@@ -4,7 +4,9 @@ It serves `POST /v1/chat/completions` from a script: one queue of responses
 per kind of question (function_analysis, rewrite_proposals, rewrite_repair,
 rewrite_faster), so a test says what the "model" answers to each. The kind is
 `response_format.json_schema.name`, or, when the schema travels in the prompt,
-the name the prompt gives it. It counts requests and can answer with an HTTP
+the name the prompt gives it. A queue may also be for one function (the first
+`def` in the prompt's code), so that a run over many functions gets its answers
+whatever order it asks in. It counts requests and can answer with an HTTP
 error, hang, send arbitrary content (prose, fences, malformed JSON), or send a
 body that is not JSON at all. `accepts` plays endpoints that support only some
 `response_format` types: others are refused with 400, as JSON-mode-only
@@ -90,7 +92,8 @@ ALL_FORMATS = frozenset({"json_schema", "json_object", "none"})
 class LLMServer:
     def __init__(self, accepts: frozenset[str] = ALL_FORMATS) -> None:
         self.accepts = accepts  # response_format types answered; "none" is no response_format
-        self.script: dict[str, deque[Response]] = defaultdict(deque)
+        # (kind, function) -> answers; function None: any function without its own queue
+        self.script: dict[tuple[str, str | None], deque[Response]] = defaultdict(deque)
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
         self._lock = threading.Lock()
@@ -111,9 +114,10 @@ class LLMServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
-    def add(self, kind: str, *responses: Response) -> None:
+    def add(self, kind: str, *responses: Response, function: str | None = None) -> None:
+        """Queue answers to `kind`; with `function`, only to questions about that function."""
         with self._lock:
-            self.script[kind].extend(responses)
+            self.script[kind, function].extend(responses)
 
     def count(self, kind: str | None = None) -> int:
         with self._lock:
@@ -128,10 +132,12 @@ class LLMServer:
         with self._lock:
             return [_format(r) for r in self.requests]
 
-    def _next(self, kind: str) -> Response:
+    def _next(self, kind: str, function: str | None) -> Response:
         with self._lock:
-            queue = self.script[kind]
-            return queue.popleft() if queue else DEFAULTS.get(kind, {})
+            for queue in (self.script[kind, function], self.script[kind, None]):
+                if queue:
+                    return queue.popleft()
+            return DEFAULTS.get(kind, {})
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -151,7 +157,7 @@ class LLMServer:
                 elif _format(body) not in server.accepts:
                     self._send(400, {"error": FORMAT_REFUSAL})
                 else:
-                    self._answer(server._next(_kind(body)), body)
+                    self._answer(server._next(_kind(body), _function(body)), body)
 
             def _answer(self, response: Response, body: dict[str, Any]) -> None:
                 if isinstance(response, Hang):
@@ -204,6 +210,16 @@ def _kind(body: dict[str, Any]) -> str:
         if message.get("role") == "user" and named:
             return named.group(1)
     return ""
+
+
+_ASKED_ABOUT = re.compile(r"```python\n(?:@.*\n)*(?:async )?def (\w+)\(")
+
+
+def _function(body: dict[str, Any]) -> str | None:
+    """The function a question is about: the first `def` in a code block of the last message."""
+    messages = body.get("messages") or [{}]
+    asked = _ASKED_ABOUT.search(str(messages[-1].get("content", "")))
+    return asked.group(1) if asked else None
 
 
 def _format(body: dict[str, Any]) -> str:

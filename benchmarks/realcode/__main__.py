@@ -1,4 +1,5 @@
-"""`python -m benchmarks.realcode [--quick] [--llm] [--packages a,b] [--out DIR] [--cache DIR]`."""
+"""`python -m benchmarks.realcode [--quick] [--llm | --scripted-llm] [--packages a,b] [--out DIR]
+[--cache DIR]`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.markdown_report import write_report_files
-from benchmarks.realcode import harness, report
+from benchmarks.realcode import harness, report, scripted
 from benchmarks.realcode.packages import UnknownPackage, select
 
 RESULTS_DIR = Path(__file__).parent.parent / "results" / "realcode"
@@ -28,6 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="3 small packages, --top 10")
     parser.add_argument(
         "--llm", action="store_true", help="also let optimize ask its LLM (needs OPENAI_BASE_URL)"
+    )
+    parser.add_argument(
+        "--scripted-llm",
+        action="store_true",
+        help="the LLM path on the packages with a script (scripted.py), against a scripted "
+        "endpoint: right and subtly wrong proposals for a few hot functions",
     )
     parser.add_argument("--packages", default="", metavar="A,B", help="only these packages")
     parser.add_argument(
@@ -57,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     names = tuple(n.strip() for n in args.packages.split(",") if n.strip())
+    if args.scripted_llm and args.llm:
+        print("benchmarks.realcode: error: --llm and --scripted-llm exclude each other",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if args.scripted_llm and not names:
+        names = tuple(scripted.SCRIPTS)
     try:
         packages = select(names, args.quick)
     except UnknownPackage as error:
@@ -72,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"benchmarks.realcode: error: {args.from_json}: {error}", file=sys.stderr)
             return EXIT_USAGE
     else:
-        settings = harness.Settings.for_run(args.quick, args.llm, args.cache.expanduser())
+        settings = harness.Settings.for_run(
+            args.quick, args.llm, args.cache.expanduser(), args.scripted_llm
+        )
         results = harness.run(packages, settings, log=lambda line: print(line, file=sys.stderr))
     for path in write_reports(results, args.out):
         print(f"wrote {path}")

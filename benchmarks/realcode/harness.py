@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import environment, geometric_mean
-from benchmarks.realcode import junit
+from benchmarks.realcode import junit, scripted
 from benchmarks.realcode.packages import PYTEST_FLAGS, Package
 from benchmarks.realcode.timing import WorkloadError, time_workload
 from pipeline.trace.store import TraceStore
@@ -50,12 +50,13 @@ class Settings:
     top: int | None  # `optimize --top`: only the hottest N functions (quick runs)
     pairs: int  # interleaved before/after processes timing the workload
     repeats: int  # workload runs per process
+    scripted_llm: bool = False  # the LLM path against `scripted.SCRIPTS` (see scripted.py)
 
     @classmethod
-    def for_run(cls, quick: bool, llm: bool, cache: Path) -> Settings:
+    def for_run(cls, quick: bool, llm: bool, cache: Path, scripted_llm: bool = False) -> Settings:
         if quick:
-            return cls(quick, llm, cache, top=10, pairs=5, repeats=3)
-        return cls(quick, llm, cache, top=None, pairs=10, repeats=3)
+            return cls(quick, llm, cache, top=10, pairs=5, repeats=3, scripted_llm=scripted_llm)
+        return cls(quick, llm, cache, top=None, pairs=10, repeats=3, scripted_llm=scripted_llm)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "cache": str(self.cache), "hot_share": HOT_SHARE}
@@ -120,6 +121,8 @@ def _steps(package: Package, settings: Settings, row: dict[str, Any], log: Log) 
     with clock("optimize"):
         report = run_optimize(package, settings, work, env)
     summarise_optimize(row, report)
+    if settings.scripted_llm:
+        row["scripted"] = scripted.fates(scripted.SCRIPTS[package.name], row["outcomes"])
     log(
         f"   {row['candidates']} candidate(s), {row['written']} written, "
         f"rejected {row['rejected']}, {len(row['hot'])} hot function(s)"
@@ -244,10 +247,22 @@ def run_optimize(
     package: Package, settings: Settings, work: Path, env: dict[str, str]
 ) -> dict[str, Any]:
     command = [*CLI, package.package_dir, "--write", "--json", "-q"]
+    if settings.scripted_llm:
+        script = scripted.SCRIPTS.get(package.name)
+        if script is None:
+            raise StepError(f"--scripted-llm: no script for {package.name} (scripted.SCRIPTS)")
+        scripted.configure(work, GIT)
+        with scripted.endpoint(script) as endpoint:
+            command += scripted.arguments(script)
+            done = _run(command, work, {**env, **endpoint}, check=False, timeout=OPTIMIZE_TIMEOUT)
+        return _report(done)
     command.append("--llm" if settings.llm else "--no-llm")
     if settings.top:
         command += ["--top", str(settings.top)]
-    done = _run(command, work, env, check=False, timeout=OPTIMIZE_TIMEOUT)
+    return _report(_run(command, work, env, check=False, timeout=OPTIMIZE_TIMEOUT))
+
+
+def _report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     if done.returncode not in (0, 1):
         raise StepError(f"optimize exited {done.returncode}: {_tail(done)}")
     try:
@@ -307,6 +322,7 @@ def summarise_optimize(row: dict[str, Any], report: dict[str, Any]) -> None:
             "accepted": o["accepted"],
             "written": o["written"],
             "reason": o["reason"],
+            "explanation": o.get("explanation", ""),
             "speedup": (o.get("timing") or {}).get("speedup"),
         }
         for o in outcomes
@@ -350,9 +366,11 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def wrong_outputs(row: dict[str, Any]) -> int:
-    """Tests broken by the rewrite, plus one if the workload's result changed."""
+    """Tests broken by the rewrite, plus one if the workload's result changed, plus each
+    scripted wrong proposal that was written."""
     workload = row.get("workload") or {}
-    return len(row.get("newly_failing") or {}) + (workload.get("same_output") is False)
+    changed = workload.get("same_output") is False
+    return len(row.get("newly_failing") or {}) + changed + scripted.wrong_written(row)
 
 
 def _run(

@@ -24,12 +24,15 @@ PACKAGE_HEADERS = (
     "seconds",
 )
 HOT_HEADERS = ("package", "function", "share of own time", "calls", "fate")
+SCRIPTED_HEADERS = ("package", "function", "proposal", "accepted", "written", "speedup", "reason")
 
 
 def describe_run(results: dict[str, Any]) -> str:
     env, settings = results["environment"], results["settings"]
     kind = "quick run" if settings["quick"] else "full run"
     mode = "LLM endpoint" if settings["llm"] else "offline"
+    if settings.get("scripted_llm"):
+        mode = "scripted LLM endpoint, --ignore OPT"
     top = f", --top {settings['top']}" if settings["top"] else ""
     return (
         f"{kind} ({mode}{top}) at commit {env['git_commit']} on {env['date']}: "
@@ -152,6 +155,22 @@ def problem_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((r["name"], f"wrong output: {test} passed before, {outcome} after"))
         if (r.get("workload") or {}).get("same_output") is False:
             rows.append((r["name"], "wrong output: the workload's result changed"))
+        for fate in r.get("scripted") or ():
+            if fate["kind"] == "wrong" and fate["written"]:
+                rows.append((r["name"], f"wrong output: a wrong proposal for {fate['function']} "
+                                        "was written"))  # fmt: skip
+    return rows
+
+
+def scripted_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
+    """`--scripted-llm`: each scripted proposal and what became of it."""
+    rows: list[tuple[str, ...]] = []
+    for r in results["packages"]:
+        for f in r.get("scripted") or ():
+            speedup = f"{f['speedup']:.2f}x" if f["speedup"] else ""
+            accepted, written = ("yes" if f[key] else "no" for key in ("accepted", "written"))
+            rows.append((r["name"], f["function"], f["kind"], accepted, written, speedup,
+                         f["reason"]))  # fmt: skip
     return rows
 
 
@@ -190,6 +209,13 @@ def render(results: dict[str, Any]) -> str:
         markdown_table(HOT_HEADERS, hot_rows(results)),
         "",
     ]
+    if scripted_rows(results):
+        parts += [
+            "## Scripted LLM proposals (`--scripted-llm`, see `scripted.py`)",
+            "",
+            markdown_table(SCRIPTED_HEADERS, scripted_rows(results)),
+            "",
+        ]
     for title, diff in written_listings(results):
         parts += [f"## {title}", "", "```diff", diff.rstrip(), "```", ""]
     return "\n".join(parts)
@@ -217,6 +243,9 @@ def page(results: dict[str, Any]) -> ReportPage:
         Table("Per package", PACKAGE_HEADERS, tuple(package_rows(results))),
         Table("Hot functions", HOT_HEADERS, tuple(hot_rows(results))),
     ]
+    if scripted_rows(results):
+        tables.append(Table("Scripted LLM proposals", SCRIPTED_HEADERS,
+                            tuple(scripted_rows(results))))  # fmt: skip
     if problems:
         tables.insert(0, Table("Wrong outputs and errors", ("package", "problem"), tuple(problems)))
     return ReportPage(
