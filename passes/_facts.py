@@ -7,6 +7,9 @@ must then decline.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext, ContextAwareTransformer
@@ -22,7 +25,7 @@ from libcst.metadata import (
 from passes._names import name_references
 from passes._splicing import Replacements, carry_comments, lost_comments, rewrite_function
 from passes._types import TypeInference
-from passes.base import OptimizationPass
+from passes.base import ATTRIBUTE_TYPES_KEY, OptimizationPass
 
 
 class FunctionFacts:
@@ -77,6 +80,43 @@ class FunctionFacts:
             return binding.annotation.annotation
         return None
 
+    @property
+    def qualname(self) -> str:
+        """The function's qualified name in its module ("Catalog.known", "f.<locals>.g")."""
+        parts = [self.function.name.value]
+        current = self.parent(self.function)
+        while current is not None:
+            if isinstance(current, cst.ClassDef):
+                parts.append(current.name.value)
+            elif isinstance(current, cst.FunctionDef):
+                parts.extend(["<locals>", current.name.value])
+            current = self.parent(current)
+        return ".".join(reversed(parts))
+
+    def attribute_annotation(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The annotation of `self.name`, a method's read of its instance's attribute, when
+        a trace saw the instance hold that type in every recorded call of this method
+        (see `ATTRIBUTE_TYPES_KEY`); `self` must be the method's first parameter, never
+        rebound, and read where the method binds it (not a comprehension's own `self`)."""
+        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
+            return None
+        scratch = getattr(self.transformer, "context", None)
+        observed: Mapping[str, Mapping[str, str]] = (
+            scratch.scratch.get(ATTRIBUTE_TYPES_KEY, {}) if scratch is not None else {}
+        )
+        text = observed.get(self.qualname, {}).get(expr.attr.value)
+        if text is None or not self._is_instance(expr.value):
+            return None
+        return _annotation(text)
+
+    def _is_instance(self, name: cst.Name) -> bool:
+        params = [*self.function.params.posonly_params, *self.function.params.params]
+        if not params or params[0].name.value != name.value or params[0].star:
+            return False
+        if self.single_binding(name.value) is not params[0]:
+            return False
+        return _bound_in_function(self, name)
+
     def type_of(self, expr: cst.BaseExpression) -> str | None:
         """A simple type name ("int", "str", ...) that `expr` provably evaluates to."""
         return TypeInference(self).infer(expr)
@@ -101,6 +141,24 @@ class FunctionFacts:
             suffix += 1
             candidate = f"{base}_{suffix}"
         return candidate
+
+
+def _bound_in_function(facts: FunctionFacts, name: cst.Name) -> bool:
+    """`name` in a comprehension or lambda of the function reads the function's binding."""
+    scope = facts.transformer.get_metadata(ScopeProvider, name, None)
+    while scope is not None and scope is not facts.scope:
+        if name.value in scope.assignments or scope.parent is scope:
+            return False
+        scope = scope.parent
+    return scope is not None
+
+
+@lru_cache(maxsize=256)
+def _annotation(text: str) -> cst.BaseExpression | None:
+    try:
+        return cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return None
 
 
 class FunctionPass(OptimizationPass):
