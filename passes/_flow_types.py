@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from passes._facts import FunctionFacts
 
 STR_LIST = "list[str]"
+# Methods that take items out of a list: what is left still holds only its type.
+TAKING_LIST_METHODS = frozenset({"pop"})
 # Generics of one parameter whose `x[i]` is an item of that type.
 SEQUENCE_ITEMS = LIST_GENERICS | frozenset({"Sequence", "MutableSequence"})
 _AUGMENTED_OPERATORS: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
@@ -56,9 +58,11 @@ class _BindingTypeInference(TypeInference):
     It also knows lists of simple types, "list[T]": `str.split(...)` results,
     `list[T]` parameters, displays, comprehensions and `sorted`/`list` calls. A local
     typed as a list must also never be mutated except by `x.append(v)` with `v` of
-    type `T`, nor escape: every other use only reads it (index, iterate, truth or
-    membership test, reading builtins and methods). Comprehension variables are
-    typed from their `for` clause.
+    type `T` or `x.pop(...)` (a `T`), nor escape: every other use only reads it (index,
+    iterate, truth or membership test, reading builtins and methods). Comprehension
+    variables are typed from their `for` clause; items of annotated containers
+    (`graph[node]`) and a method's `self.attr` from what the annotations (or a trace)
+    say.
     """
 
     def __init__(self, facts: FunctionFacts, parameters: dict[str, str] | None = None) -> None:
@@ -222,7 +226,7 @@ class _BindingTypeInference(TypeInference):
             call = self.facts.parent(parent)
             if not isinstance(call, cst.Call) or call.func is not parent:
                 return False
-            if parent.attr.value in READING_LIST_METHODS:
+            if parent.attr.value in READING_LIST_METHODS | TAKING_LIST_METHODS:
                 return True
             return (
                 parent.attr.value == "append"
@@ -354,6 +358,8 @@ class _BindingTypeInference(TypeInference):
         func = expr.func
         if isinstance(func, cst.Attribute) and func.attr.value in STR_METHODS_RETURNING_STR_LIST:
             return STR_LIST if self.infer(func.value) == "str" else None
+        if isinstance(func, cst.Attribute) and func.attr.value in TAKING_LIST_METHODS:
+            return list_element(self.infer(func.value))  # `stack.pop()` of a list[T]: a T
         if (
             isinstance(func, cst.Name)
             and func.value in NEW_LIST

@@ -67,7 +67,7 @@ class HoistMembershipSet(FunctionPass):
           the class body neither binds `attr` (no property, method or class
           attribute of that name) nor defines `__getattribute__`, so reading it is a
           lookup in the instance's `__dict__`, where the trace saw it; inside the
-          loop, nothing else touches `self`;
+          loop, `self` is only read from that way (`self.attr` of observed types);
         - the function is not a generator or coroutine (the caller could mutate
           `param` while it is suspended), and inside the loop (or the statement
           holding the comprehension) every call is a pure
@@ -309,9 +309,8 @@ def members(xs: list[int], ys: list[int]):
                 places[id(place)] = place
                 tests.setdefault(id(place), []).append(read)
         for key, place in places.items():
-            if _touches_instance_only_through(facts, place, instance.value, tests[key]) and (
-                runs_no_foreign_code(facts, place, reads=tests[key])
-            ):
+            plain = _plain_instance_reads(facts, place, instance.value)
+            if plain is not None and runs_no_foreign_code(facts, place, reads=plain):
                 source = f"{instance.value}.{attribute}"
                 return self._replacements(facts, attribute, source, place, tests[key])
         return {}
@@ -376,12 +375,24 @@ def _instance_reads(
     ]
 
 
-def _touches_instance_only_through(
-    facts: FunctionFacts, place: cst.CSTNode, instance: str, reads: Sequence[cst.Attribute]
-) -> bool:
-    """Inside `place`, the instance is mentioned only as the receiver of `reads`."""
-    receivers = {id(read.value) for read in reads}
-    return all(id(reference) in receivers for reference in name_references(place, instance))
+def _plain_instance_reads(
+    facts: FunctionFacts, place: cst.CSTNode, instance: str
+) -> list[cst.Attribute] | None:
+    """Inside `place`, every mention of the instance as `self.attr` loads of attributes
+    of an observed type (lookups in its `__dict__`: no code runs), or None when the
+    instance is used any other way (passed, stored to, or an untyped attribute)."""
+    reads = []
+    for reference in name_references(place, instance):
+        read = facts.parent(reference)
+        if (
+            not isinstance(read, cst.Attribute)
+            or read.value is not reference
+            or in_store_context(facts, read)
+            or facts.attribute_annotation(read) is None
+        ):
+            return None
+        reads.append(read)
+    return reads
 
 
 def _hoist_place(
