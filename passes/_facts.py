@@ -22,7 +22,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from passes._names import name_references
+from passes._names import in_store_context, name_references
 from passes._splicing import Replacements, carry_comments, lost_comments, rewrite_function
 from passes._types import TypeInference
 from passes.base import ATTRIBUTE_TYPES_KEY, OptimizationPass
@@ -36,6 +36,7 @@ class FunctionFacts:
         self.function = function
         scope = transformer.get_metadata(ScopeProvider, function.body, None)
         self.scope: Scope | None = scope if isinstance(scope, FunctionScope) else None
+        self._reads_only: bool | None = None  # see `_instance_only_read`
 
     def is_local(self, name: str) -> bool:
         """`name` is bound only in this function's own scope (no global/nonlocal)."""
@@ -105,7 +106,7 @@ class FunctionFacts:
             scratch.scratch.get(ATTRIBUTE_TYPES_KEY, {}) if scratch is not None else {}
         )
         text = observed.get(self.qualname, {}).get(expr.attr.value)
-        if text is None or not self._is_instance(expr.value):
+        if text is None or not self._is_instance(expr.value) or not self._instance_only_read():
             return None
         return _annotation(text)
 
@@ -116,6 +117,19 @@ class FunctionFacts:
         if self.single_binding(name.value) is not params[0]:
             return False
         return _bound_in_function(self, name)
+
+    def _instance_only_read(self) -> bool:
+        """The method only reads its instance's attributes: every mention of `self` is
+        `self.name` loaded, never stored to or deleted, never called (`self.reset()`
+        could rebind anything), and `self` is never passed on. So an attribute holds,
+        all through the call, what the instance held when the call started."""
+        if self._reads_only is None:
+            params = [*self.function.params.posonly_params, *self.function.params.params]
+            self._reads_only = bool(params) and all(
+                _attribute_load(self, reference)
+                for reference in name_references(self.function.body, params[0].name.value)
+            )
+        return self._reads_only
 
     def type_of(self, expr: cst.BaseExpression) -> str | None:
         """A simple type name ("int", "str", ...) that `expr` provably evaluates to."""
@@ -151,6 +165,17 @@ def _bound_in_function(facts: FunctionFacts, name: cst.Name) -> bool:
             return False
         scope = scope.parent
     return scope is not None
+
+
+def _attribute_load(facts: FunctionFacts, reference: cst.Name) -> bool:
+    """`reference.name` loaded: not assigned, deleted, or called."""
+    read = facts.parent(reference)
+    if not isinstance(read, cst.Attribute) or read.value is not reference:
+        return False
+    holder = facts.parent(read)
+    if isinstance(holder, cst.Call) and holder.func is read:
+        return False
+    return not in_store_context(facts, read)
 
 
 @lru_cache(maxsize=256)

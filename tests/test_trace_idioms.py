@@ -102,7 +102,7 @@ def test_untyped_idioms_are_rewritten_on_the_types_a_trace_observed(
         "common": ("OPT105", ["left: list[str] (observed in 1 of 1 recorded calls)",
                               "right: list[str] (observed in 1 of 1 recorded calls)"]),
         "vowels": ("OPT106", ["word: str (observed in 1 of 1 recorded calls)"]),
-        "merge": ("OPT102", ["reports: list[list] (observed in 1 of 1 recorded calls)"]),
+        "merge": ("OPT102", ["reports: list[list[str]] (observed in 1 of 1 recorded calls)"]),
     }  # fmt: skip
     for function, (rule, assumptions) in expected.items():
         outcome = outcomes[function]
