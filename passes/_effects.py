@@ -5,6 +5,8 @@ Every answer is conservative: `False` means "not proven harmless".
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import libcst as cst
 import libcst.matchers as m
 
@@ -20,11 +22,15 @@ def is_generator_or_async(function: cst.FunctionDef) -> bool:
     return bool(m.findall(function.body, m.Yield() | m.Await()))
 
 
-def runs_no_foreign_code(facts: FunctionFacts, node: cst.CSTNode) -> bool:
+def runs_no_foreign_code(
+    facts: FunctionFacts, node: cst.CSTNode, reads: Collection[cst.Attribute] = ()
+) -> bool:
     """Inside `node`, every call is a pure builtin, a str method returning str on a
-    str, or `append`/`add` on a fresh local container; no other attribute is touched,
-    and nothing is stored into an attribute or an item of a non-fresh object: no code
-    we cannot see can run and mutate arguments through an alias."""
+    str, or `append`/`add` on a fresh local container; no other attribute is touched
+    (but the plain reads in `reads`, which the caller proved run no code), and nothing
+    is stored into an attribute or an item of a non-fresh object: no code we cannot
+    see can run and mutate arguments through an alias."""
+    allowed = {id(read) for read in reads}
     for call in m.findall(node, m.Call()):
         assert isinstance(call, cst.Call)
         func = call.func
@@ -43,6 +49,8 @@ def runs_no_foreign_code(facts: FunctionFacts, node: cst.CSTNode) -> bool:
         ):
             return False
     for attribute in m.findall(node, m.Attribute()):
+        if id(attribute) in allowed:
+            continue
         parent = facts.parent(attribute)
         if not (isinstance(parent, cst.Call) and parent.func is attribute):
             return False

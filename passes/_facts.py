@@ -7,6 +7,9 @@ must then decline.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext, ContextAwareTransformer
@@ -19,10 +22,10 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from passes._names import name_references
+from passes._names import in_store_context, name_references
 from passes._splicing import Replacements, carry_comments, lost_comments, rewrite_function
 from passes._types import TypeInference
-from passes.base import OptimizationPass
+from passes.base import ATTRIBUTE_TYPES_KEY, OptimizationPass
 
 
 class FunctionFacts:
@@ -33,6 +36,7 @@ class FunctionFacts:
         self.function = function
         scope = transformer.get_metadata(ScopeProvider, function.body, None)
         self.scope: Scope | None = scope if isinstance(scope, FunctionScope) else None
+        self._reads_only: bool | None = None  # see `_instance_only_read`
 
     def is_local(self, name: str) -> bool:
         """`name` is bound only in this function's own scope (no global/nonlocal)."""
@@ -77,6 +81,56 @@ class FunctionFacts:
             return binding.annotation.annotation
         return None
 
+    @property
+    def qualname(self) -> str:
+        """The function's qualified name in its module ("Catalog.known", "f.<locals>.g")."""
+        parts = [self.function.name.value]
+        current = self.parent(self.function)
+        while current is not None:
+            if isinstance(current, cst.ClassDef):
+                parts.append(current.name.value)
+            elif isinstance(current, cst.FunctionDef):
+                parts.extend(["<locals>", current.name.value])
+            current = self.parent(current)
+        return ".".join(reversed(parts))
+
+    def attribute_annotation(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The annotation of `self.name`, a method's read of its instance's attribute, when
+        a trace saw the instance hold that type in every recorded call of this method
+        (see `ATTRIBUTE_TYPES_KEY`); `self` must be the method's first parameter, never
+        rebound, and read where the method binds it (not a comprehension's own `self`)."""
+        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
+            return None
+        scratch = getattr(self.transformer, "context", None)
+        observed: Mapping[str, Mapping[str, str]] = (
+            scratch.scratch.get(ATTRIBUTE_TYPES_KEY, {}) if scratch is not None else {}
+        )
+        text = observed.get(self.qualname, {}).get(expr.attr.value)
+        if text is None or not self._is_instance(expr.value) or not self._instance_only_read():
+            return None
+        return _annotation(text)
+
+    def _is_instance(self, name: cst.Name) -> bool:
+        params = [*self.function.params.posonly_params, *self.function.params.params]
+        if not params or params[0].name.value != name.value or params[0].star:
+            return False
+        if self.single_binding(name.value) is not params[0]:
+            return False
+        return _bound_in_function(self, name)
+
+    def _instance_only_read(self) -> bool:
+        """The method only reads its instance's attributes: every mention of `self` is
+        `self.name` loaded, never stored to or deleted, never called (`self.reset()`
+        could rebind anything), and `self` is never passed on. So an attribute holds,
+        all through the call, what the instance held when the call started."""
+        if self._reads_only is None:
+            params = [*self.function.params.posonly_params, *self.function.params.params]
+            self._reads_only = bool(params) and all(
+                _attribute_load(self, reference)
+                for reference in name_references(self.function.body, params[0].name.value)
+            )
+        return self._reads_only
+
     def type_of(self, expr: cst.BaseExpression) -> str | None:
         """A simple type name ("int", "str", ...) that `expr` provably evaluates to."""
         return TypeInference(self).infer(expr)
@@ -101,6 +155,35 @@ class FunctionFacts:
             suffix += 1
             candidate = f"{base}_{suffix}"
         return candidate
+
+
+def _bound_in_function(facts: FunctionFacts, name: cst.Name) -> bool:
+    """`name` in a comprehension or lambda of the function reads the function's binding."""
+    scope = facts.transformer.get_metadata(ScopeProvider, name, None)
+    while scope is not None and scope is not facts.scope:
+        if name.value in scope.assignments or scope.parent is scope:
+            return False
+        scope = scope.parent
+    return scope is not None
+
+
+def _attribute_load(facts: FunctionFacts, reference: cst.Name) -> bool:
+    """`reference.name` loaded: not assigned, deleted, or called."""
+    read = facts.parent(reference)
+    if not isinstance(read, cst.Attribute) or read.value is not reference:
+        return False
+    holder = facts.parent(read)
+    if isinstance(holder, cst.Call) and holder.func is read:
+        return False
+    return not in_store_context(facts, read)
+
+
+@lru_cache(maxsize=256)
+def _annotation(text: str) -> cst.BaseExpression | None:
+    try:
+        return cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return None
 
 
 class FunctionPass(OptimizationPass):

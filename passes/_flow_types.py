@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from passes._facts import FunctionFacts
 
 STR_LIST = "list[str]"
+# Methods that take items out of a list: what is left still holds only its type.
+TAKING_LIST_METHODS = frozenset({"pop"})
+# Generics of one parameter whose `x[i]` is an item of that type.
+SEQUENCE_ITEMS = LIST_GENERICS | frozenset({"Sequence", "MutableSequence"})
 _AUGMENTED_OPERATORS: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract,
     cst.MultiplyAssign: cst.Multiply, cst.FloorDivideAssign: cst.FloorDivide,
@@ -54,9 +58,11 @@ class _BindingTypeInference(TypeInference):
     It also knows lists of simple types, "list[T]": `str.split(...)` results,
     `list[T]` parameters, displays, comprehensions and `sorted`/`list` calls. A local
     typed as a list must also never be mutated except by `x.append(v)` with `v` of
-    type `T`, nor escape: every other use only reads it (index, iterate, truth or
-    membership test, reading builtins and methods). Comprehension variables are
-    typed from their `for` clause.
+    type `T` or `x.pop(...)` (a `T`), nor escape: every other use only reads it (index,
+    iterate, truth or membership test, reading builtins and methods). Comprehension
+    variables are typed from their `for` clause; items of annotated containers
+    (`graph[node]`) and a method's `self.attr` from what the annotations (or a trace)
+    say.
     """
 
     def __init__(self, facts: FunctionFacts, parameters: dict[str, str] | None = None) -> None:
@@ -73,6 +79,9 @@ class _BindingTypeInference(TypeInference):
             return None if kind == EMPTY_LIST else kind
         if isinstance(expr, cst.ListComp):
             return list_of(self.infer(expr.elt))
+        if isinstance(expr, cst.Attribute):
+            annotation = self.facts.attribute_annotation(expr)
+            return self._annotation_type(annotation) if annotation is not None else None
         kind = super().infer(expr)
         return None if kind == EMPTY_LIST else kind
 
@@ -217,7 +226,7 @@ class _BindingTypeInference(TypeInference):
             call = self.facts.parent(parent)
             if not isinstance(call, cst.Call) or call.func is not parent:
                 return False
-            if parent.attr.value in READING_LIST_METHODS:
+            if parent.attr.value in READING_LIST_METHODS | TAKING_LIST_METHODS:
                 return True
             return (
                 parent.attr.value == "append"
@@ -299,8 +308,14 @@ class _BindingTypeInference(TypeInference):
         return annotation.slice[0].slice.value
 
     def _annotation_of(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
-        """The annotation a Name provably satisfies: an unrebound annotated parameter,
-        or the single-binding loop variable over such a parameter's elements."""
+        """The annotation an expression provably satisfies: an unrebound annotated
+        parameter, the single-binding loop variable over such a parameter's elements,
+        an item of either (`graph[node]` of `graph: dict[str, list[str]]` is `list[str]`),
+        or a method's `self.attr` of an observed type."""
+        if isinstance(expr, cst.Subscript):
+            return self._item_annotation(expr)
+        if isinstance(expr, cst.Attribute):
+            return self.facts.attribute_annotation(expr)
         if not isinstance(expr, cst.Name):
             return None
         if self.facts.scope is None or self._inner_binding_scope(expr) is not self.facts.scope:
@@ -343,6 +358,8 @@ class _BindingTypeInference(TypeInference):
         func = expr.func
         if isinstance(func, cst.Attribute) and func.attr.value in STR_METHODS_RETURNING_STR_LIST:
             return STR_LIST if self.infer(func.value) == "str" else None
+        if isinstance(func, cst.Attribute) and func.attr.value in TAKING_LIST_METHODS:
+            return list_element(self.infer(func.value))  # `stack.pop()` of a list[T]: a T
         if (
             isinstance(func, cst.Name)
             and func.value in NEW_LIST
@@ -362,17 +379,28 @@ class _BindingTypeInference(TypeInference):
             return list_element(kind) if isinstance(expr.slice[0].slice, cst.Index) else kind
         if kind is not None:
             return None
-        annotation = self._annotation_of(expr.value)
-        if (
-            isinstance(annotation, cst.Subscript)
-            and generic_of(annotation).name in DICT_GENERICS
-            and len(expr.slice) == 1
-            and isinstance(expr.slice[0].slice, cst.Index)
-            and len(annotation.slice) == 2
-            and isinstance(annotation.slice[1].slice, cst.Index)
-        ):
-            return simple_type(annotation.slice[1].slice.value)
+        item = self._item_annotation(expr)
+        if item is not None:
+            return self._annotation_type(item)
         return super()._subscript(expr)
+
+    def _item_annotation(self, expr: cst.Subscript) -> cst.BaseExpression | None:
+        """The annotation of `container[key]` (one index, not a slice): a dict's value
+        type, a list's, sequence's or `tuple[T, ...]`'s item type."""
+        if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+            return None
+        generic = generic_of(self._annotation_of(expr.value))
+        if generic.name in DICT_GENERICS and len(generic.args) == 2:
+            return generic.args[1]
+        if generic.name in SEQUENCE_ITEMS and len(generic.args) == 1:
+            return generic.args[0]
+        if (
+            generic.name in TUPLE_GENERICS
+            and len(generic.args) == 2
+            and isinstance(generic.args[1], cst.Ellipsis)
+        ):
+            return generic.args[0]
+        return None
 
 
 def flow_type_of(

@@ -36,7 +36,7 @@ def is_builtin_call(facts: FunctionFacts, node: cst.BaseExpression, builtin: str
     )
 
 
-def is_builtin_len_of(facts: FunctionFacts, reference: cst.Name) -> bool:
+def is_builtin_len_of(facts: FunctionFacts, reference: cst.BaseExpression) -> bool:
     """`reference` is the only argument of a builtin `len(...)` call."""
     arg = facts.parent(reference)
     call = facts.parent(arg) if isinstance(arg, cst.Arg) else None
@@ -59,7 +59,9 @@ def method_call(facts: FunctionFacts, reference: cst.Name) -> tuple[str, cst.Cal
     return None
 
 
-def membership_target(facts: FunctionFacts, reference: cst.Name) -> cst.BaseExpression | None:
+def membership_target(
+    facts: FunctionFacts, reference: cst.BaseExpression
+) -> cst.BaseExpression | None:
     """For `v in name` / `v not in name` (a one-operator comparison whose right side
     is `reference`), return `v`."""
     target = facts.parent(reference)

@@ -45,6 +45,9 @@ class CallProfile:
 
 # Where a pass finds the profiles of the module's functions: CodemodContext.scratch.
 PROFILES_KEY = "optimize.call_profiles"
+# Where it finds, per method (qualname), the types a trace saw its instance's attributes
+# hold in every recorded call: attribute name -> annotation text ("items" -> "list[str]").
+ATTRIBUTE_TYPES_KEY = "optimize.attribute_types"
 
 
 @dataclass(frozen=True)

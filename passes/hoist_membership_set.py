@@ -1,20 +1,23 @@
-"""OPT105: `x in param` inside a loop or comprehension tests a set built once before it."""
+"""OPT105: `x in param` (or `x in self.attr`) inside a loop or comprehension tests a set
+built once before it."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
 from passes import _ast_prefilter as pre
-from passes._annotations import element_type, param_generic
+from passes._annotations import element_type, generic_of, param_generic
 from passes._builtins import HASHABLE_TYPES
 from passes._effects import is_generator_or_async, runs_no_foreign_code
 from passes._facts import FunctionFacts, FunctionPass
 from passes._flow_types import proven_value_type
 from passes._loop_shapes import enclosing_loops
-from passes._names import builtin_available, name_references
+from passes._names import builtin_available, in_store_context, name_references
 from passes._shapes import enclosing_statement, is_builtin_len_of, membership_target
 from passes._splicing import Replacements
 from passes.base import Example
@@ -30,6 +33,10 @@ class HoistMembershipSet(FunctionPass):
         comprehension or generator expression outside any loop that tests
         `x in param` gets the set just before the statement that holds it:
         `[t for t in left if t in right]`.
+
+        With a trace, a method's `x in self.items` is hoisted the same way when
+        every recorded call's instance held `items` as such a sequence:
+        `items_set = set(self.items)` before the loop.
 
     Why it is faster:
         Each `x in param` scans the sequence, so the loop costs O(n*m). Building the
@@ -54,6 +61,13 @@ class HoistMembershipSet(FunctionPass):
           that statement; a generator expression must be consumed right there, as
           the argument of a call (a generator kept for later could run after
           `param` changed);
+        - for `self.attr`: `self` is the method's first parameter, never rebound,
+          and every mention of `self.attr` in the method is a plain read used as
+          above (never assigned, deleted, or called through, as `self.attr.append`);
+          the class body neither binds `attr` (no property, method or class
+          attribute of that name) nor defines `__getattribute__`, so reading it is a
+          lookup in the instance's `__dict__`, where the trace saw it; inside the
+          loop, `self` is only read from that way (`self.attr` of observed types);
         - the function is not a generator or coroutine (the caller could mutate
           `param` while it is suspended), and inside the loop (or the statement
           holding the comprehension) every call is a pure
@@ -73,20 +87,27 @@ class HoistMembershipSet(FunctionPass):
 
     @classmethod
     def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-        """`v in param` / `v not in param` (one operator) for an annotated parameter, in a
-        function that has a `for`/`while` loop or a comprehension."""
+        """`v in param` / `v not in param` (one operator) for an annotated parameter, or
+        `v in self.attr` for the first parameter's attribute, in a function that has a
+        `for`/`while` loop or a comprehension."""
         if not pre.has(
             function, ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp
         ):
             return False
         params = pre.annotated_parameters(function)
+        positional = [*function.args.posonlyargs, *function.args.args]
+        instance = positional[0].arg if positional else None
         for node in pre.nodes(function, ast.Compare):
             assert isinstance(node, ast.Compare)
+            if len(node.ops) != 1 or not isinstance(node.ops[0], ast.In | ast.NotIn):
+                continue
+            tested = node.comparators[0]
+            if isinstance(tested, ast.Name) and tested.id in params:
+                return True
             if (
-                len(node.ops) == 1
-                and isinstance(node.ops[0], ast.In | ast.NotIn)
-                and isinstance(node.comparators[0], ast.Name)
-                and node.comparators[0].id in params
+                isinstance(tested, ast.Attribute)
+                and isinstance(tested.value, ast.Name)
+                and tested.value.id == instance
             ):
                 return True
         return False
@@ -220,6 +241,10 @@ def members(xs: list[int], ys: list[int]):
             replacements = self._hoist(facts, function, param.name.value)
             if replacements:
                 return replacements
+        for attribute in _typed_instance_attributes(facts, function):
+            replacements = self._hoist_attribute(facts, function, attribute)
+            if replacements:
+                return replacements
         return {}
 
     def _hoist(self, facts: FunctionFacts, function: cst.FunctionDef, name: str) -> Replacements:
@@ -249,22 +274,61 @@ def members(xs: list[int], ys: list[int]):
                 tests.setdefault(id(place), []).append(reference)
         for key, place in places.items():
             if runs_no_foreign_code(facts, place):
-                return self._replacements(facts, name, place, tests[key])
+                return self._replacements(facts, name, name, place, tests[key])
+        return {}
+
+    def _hoist_attribute(
+        self, facts: FunctionFacts, function: cst.FunctionDef, attribute: str
+    ) -> Replacements:
+        """`x in self.attr` in a loop, for an attribute of an observed sequence type."""
+        reads = _instance_reads(facts, function, attribute)
+        generic = generic_of(facts.attribute_annotation(reads[0])) if reads else None
+        if generic is None or generic.name not in SEQUENCES:
+            return {}
+        if element_type(generic) not in HASHABLE_TYPES:
+            return {}
+        instance = reads[0].value
+        assert isinstance(instance, cst.Name)
+        if not facts.is_private_local(instance.value):
+            return {}
+        tests: dict[int, list[cst.Attribute]] = {}
+        places: dict[int, cst.For | cst.While | cst.SimpleStatementLine] = {}
+        for read in reads:
+            parent = facts.parent(read)
+            if in_store_context(facts, read) or facts.attribute_annotation(read) is None:
+                return {}
+            if isinstance(parent, cst.For | cst.CompFor) and parent.iter is read:
+                continue
+            if is_builtin_len_of(facts, read):
+                continue
+            tested = membership_target(facts, read)
+            if tested is None:
+                return {}
+            place = _hoist_place(facts, read, tested)
+            if place is not None:
+                places[id(place)] = place
+                tests.setdefault(id(place), []).append(read)
+        for key, place in places.items():
+            plain = _plain_instance_reads(facts, place, instance.value)
+            if plain is not None and runs_no_foreign_code(facts, place, reads=plain):
+                source = f"{instance.value}.{attribute}"
+                return self._replacements(facts, attribute, source, place, tests[key])
         return {}
 
     def _replacements(
         self,
         facts: FunctionFacts,
         name: str,
+        source: str,
         place: cst.For | cst.While | cst.SimpleStatementLine,
-        tests: list[cst.Name],
+        tests: Sequence[cst.BaseExpression],
     ) -> Replacements:
         hoisted = facts.fresh_name(f"{name}_set")
         replacements: Replacements = {id(test): lambda node: cst.Name(hoisted) for test in tests}
 
         def prepend(node: cst.CSTNode) -> cst.FlattenSentinel[cst.CSTNode]:
             assert isinstance(node, cst.For | cst.While | cst.SimpleStatementLine)
-            assignment = cst.parse_statement(f"{hoisted} = set({name})\n")
+            assignment = cst.parse_statement(f"{hoisted} = set({source})\n")
             moved = node.with_changes(leading_lines=())
             return cst.FlattenSentinel(
                 [assignment.with_changes(leading_lines=node.leading_lines), moved]
@@ -285,8 +349,54 @@ def _reads_parameter(facts: FunctionFacts, reference: cst.Name) -> bool:
     return scope is facts.scope
 
 
+def _typed_instance_attributes(facts: FunctionFacts, function: cst.FunctionDef) -> list[str]:
+    """The attributes of the method's instance that are tested with `in` and have an
+    observed type, in order of first mention."""
+    found: dict[str, None] = {}
+    for node in m.findall(function.body, m.Attribute(value=m.Name())):
+        assert isinstance(node, cst.Attribute)
+        if membership_target(facts, node) is not None and facts.attribute_annotation(node):
+            found[node.attr.value] = None
+    return list(found)
+
+
+def _instance_reads(
+    facts: FunctionFacts, function: cst.FunctionDef, attribute: str
+) -> list[cst.Attribute]:
+    """Every `self.attribute` of the function (`self` its first parameter)."""
+    positional = [*function.params.posonly_params, *function.params.params]
+    if not positional:
+        return []
+    instance = positional[0].name.value
+    return [
+        node
+        for node in m.findall(function.body, m.Attribute(value=m.Name(instance)))
+        if isinstance(node, cst.Attribute) and node.attr.value == attribute
+    ]
+
+
+def _plain_instance_reads(
+    facts: FunctionFacts, place: cst.CSTNode, instance: str
+) -> list[cst.Attribute] | None:
+    """Inside `place`, every mention of the instance as `self.attr` loads of attributes
+    of an observed type (lookups in its `__dict__`: no code runs), or None when the
+    instance is used any other way (passed, stored to, or an untyped attribute)."""
+    reads = []
+    for reference in name_references(place, instance):
+        read = facts.parent(reference)
+        if (
+            not isinstance(read, cst.Attribute)
+            or read.value is not reference
+            or in_store_context(facts, read)
+            or facts.attribute_annotation(read) is None
+        ):
+            return None
+        reads.append(read)
+    return reads
+
+
 def _hoist_place(
-    facts: FunctionFacts, reference: cst.Name, tested: cst.BaseExpression
+    facts: FunctionFacts, reference: cst.BaseExpression, tested: cst.BaseExpression
 ) -> cst.For | cst.While | cst.SimpleStatementLine | None:
     """Where `set(param)` is built for the test `tested in reference`: before the
     outermost loop around it, or, for a test in a comprehension outside any loop,

@@ -19,9 +19,10 @@ from passes.base import Example
 
 class ListUsedAsSet(FunctionPass):
     """What it does:
-        Turns a local list that starts empty and is only ever appended to and
-        tested with `in` / `not in` into a set: `seen = []` becomes `seen = set()`
-        and `seen.append(v)` becomes `seen.add(v)`.
+        Turns a local list that starts empty (or as a display of items, `[start]`)
+        and is only ever appended to and tested with `in` / `not in` into a set:
+        `seen = []` becomes `seen = set()`, `seen = [start]` becomes
+        `seen = {start}`, and `seen.append(v)` becomes `seen.add(v)`.
 
     Why it is faster:
         `v in seen` scans the whole list, so a loop that tests and appends is
@@ -30,15 +31,17 @@ class ListUsedAsSet(FunctionPass):
     Fix safety:
         The pass fires only when all of these are proven:
         - `seen` is a private local (no global/nonlocal, no closure) bound exactly
-          once, by `seen = []`;
+          once, by `seen = []` or a display of plain items (no `*unpacking`);
         - every other use of `seen` is `v in seen` / `v not in seen` (a comparison
           with a single operator) or a statement `seen.append(v)`; the list is never
           returned, passed, iterated, indexed, measured or aliased, so neither order
           nor duplicates can be observed;
-        - every tested or appended `v` provably has a builtin hashable type (from
-          annotations, literals, or every binding of a local), so `set.add` and the
-          set lookup cannot raise and equality agrees with hashing (identity is
-          checked first by both);
+        - every item of the display and every tested or appended `v` provably has
+          a builtin hashable type (from annotations, literals, every binding of a
+          local, or with a trace the types every recorded call had, nested ones
+          included: `nxt` in `for nxt in graph[node]` of a `dict[str, list[str]]`),
+          so `set.add` and the set lookup cannot raise and equality agrees with
+          hashing (identity is checked first by both);
         - `set` is not shadowed in the function or module.
     """
 
@@ -50,12 +53,14 @@ class ListUsedAsSet(FunctionPass):
 
     @classmethod
     def may_match_ast(cls, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-        """`seen = []`, and every other mention of `seen` is `v in seen`, `v not in seen`
-        or a statement `seen.append(...)`."""
+        """`seen = []` (or `[a, b]`), and every other mention of `seen` is `v in seen`,
+        `v not in seen` or a statement `seen.append(...)`."""
         for assign in pre.nodes(function, ast.Assign):
             name = pre.single_name_target(assign)
             value = getattr(assign, "value", None)
-            if name is None or not isinstance(value, ast.List) or value.elts:
+            if name is None or not isinstance(value, ast.List):
+                continue
+            if any(isinstance(item, ast.Starred) for item in value.elts):
                 continue
             target = assign.targets[0]  # type: ignore[attr-defined]
             uses = [
@@ -142,6 +147,36 @@ def first_seen(emails: list[str]) -> list[str]:
     return kept
 ''',
         ),
+        Example(
+            before='''\
+def reachable(graph: dict[str, list[str]], start: str) -> list[str]:
+    seen = [start]
+    todo = [start]
+    order = []
+    while todo:
+        node = todo.pop()
+        order.append(node)
+        for nxt in graph[node]:
+            if nxt not in seen:
+                seen.append(nxt)
+                todo.append(nxt)
+    return order
+''',
+            after='''\
+def reachable(graph: dict[str, list[str]], start: str) -> list[str]:
+    seen = {start}
+    todo = [start]
+    order = []
+    while todo:
+        node = todo.pop()
+        order.append(node)
+        for nxt in graph[node]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return order
+''',
+        ),
     )
     NON_EXAMPLES = (
         # The list is returned: its order and duplicates are observable.
@@ -203,15 +238,17 @@ def first_seen(rows: list[tuple[str, list[int]]]) -> int:
             return {}
         replacements: Replacements = {}
         for assign in m.findall(
-            function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List([]))
+            function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.List())
         ):
             assert isinstance(assign, cst.Assign)
             target = assign.targets[0].target
-            assert isinstance(target, cst.Name)
+            assert isinstance(target, cst.Name) and isinstance(assign.value, cst.List)
+            if not _hashable_items(facts, assign.value):
+                continue
             uses = self._uses(facts, function, assign, target)
             if uses is None:
                 continue
-            replacements[id(assign.value)] = _empty_set
+            replacements[id(assign.value)] = _as_set
             for attribute in uses:
                 replacements[id(attribute)] = _to_add
         return replacements
@@ -253,8 +290,22 @@ def _set_like(function: ast.FunctionDef | ast.AsyncFunctionDef, use: ast.Name) -
     return call is not None and call[0] == "append" and pre.is_statement_value(function, call[1])
 
 
-def _empty_set(node: cst.CSTNode) -> cst.CSTNode:
-    return cst.Call(func=cst.Name("set"))
+def _hashable_items(facts: FunctionFacts, display: cst.List) -> bool:
+    """Every item of the list display is a plain item of a builtin hashable type."""
+    return all(
+        isinstance(item, cst.Element) and proven_type(facts, item.value) in HASHABLE_TYPES
+        for item in display.elements
+    )
+
+
+def _as_set(node: cst.CSTNode) -> cst.CSTNode:
+    """`[]` -> `set()`; `[a, b]` -> `{a, b}` (the same items, evaluated in the same order)."""
+    assert isinstance(node, cst.List)
+    if not node.elements:
+        return cst.Call(func=cst.Name("set"))
+    return cst.Set(elements=node.elements, lbrace=cst.LeftCurlyBrace(
+        whitespace_after=node.lbracket.whitespace_after), rbrace=cst.RightCurlyBrace(
+        whitespace_before=node.rbracket.whitespace_before))
 
 
 def _to_add(node: cst.CSTNode) -> cst.CSTNode:

@@ -126,6 +126,16 @@ class TraceFacts:
             if observed.annotation and observed.seen == observed.recorded > 0
         }
 
+    @property
+    def attribute_annotations(self) -> dict[str, str]:
+        """`self.<name>` -> the annotation every recorded call's instance supports, by
+        the attribute's name ("items" -> "list[str]"), as `annotations` for parameters."""
+        return {
+            observed.name.removeprefix("self."): observed.annotation
+            for observed in self.attributes
+            if observed.annotation and observed.seen == observed.recorded > 0
+        }
+
 
 @dataclass(frozen=True)
 class AnalysedFunction:

@@ -68,18 +68,23 @@ def _workload_output(project: Path) -> str:
                           text=True, check=True).stdout  # fmt: skip
 
 
-def test_containers_of_builtin_containers_are_observed_one_level_deep() -> None:
+def test_containers_of_builtin_containers_are_observed_with_their_items() -> None:
     shapes = [
-        json.dumps({"rows": "list[list] len 3", "graph": "dict[str, list] len 2",
-                    "mixed": "list[Token | list] len 2", "keyed": "dict[tuple, int] len 1"}),
+        json.dumps({"rows": "list[list] len 3", "graph": "dict[str, list[str]] len 2",
+                    "mixed": "list[Token | list] len 2", "keyed": "dict[tuple, int] len 1",
+                    "pairs": "list[tuple[str, int]] len 4", "deep": "list[dict[str, Token]]"}),
         json.dumps({"rows": "list[list] len 5", "graph": "dict[str, list | None] len 1",
-                    "mixed": "list[list] len 1", "keyed": "dict[tuple, int] len 1"}),
+                    "mixed": "list[list] len 1", "keyed": "dict[tuple, int] len 1",
+                    "pairs": "list len 0", "deep": "list[dict[str, Token]]"}),
     ]  # fmt: skip
     found = {o.name: o.annotation for o in observed_types(shapes)}
     assert found["rows"] == "list[list]"  # its items are lists, of nothing known
-    assert found["graph"] == "dict[str, list | None]"
+    # An inner list described bare was empty: beside `list[str]` it adds nothing.
+    assert found["graph"] == "dict[str, list[str] | None]"
     assert found["mixed"] == "list"  # a class of the user's among the items
-    assert found["keyed"] == "dict"  # only builtin scalars spell keys
+    assert found["keyed"] == "dict[tuple, int]"  # tuples, of items nothing spells
+    assert found["pairs"] == "list[tuple[str, int]]"  # the empty list holds any items
+    assert found["deep"] == "list[dict]"  # as far as builtins spell it
 
 
 def test_untyped_idioms_are_rewritten_on_the_types_a_trace_observed(
@@ -97,7 +102,7 @@ def test_untyped_idioms_are_rewritten_on_the_types_a_trace_observed(
         "common": ("OPT105", ["left: list[str] (observed in 1 of 1 recorded calls)",
                               "right: list[str] (observed in 1 of 1 recorded calls)"]),
         "vowels": ("OPT106", ["word: str (observed in 1 of 1 recorded calls)"]),
-        "merge": ("OPT102", ["reports: list[list] (observed in 1 of 1 recorded calls)"]),
+        "merge": ("OPT102", ["reports: list[list[str]] (observed in 1 of 1 recorded calls)"]),
     }  # fmt: skip
     for function, (rule, assumptions) in expected.items():
         outcome = outcomes[function]

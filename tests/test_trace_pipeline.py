@@ -222,6 +222,6 @@ def test_the_models_prompt_says_what_the_trace_saw(app: Path, run_cli: Runner) -
     assert done.returncode in (0, 1), done.stderr
     assert len(prompts) == 1, done.stdout
     observed = prompts[0].split("Observed in a trace of the real workload:\n")[1]
-    assert "- orders: list[dict]\n" in observed
+    assert "- orders: list[dict[str, int | str]]\n" in observed  # nested types too
     assert "- size of orders: len 6000\n" in observed
     assert "- share of the traced run spent in this function: " in observed

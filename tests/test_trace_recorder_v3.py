@@ -272,7 +272,7 @@ def test_shapes_describe_every_element_type_and_a_methods_attributes(
 
 
         mixed([1, "a", None, 2.5], {"a": 1, "b": None}, [], "hey")
-        Shelf().put((1, 2), {1, 2})
+        Shelf().put((1, "a"), {"k": [("x", 1)], "j": []})
     """,
     )
     run_cli("trace", "shapes.py", cwd=project)
@@ -288,8 +288,8 @@ def test_shapes_describe_every_element_type_and_a_methods_attributes(
     assert put == {
         "self.books": "list[str] len 2",
         "self.size": "int",
-        "where": "tuple[int] len 2",
-        "what": "set[int] len 2",
+        "where": "tuple[int, str] len 2",  # a short tuple: one type per position
+        "what": "dict[str, list[tuple[str, int]]] len 2",  # nested: the empty list adds nothing
     }
 
 

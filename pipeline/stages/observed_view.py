@@ -13,14 +13,15 @@ verification on the recorded calls can discharge.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
 import libcst as cst
 
-from pipeline.model import AnalysedFunction, ParsedFile
-from pipeline.stages.defs import LOCALS, locate
+from pipeline.model import AnalysedFunction, FunctionInfo, ParsedFile
+from pipeline.stages.defs import LOCALS, inventory, locate
 from pipeline.stages.parse import parse_tree, physical_lines
 
 Annotations = Mapping[str, Mapping[str, str]]  # qualname -> parameter -> annotation text
@@ -35,13 +36,76 @@ def observed_annotations(facts: Sequence[AnalysedFunction]) -> dict[str, dict[st
     return found
 
 
-def assumptions_of(fact: AnalysedFunction) -> tuple[str, ...]:
+def observed_attributes(
+    facts: Sequence[AnalysedFunction], tree: ast.Module
+) -> dict[str, dict[str, str]]:
+    """Per method with recorded calls, the types its instance's attributes held in every
+    one (`TraceFacts.attribute_annotations`), for the passes to read `self.<name>` as.
+
+    Only attributes a plain read returns from the instance's `__dict__`, as the trace
+    saw them: the class body binds no such name (a property, a method, a class
+    attribute) and defines no `__getattribute__`. Static and class methods get none.
+    """
+    classes = {site.qualname: site.classes[-1] for site in inventory(tree) if site.classes}
+    found = {}
+    for fact in facts:
+        if fact.trace is None or not fact.info.is_method or fact.info.qualname not in classes:
+            continue
+        bound = _class_bindings(classes[fact.info.qualname])
+        if "__getattribute__" in bound:
+            continue
+        kept = {
+            name: annotation
+            for name, annotation in fact.trace.attribute_annotations.items()
+            if name not in bound
+        }
+        if kept:
+            found[fact.info.qualname] = kept
+    return found
+
+
+def _class_bindings(cls: ast.ClassDef) -> set[str]:
+    """Names the class body binds: defs, classes, assignment targets, imports."""
+    names: set[str] = set()
+    for statement in cls.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(statement.name)
+            continue
+        if isinstance(statement, ast.AnnAssign) and statement.value is None:
+            continue  # `items: list[str]` declares, binds nothing
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+                names.add(node.id)
+            elif isinstance(node, ast.alias):
+                names.add((node.asname or node.name).partition(".")[0])
+    return names
+
+
+def assumptions_of(
+    fact: AnalysedFunction, attributes: Mapping[str, Mapping[str, str]] | None = None
+) -> tuple[str, ...]:
     """What a candidate for `fact`'s function assumes where the view annotated it (a
-    parameter the user annotated keeps the user's annotation: nothing is assumed)."""
+    parameter the user annotated keeps the user's annotation: nothing is assumed), and
+    the observed types of the `self` attributes it reads (see `observed_attributes`)."""
     if fact.trace is None:
         return ()
     written = set(fact.trace.annotations) - set(fact.info.annotated_params)
-    return tuple(o.assumption for o in fact.trace.parameters if o.name in written)
+    parameters = tuple(o.assumption for o in fact.trace.parameters if o.name in written)
+    typed = (attributes or {}).get(fact.info.qualname, {})
+    read = _attributes_read(fact.info)
+    return parameters + tuple(
+        o.assumption
+        for o in fact.trace.attributes
+        if o.name.removeprefix("self.") in typed and o.name.removeprefix("self.") in read
+    )
+
+
+def _attributes_read(info: FunctionInfo) -> set[str]:
+    """The attributes of its first parameter (the instance) a method mentions."""
+    if not info.params:
+        return set()
+    instance = re.escape(info.params[0])
+    return set(re.findall(rf"(?<![\w.]){instance}\s*\.\s*(\w+)", info.source))
 
 
 def annotated_view(parsed: ParsedFile, annotations: Annotations) -> tuple[ParsedFile, ast.Module]:

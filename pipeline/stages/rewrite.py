@@ -23,7 +23,13 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from passes import OptimizationPass
-from passes.base import PROFILES_KEY, CallProfile, comment_counts, moved_pragma
+from passes.base import (
+    ATTRIBUTE_TYPES_KEY,
+    PROFILES_KEY,
+    CallProfile,
+    comment_counts,
+    moved_pragma,
+)
 from pipeline.model import AnalysedFunction, Candidate, CandidateOrigin, FunctionInfo, ParsedFile
 from pipeline.stages.analyze import applicable_passes, trigger_text
 from pipeline.stages.defs import (
@@ -39,6 +45,7 @@ from pipeline.stages.observed_view import (
     annotated_view,
     assumptions_of,
     observed_annotations,
+    observed_attributes,
     without_annotations,
 )
 from pipeline.stages.parse import InputError, libcst_module, physical_lines
@@ -64,7 +71,8 @@ def propose(
     """
     annotations = observed_annotations(facts)
     view, tree = annotated_view(parsed, annotations) if annotations else (parsed, tree)
-    result = _run_on_stand_in(view, facts, passes, tree)
+    attributes = _observed_attributes(facts, parsed, tree)
+    result = _run_on_stand_in(view, facts, passes, tree, attributes)
     if result is None or not result[2]:
         return ()
     stand_in_module, rewritten, fired, units = result
@@ -80,22 +88,35 @@ def propose(
             fired[unit.qualname],
             module.code,
             splice(module, rewritten, unit.qualname, reference=stand_in_module).code,
-            _assumptions(facts, unit.qualname),
+            _assumptions(facts, unit.qualname, attributes),
         )
         for unit in units
         if unit.qualname in fired
     )
 
 
-def _assumptions(facts: Sequence[AnalysedFunction], unit: str) -> tuple[str, ...]:
+def _observed_attributes(
+    facts: Sequence[AnalysedFunction], parsed: ParsedFile, tree: ast.Module | None
+) -> dict[str, dict[str, str]]:
+    """Per method, the observed types of its instance's attributes (see
+    `observed_attributes`); the file is parsed for them only when a trace saw some."""
+    if not any(fact.trace is not None and fact.trace.attributes for fact in facts):
+        return {}
+    return observed_attributes(facts, tree or ast.parse(parsed.source.text))
+
+
+def _assumptions(
+    facts: Sequence[AnalysedFunction], unit: str, attributes: Mapping[str, Mapping[str, str]]
+) -> tuple[str, ...]:
     """The observed types a candidate for `unit` may rest on: its own and its nested
-    functions' (they were all written into the view the passes saw)."""
+    functions' (they were all written into the view the passes saw), and the types of
+    the attributes of its instance that it reads."""
     inner = f"{unit}.{LOCALS}."
     return tuple(
         assumption
         for fact in facts
         if fact.info.qualname == unit or fact.info.qualname.startswith(inner)
-        for assumption in assumptions_of(fact)
+        for assumption in assumptions_of(fact, attributes)
     )
 
 
@@ -183,6 +204,7 @@ def _run_on_stand_in(
     facts: Sequence[AnalysedFunction],
     passes: Sequence[type[OptimizationPass]],
     tree: ast.Module | None = None,
+    attributes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[cst.Module, cst.Module, dict[str, tuple[str, ...]], list[FunctionInfo]] | None:
     """Run the applicable passes over a stand-in for the module that holds only the
     prefiltered units: (stand-in, rewritten stand-in, codes per unit, the units).
@@ -214,7 +236,9 @@ def _run_on_stand_in(
     # Every pass, not only those the prefilter kept: a rewrite may make a new match.
     prefilter = UnitPrefilter(passes, applicable)
     profiles = call_profiles(facts)
-    rewritten, fired = run_passes(passes, module, prefilter=prefilter, profiles=profiles)
+    rewritten, fired = run_passes(
+        passes, module, prefilter=prefilter, profiles=profiles, attributes=attributes
+    )
     return module, rewritten, fired, units
 
 
@@ -308,6 +332,7 @@ def run_passes(
     max_rounds: int = 4,
     prefilter: UnitPrefilter | None = None,
     profiles: Mapping[str, CallProfile] | None = None,
+    attributes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[cst.Module, dict[str, tuple[str, ...]]]:
     """Apply passes until nothing changes (bounded rounds, so passes compose); the new
     module and, per unit (qualname) that changed, the codes of the passes that changed
@@ -343,7 +368,7 @@ def run_passes(
             if not visits:
                 continue
             skip = {id(node) for name, node in units.items() if name not in visits}
-            updated = _apply_with_metadata(pass_class, wrapper, skip, profiles)
+            updated = _apply_with_metadata(pass_class, wrapper, skip, profiles, attributes)
             if prefilter is not None:
                 prefilter.ran(pass_class.code, visits)
             if updated.deep_equals(before):  # libcst rebuilds the tree even when nothing changed
@@ -386,10 +411,13 @@ def _apply_with_metadata(
     wrapper: MetadataWrapper,
     skip: Collection[int] = (),
     profiles: Mapping[str, CallProfile] | None = None,
+    attributes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> cst.Module:
     """What `Codemod.transform_module` does, but on an already resolved wrapper, and
-    without visiting the nodes whose id() is in `skip`."""
-    context = CodemodContext(wrapper=wrapper, scratch={PROFILES_KEY: profiles or {}})
+    without visiting the nodes whose id() is in `skip`. `profiles` and `attributes`
+    (what a trace saw, by qualname) go where passes read them: the context's scratch."""
+    scratch = {PROFILES_KEY: profiles or {}, ATTRIBUTE_TYPES_KEY: attributes or {}}
+    context = CodemodContext(wrapper=wrapper, scratch=scratch)
     command = _skipping(pass_class, skip)(context)
     with command.resolve(wrapper):
         try:

@@ -46,7 +46,17 @@ def splice(
             body.extend(_keep_spacing(statement, helpers, rebuilt))
         else:
             body.append(statement)
-    return add_imports(base.with_changes(body=body), new_imports(reference, donor))
+    # Only the imports the new def (or a helper it brought) uses: the passes ran over the
+    # whole stand-in, so `donor` also has imports that other defs' rewrites asked for.
+    used = set().union(*(_names_used(node) for node in (replacement, *helpers)))
+    needed = [spec for spec in new_imports(reference, donor) if _bound_name(spec) in used]
+    return add_imports(base.with_changes(body=body), needed)
+
+
+def _bound_name(spec: ImportSpec) -> str:
+    """The name an import binds: its alias, the imported name, or the top package."""
+    module, name, alias = spec
+    return alias or name or module.partition(".")[0]
 
 
 def _with_explicit_indents(function: cst.FunctionDef, indent: str) -> cst.FunctionDef:

@@ -688,7 +688,17 @@ class _ModuleByName:
 
 
 MAX_ELEMENTS_DESCRIBED = 1000  # a container's element types: the union over its first ones
+MAX_NESTED_ELEMENTS = 50  # the same, for a container inside another
+# Elements looked at inside the containers of one value, all levels together: past it, an
+# inner container is described by its kind alone ("list"), as an empty one is. Small:
+# the description is part of a kept call's cost, which the sampling budgets count (a
+# list of 2,000 small dicts costs 15 ms at 5,000, under 1 ms at 400), and the types a
+# pass rests on are verified on the recorded calls themselves.
+MAX_NESTED_VISITS = 400
+MAX_DEPTH_DESCRIBED = 3  # "dict[str, list[tuple[str, int]]]"; deeper: the kind alone
+MAX_TUPLE_POSITIONS = 8  # a longer tuple is "tuple[int | str, ...]"
 MAX_ATTRIBUTES_DESCRIBED = 32
+_CONTAINER_IDS = frozenset(id(kind) for kind in (list, tuple, dict, set, frozenset))
 
 
 def _shape(function: _Function, frame: types.FrameType) -> str:
@@ -721,26 +731,56 @@ def _describe_attributes(instance: Any) -> dict[str, str]:
 
 
 def _describe(value: Any) -> str:
-    """`TYPE len N` for the builtin containers and strings, with the union of the element
-    types for a non-empty container ("dict[str, int | None] len 3"); else the type's name."""
+    """`TYPE len N` for the builtin containers and strings, with the element types of a
+    non-empty container, nested ones included ("dict[str, list[int] | None] len 3",
+    "list[tuple[str, int]] len 9"); else the type's name. A container's element types
+    are the union over its first elements; a tuple's, one per position when it is short.
+    An inner container described by its kind alone ("list") was empty or not looked into:
+    beside the same kind with items ("list[int]") it adds nothing, and is left out."""
     kind = type(value)
     if id(kind) not in _SIZED_IDS:
         return _type_name(kind)
     if kind in (str, bytes, bytearray) or not value:
         return f"{kind.__qualname__} len {len(value)}"
+    return f"{_container_type(value, 0, [MAX_NESTED_VISITS])} len {len(value)}"
+
+
+def _container_type(value: Any, depth: int, budget: list[int]) -> str:
+    """ "list[int | str]" of a non-empty list, tuple, dict, set or frozenset (exact types
+    only: iterating them runs no user code). `budget` counts nested elements left to visit."""
+    kind = type(value)
+    limit = MAX_ELEMENTS_DESCRIBED if depth == 0 else min(MAX_NESTED_ELEMENTS, budget[0])
+    if depth > 0:
+        budget[0] -= min(len(value), limit)
     if kind is dict:
-        keys = _union(itertools.islice(dict.keys(value), MAX_ELEMENTS_DESCRIBED))
-        items = _union(itertools.islice(dict.values(value), MAX_ELEMENTS_DESCRIBED))
-        inner = f"{keys}, {items}"
-    else:
-        inner = _union(itertools.islice(iter(value), MAX_ELEMENTS_DESCRIBED))
-    return f"{kind.__qualname__}[{inner}] len {len(value)}"
+        keys = _union(itertools.islice(dict.keys(value), limit), depth, budget)
+        items = _union(itertools.islice(dict.values(value), limit), depth, budget)
+        return f"dict[{keys}, {items}]"
+    if kind is tuple and len(value) <= MAX_TUPLE_POSITIONS:
+        return f"tuple[{', '.join(_union((element,), depth, budget) for element in value)}]"
+    inner = _union(itertools.islice(iter(value), limit), depth, budget)
+    return f"tuple[{inner}, ...]" if kind is tuple else f"{kind.__qualname__}[{inner}]"
 
 
-def _union(elements: Iterable[Any]) -> str:
-    """The elements' types as a sorted union: "int | str", "int | None"."""
-    kinds = {id(type(element)): type(element) for element in elements}
-    return " | ".join(sorted({_type_name(kind) for kind in kinds.values()}))
+def _union(elements: Iterable[Any], depth: int, budget: list[int]) -> str:
+    """The elements' types as a sorted union: "int | str", "int | None", "list[str] | None"."""
+    kinds: dict[int, type] = {}
+    described: set[str] = set()
+    for element in elements:
+        kind = type(element)
+        if (
+            id(kind) in _CONTAINER_IDS
+            and element
+            and depth + 1 < MAX_DEPTH_DESCRIBED
+            and budget[0] > 0
+        ):
+            described.add(_container_type(element, depth + 1, budget))
+        else:
+            kinds[id(kind)] = kind
+    names = described | {_type_name(kind) for kind in kinds.values()}
+    bare = {name for name in names if "[" not in name}
+    names -= {name for name in bare if any(n.startswith(f"{name}[") for n in names)}
+    return " | ".join(sorted(names))
 
 
 def _type_name(kind: type) -> str:
