@@ -314,6 +314,8 @@ class _BindingTypeInference(TypeInference):
         or a method's `self.attr` of an observed type."""
         if isinstance(expr, cst.Subscript):
             return self._item_annotation(expr)
+        if isinstance(expr, cst.Call):
+            return self._get_with_empty_default(expr)
         if isinstance(expr, cst.Attribute):
             return self.facts.attribute_annotation(expr)
         if not isinstance(expr, cst.Name):
@@ -383,6 +385,25 @@ class _BindingTypeInference(TypeInference):
         if item is not None:
             return self._annotation_type(item)
         return super()._subscript(expr)
+
+    def _get_with_empty_default(self, expr: cst.Call) -> cst.BaseExpression | None:
+        """The value annotation `list[T]` of `mapping.get(key, [])` on a `dict[K, list[T]]`:
+        the empty default has no elements, so every element it yields is a `T`."""
+        func = expr.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "get"
+            and len(expr.args) == 2
+            and not any(arg.keyword or arg.star for arg in expr.args)
+            and isinstance(expr.args[1].value, cst.List)
+            and not expr.args[1].value.elements
+        ):
+            return None
+        generic = generic_of(self._annotation_of(func.value))
+        if generic.name not in DICT_GENERICS or len(generic.args) != 2:
+            return None
+        value = generic.args[1]
+        return value if generic_of(value).name in LIST_GENERICS else None
 
     def _item_annotation(self, expr: cst.Subscript) -> cst.BaseExpression | None:
         """The annotation of `container[key]` (one index, not a slice): a dict's value

@@ -163,8 +163,40 @@ def first_words(lines: list[str]) -> str:
     return ", ".join(sorted(words))
 ''',
         ),
+        Example(
+            before='''\
+def borrowers(loans: dict[str, list[str]], titles: list[str]) -> list[str]:
+    members = []
+    for title in titles:
+        for member in loans.get(title, []):
+            if member not in members:
+                members.append(member)
+    return members
+''',
+            after='''\
+def borrowers(loans: dict[str, list[str]], titles: list[str]) -> list[str]:
+    members = []
+    members_seen = set()
+    for title in titles:
+        for member in loans.get(title, []):
+            if member not in members_seen:
+                members.append(member)
+                members_seen.add(member)
+    return members
+''',
+        ),
     )
     NON_EXAMPLES = (
+        # The default is not empty: its items' type is not the dict's.
+        '''\
+def borrowers(loans: dict[str, list[str]], titles: list[str]) -> list:
+    members = []
+    for title in titles:
+        for member in loans.get(title, [[]]):
+            if member not in members:
+                members.append(member)
+    return members
+''',
         # Items are lists: `set.add` would raise TypeError (unhashable).
         '''\
 def distinct_rows(rows: list[list[int]]) -> list[list[int]]:
