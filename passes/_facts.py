@@ -7,6 +7,8 @@ must then decline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext, ContextAwareTransformer
@@ -101,6 +103,22 @@ class FunctionFacts:
             suffix += 1
             candidate = f"{base}_{suffix}"
         return candidate
+
+
+def qualname(
+    function: cst.FunctionDef, parent: Callable[[cst.CSTNode], cst.CSTNode | None]
+) -> str:
+    """`function`'s qualified name as a trace keys its profile (`Class.method`,
+    `outer.<locals>.inner`), given how to find a node's parent."""
+    parts = [function.name.value]
+    node = parent(function)
+    while node is not None and not isinstance(node, cst.Module):
+        if isinstance(node, cst.ClassDef):
+            parts.append(node.name.value)
+        elif isinstance(node, cst.FunctionDef):
+            parts.extend(["<locals>", node.name.value])
+        node = parent(node)
+    return ".".join(reversed(parts))
 
 
 class FunctionPass(OptimizationPass):

@@ -14,7 +14,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ClassScope, GlobalScope
 
-from passes._facts import FunctionFacts, FunctionPass
+from passes._facts import FunctionFacts, FunctionPass, qualname
 from passes._names import SCOPE_SENSITIVE_NAMES, has_star_import, name_references
 from passes._splicing import has_comment
 from passes.base import CallProfile, Example
@@ -292,7 +292,7 @@ def names(x: int) -> list[str]:
         if spec.attribute is None and spec.module in self._module_level_imports():
             return True
         if spec.module in SMALL:
-            profile = self.profile_of(_qualname(facts, function))
+            profile = self.profile_of(qualname(function, facts.parent))
             return profile is not None and profile.calls >= HOT_CALLS
         return False
 
@@ -421,17 +421,3 @@ def _binds_same(node: object, spec: Hoisted) -> bool:
             for alias in node.names
         )
     return False
-
-
-def _qualname(facts: FunctionFacts, function: cst.FunctionDef) -> str:
-    """`function`'s qualified name, as the trace keys its profile: `Class.method`,
-    `outer.<locals>.inner`."""
-    parts = [function.name.value]
-    node: cst.CSTNode | None = facts.parent(function)
-    while node is not None and not isinstance(node, cst.Module):
-        if isinstance(node, cst.ClassDef):
-            parts.append(node.name.value)
-        elif isinstance(node, cst.FunctionDef):
-            parts.extend(["<locals>", node.name.value])
-        node = facts.parent(node)
-    return ".".join(reversed(parts))
