@@ -1,7 +1,7 @@
-"""OPT218 (a function-local import moves to module level) and OPT219 (a loop-invariant
-lookup leaves the loop) through the real CLI, on untyped code traced through a workload
-script: the candidates are verified on the recorded calls. Real subprocesses, real
-sandbox."""
+"""OPT218 (a function-local import moves to module level), OPT219 (a loop-invariant
+lookup leaves the loop) and OPT220 (a tiny private helper is inlined) through the real
+CLI, on untyped code traced through a workload script: the candidates are verified on
+the recorded calls. Real subprocesses, real sandbox."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.conftest import Runner
 NUMBERS = textwrap.dedent('''\
     import string
 
-    __all__ = ["magnitude", "ratio", "punctuation_count", "as_json"]
+    __all__ = ["magnitude", "ratio", "punctuation_count", "as_json", "checksum"]
 
 
     def magnitude(value):
@@ -27,7 +27,7 @@ NUMBERS = textwrap.dedent('''\
         return int(math.log10(abs(value) + 1))
 
 
-    def ratio(value):
+    def ratio(value: int):
         from math import log
 
         return round(log(abs(value) + 1), 6)
@@ -45,15 +45,27 @@ NUMBERS = textwrap.dedent('''\
         import json
 
         return json.dumps(value)
+
+
+    def checksum(text):
+        total = 0
+        for ch in text:
+            total = _mix(total, ord(ch))
+        return total
+
+
+    def _mix(acc, value):
+        return (acc * 31 + value) & 0xFFFFFFFF
 ''')
 
 WORKLOAD = textwrap.dedent("""\
-    from numbers_fmt import as_json, magnitude, punctuation_count, ratio
+    from numbers_fmt import as_json, checksum, magnitude, punctuation_count, ratio
 
     values = [i * 37 - 900 for i in range(300)]
     print(sum(magnitude(v) for v in values), sum(ratio(v) for v in values))
     print(sum(punctuation_count(f"a,b.{v}!?") for v in values))
     print(len(as_json(values)), as_json(values[:3]))
+    print(sum(checksum(f"row {v}: {v * v}") for v in values))
 """)
 
 
@@ -62,7 +74,7 @@ def _outcomes(report: str) -> dict[str, dict[str, Any]]:
     return {o["function"]: o for f in files for o in f["outcomes"]}
 
 
-def test_traced_untyped_code_gets_verified_import_and_lookup_candidates(
+def test_traced_untyped_code_gets_verified_import_lookup_and_inlining_candidates(
     project: Path, run_cli: Runner
 ):
     (project / "numbers_fmt.py").write_text(NUMBERS, encoding="utf-8")
@@ -72,7 +84,7 @@ def test_traced_untyped_code_gets_verified_import_and_lookup_candidates(
     traced = run_cli("trace", "run.py", cwd=project)
     assert (traced.returncode, traced.stdout) == (0, before.stdout), traced.stderr
 
-    report = run_cli("numbers_fmt.py", "--json", "--select", "OPT218,OPT219", cwd=project)
+    report = run_cli("numbers_fmt.py", "--json", "--select", "OPT218,OPT219,OPT220", cwd=project)
     assert report.returncode in (0, 1), report.stderr
     outcomes = _outcomes(report.stdout)
 
@@ -83,6 +95,11 @@ def test_traced_untyped_code_gets_verified_import_and_lookup_candidates(
             "OPT219",
             ["+    _punctuation = string.punctuation", "+        if ch in _punctuation:"],
         ),
+        # the argument that is a call is evaluated once, before, into a fresh local
+        "checksum": (
+            "OPT220",
+            ["+        _value = ord(ch)", "+        total = (total * 31 + _value) & 0xFFFFFFFF"],
+        ),
     }
     for function, (code, lines) in expected.items():
         outcome = outcomes[function]
@@ -92,6 +109,8 @@ def test_traced_untyped_code_gets_verified_import_and_lookup_candidates(
         assert dict(verdict["basis"])["recorded calls"] > 0  # untyped: the trace is the domain
         for line in lines:
             assert line in outcome["diff"], (function, outcome["diff"])
+    # the user's annotation, the type the trace saw too, stays in the rewritten def
+    assert "-def ratio" not in outcomes["ratio"]["diff"], outcomes["ratio"]["diff"]
     # a large module stays a lazy import
     assert "as_json" not in outcomes
 
