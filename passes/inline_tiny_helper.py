@@ -212,6 +212,18 @@ def _twice(x):
 
 _twice = abs
 """,
+        # Inside an f-string: the helper's string would reuse the f-string's quotes.
+        """\
+def labels(codes: list[int]) -> list[str]:
+    out = []
+    for c in codes:
+        out.append(f"code {_hex(c)}")
+    return out
+
+
+def _hex(c):
+    return f"U+{c:04X}"
+""",
         # The helper reads a global that a local of the caller shadows.
         """\
 SCALE = 3
@@ -295,6 +307,8 @@ def _scale(x):
         helper = self.helpers[func.value]
         if helper.definition is facts.function or not self._hot(facts, call):
             return None
+        if _in_f_string(facts, call):
+            return None  # before 3.12 the expression's quotes could end the f-string
         if len(call.args) != len(helper.params) or any(
             a.keyword is not None or a.star for a in call.args
         ):
@@ -318,6 +332,15 @@ def _scale(x):
             node = facts.parent(node)
         profile = self.profile_of(qualname(facts.function, facts.parent))
         return profile is not None and profile.calls >= HOT_CALLS
+
+
+def _in_f_string(facts: FunctionFacts, node: cst.CSTNode) -> bool:
+    parent = facts.parent(node)
+    while parent is not None and parent is not facts.function:
+        if isinstance(parent, cst.FormattedString):
+            return True
+        parent = facts.parent(parent)
+    return False
 
 
 def _tiny_helper(function: cst.FunctionDef) -> Helper | None:
