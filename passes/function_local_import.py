@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -16,7 +16,7 @@ from libcst.metadata import ClassScope, GlobalScope
 
 from passes._facts import FunctionFacts, FunctionPass, qualname
 from passes._names import SCOPE_SENSITIVE_NAMES, has_star_import, name_references
-from passes._splicing import has_comment
+from passes._splicing import code_of, has_comment
 from passes.base import CallProfile, Example
 
 # Imported by every interpreter before any user code runs (`python -I -S`), or compiled
@@ -56,9 +56,11 @@ class FunctionLocalImport(FunctionPass):
         Moves `import math`, `import datetime as dt` or `from math import log`
         from the top of a function's body to module level (where an identical
         import is added once, or already is), so the function reads a global.
-        Only standard modules that are already loaded anyway qualify: one the
-        module itself imports at module level, one every interpreter loads at
-        start-up or has compiled in (`sys`, `time`, `itertools`, ...), and,
+        Only modules that are already loaded anyway qualify: one the module
+        itself imports at its top level (not under `if TYPE_CHECKING:` or
+        `try:`; for `from m import name`, that same name), a standard module
+        every interpreter loads at start-up or has compiled in (`sys`, `time`,
+        `itertools`, ...), and,
         when the trace saw the function called 100 times or more, a small module
         that imports in under 2 ms (`math`, `datetime`, `bisect`, `operator`,
         ...). A large or third-party import is left lazy: start-up time is why
@@ -185,8 +187,39 @@ def later(seconds: int) -> int:
 ''',
             profiles={"later": CallProfile(calls=5_000, recorded=32, distinct=30)},
         ),
+        Example(
+            before="""\
+import json
+
+
+def dump(value: dict[str, int]) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+""",
+            after="""\
+import json
+
+
+def dump(value: dict[str, int]) -> str:
+    return json.dumps(value, sort_keys=True)
+""",
+        ),
     )
     NON_EXAMPLES = (
+        # Imported at module level only for type checkers: it is not loaded at run time.
+        """\
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import json
+
+
+def dump(value: dict) -> str:
+    import json
+
+    return json.dumps(value)
+""",
         # A large module, imported lazily on purpose.
         """\
 def dump(value: dict) -> str:
@@ -289,7 +322,10 @@ def names(x: int) -> list[str]:
     ) -> bool:
         if spec.module in ALWAYS_LOADED:
             return True
-        if spec.attribute is None and spec.module in self._module_level_imports():
+        imported = self._module_level_imports()
+        if spec.attribute is None and spec.module in imported:
+            return True
+        if f"{spec.module}:{spec.attribute}" in imported:
             return True
         if spec.module in SMALL:
             profile = self.profile_of(qualname(function, facts.parent))
@@ -297,23 +333,27 @@ def names(x: int) -> list[str]:
         return False
 
     def _module_level_imports(self) -> set[str]:
-        """Modules that the module imports at module level, whole (`import m`, or any
-        `from m import ...`, which imports `m` first)."""
+        """Modules that the module always imports when it is imported: by a statement at
+        its top level (one under `if TYPE_CHECKING:` or `try:` may never run), whole
+        (`import m`, or `from m import ...`, which imports `m` first), and, spelled
+        `m:name`, each name it imports `from m`."""
         found: set[str] = set()
         module = self.module
         if module is None:
             return found
-        for statement in module.body:
-            if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+        for line in module.body:
+            if not isinstance(line, cst.SimpleStatementLine):
                 continue
-            for node in _imports_in(statement):
+            for node in line.body:
                 if isinstance(node, cst.Import):
                     for alias in node.names:
-                        dotted = get_full_name_for_node(alias.name) or ""
-                        parts = dotted.split(".")
+                        parts = (get_full_name_for_node(alias.name) or "").split(".")
                         found.update(".".join(parts[: i + 1]) for i in range(len(parts)))
-                elif not node.relative and node.module is not None:
-                    found.add(get_full_name_for_node(node.module) or "")
+                elif isinstance(node, cst.ImportFrom) and not node.relative and node.module:
+                    name = get_full_name_for_node(node.module) or ""
+                    found.add(name)
+                    if not isinstance(node.names, cst.ImportStar):
+                        found.update(f"{name}:{code_of(a.name)}" for a in node.names)
         return found
 
     def _free_in_enclosing_functions(self, facts: FunctionFacts, name: str) -> bool:
@@ -387,18 +427,6 @@ def _alias(alias: cst.ImportAlias) -> str | None:
     if alias.asname is None or not isinstance(alias.asname.name, cst.Name):
         return None
     return alias.asname.name.value
-
-
-def _imports_in(node: cst.CSTNode) -> Iterator[cst.Import | cst.ImportFrom]:
-    """Import statements in a module-level statement (under `if`/`try` too), not in a
-    def or class."""
-    if isinstance(node, cst.Import | cst.ImportFrom):
-        yield node
-        return
-    if isinstance(node, cst.FunctionDef | cst.ClassDef):
-        return
-    for child in node.children:
-        yield from _imports_in(child)
 
 
 def _binds_same(node: object, spec: Hoisted) -> bool:
