@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import GlobalScope, ScopeProvider
+from libcst.metadata import GlobalScope, QualifiedNameProvider, ScopeProvider
 
 from passes import _ast_prefilter as pre
 from passes._facts import FunctionFacts, FunctionPass
@@ -19,6 +19,11 @@ from passes._splicing import code_of
 from passes.base import Example
 
 Loop = cst.For | cst.While
+# Module attributes that programs rebind or fill while running: never taken as fixed.
+MUTABLE_STATE = frozenset(
+    {"sys.stdout", "sys.stderr", "sys.stdin", "sys.argv", "sys.path", "sys.modules",
+     "sys.meta_path", "sys.path_hooks", "os.environ", "os.environb"}
+)  # fmt: skip
 EXITS = m.Break() | m.Continue() | m.Return() | m.Raise()
 CAP_WORDS = re.compile(r"_?[A-Z][A-Za-z0-9]*")
 
@@ -57,8 +62,11 @@ class LoopInvariantLookup(FunctionPass):
           lambda or class, global/nonlocal, walrus, yield or await; the local's
           name is fresh in the function.
         Attributes of imported modules and classes are taken as fixed while the
-        loop runs: code the loop calls that rebinds one (monkey-patching, or a
-        module-level variable another module reassigns) is not supported.
+        loop runs (except the interpreter's own mutable state: `sys.stdout`,
+        `sys.argv`, `sys.path`, `os.environ`, ...): code the loop calls that
+        rebinds one (monkey-patching, or a module-level variable another module
+        reassigns), or that changes the item a literal subscript reads, is not
+        supported; verification runs the rewrite on the recorded calls.
 
     Seen in:
         idna's `check_label` (`idnadata.codepoint_classes["PVALID"]` for every
@@ -198,6 +206,15 @@ def total(values: list[int]) -> int:
         out += v * shared.factor
     return out
 ''',
+        # `sys.stdout` is rebound while programs run (redirect_stdout, capture).
+        """\
+import sys
+
+
+def echo(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stdout)
+""",
         # Read only behind `and`.
         '''\
 import sys
@@ -271,9 +288,24 @@ def small(values: list[int]) -> int:
         called = isinstance(parent, cst.Call) and parent.func is chain
         if not _imported_here(facts, base.value, module_only=called):
             return False
+        if self._mutable_state(base, chain):
+            return False
         if called and not (isinstance(chain, cst.Attribute) and isinstance(chain.value, cst.Name)):
             return False  # only `module.function(...)`
         return not _written_through(facts, base.value)
+
+    def _mutable_state(self, base: cst.Name, chain: cst.BaseExpression) -> bool:
+        """The chain reads (through) `sys.stdout`, `os.environ` and the like."""
+        rest = _chain_text_after(base, chain)
+        for qualified in self.get_metadata(QualifiedNameProvider, base, set()):
+            dotted = qualified.name + rest
+            if any(dotted == s or dotted.startswith((s + ".", s + "[")) for s in MUTABLE_STATE):
+                return True
+        return False
+
+
+def _chain_text_after(base: cst.Name, chain: cst.BaseExpression) -> str:
+    return code_of(chain)[len(base.value) :]
 
 
 def _every_iteration(loop: cst.For | cst.While) -> Iterator[cst.BaseExpression]:
