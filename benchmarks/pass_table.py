@@ -1,6 +1,6 @@
 """The pass micro-benchmark table: every pass's documented EXAMPLES, timed before vs after.
 
-`python -m benchmarks.pass_table [--out FILE] [--sizes 10,1000,10000]`
+`python -m benchmarks.pass_table [--out FILE] [--sizes 10,1000,10000] [--select CODES]`
 
 Each Example's `before` module is the original and its `after` module the
 candidate; the first function in the module is the one timed, on inputs
@@ -61,7 +61,8 @@ def timing_cells(timing: Timing) -> list[str]:
     return [size_text(smallest), size_text(headline), decision]
 
 
-def build_table(sizes: Sequence[int], config: Config) -> str:
+def build_table(sizes: Sequence[int], config: Config, select: Sequence[str] = ()) -> str:
+    """The table; with `select` (pass codes), only those passes' rows."""
     header = ["pass", "name", "example", "function", "smallest input", "largest input", "decision"]
     lines = [
         "# Pass micro-benchmarks",
@@ -78,6 +79,8 @@ def build_table(sizes: Sequence[int], config: Config) -> str:
         "|" + "---|" * len(header),
     ]
     for pass_class in all_passes():
+        if select and pass_class.code not in select:
+            continue
         for index, example in enumerate(pass_class.EXAMPLES, 1):
             candidate = example_candidate(pass_class, example.before, example.after)
             timing = measure(candidate, config, inputs_for(candidate, config))
@@ -94,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), metavar="N,N")
     parser.add_argument("--sample-seconds", type=float, default=0.02)
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--select", default="", metavar="CODES", help="only these passes")
     args = parser.parse_args(argv)
     try:
         sizes = tuple(int(n) for n in args.sizes.split(",") if n.strip())
@@ -103,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     timing = TimingConfig(
         sizes=sizes, sample_seconds=args.sample_seconds, pairs=args.pairs, workers=1
     )
-    table = build_table(sizes, Config(timing=timing))
+    select = tuple(code.strip() for code in args.select.split(",") if code.strip())
+    table = build_table(sizes, Config(timing=timing), select)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(table, encoding="utf-8")
     print(f"wrote {args.out}")

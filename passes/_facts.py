@@ -7,7 +7,7 @@ must then decline.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import libcst as cst
@@ -184,6 +184,22 @@ def _annotation(text: str) -> cst.BaseExpression | None:
         return cst.parse_expression(text)
     except cst.ParserSyntaxError:
         return None
+
+
+def qualname(
+    function: cst.FunctionDef, parent: Callable[[cst.CSTNode], cst.CSTNode | None]
+) -> str:
+    """`function`'s qualified name as a trace keys its profile (`Class.method`,
+    `outer.<locals>.inner`), given how to find a node's parent."""
+    parts = [function.name.value]
+    node = parent(function)
+    while node is not None and not isinstance(node, cst.Module):
+        if isinstance(node, cst.ClassDef):
+            parts.append(node.name.value)
+        elif isinstance(node, cst.FunctionDef):
+            parts.extend(["<locals>", node.name.value])
+        node = parent(node)
+    return ".".join(reversed(parts))
 
 
 class FunctionPass(OptimizationPass):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import libcst as cst
-from careless_pass import DropsOwnLineComments
+import pytest
+from careless_pass import DropsOwnLineComments, NestsFStringQuotes
 
 from passes import all_passes
 from pipeline.config import Config, VerifyConfig
@@ -89,6 +91,17 @@ def test_a_candidate_that_loses_a_comment_is_refused_and_never_run(tmp_path: Pat
     outcome = evaluate(candidate, Config())
     assert not outcome.accepted and outcome.reason == candidate.refused
     assert outcome.verdict.status == "not run" and outcome.verdict.examples == 0
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="PEP 701: nested quotes compile")
+def test_a_pass_output_python_cannot_compile_costs_the_rewrite_not_the_run(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "labels.py"
+    path.write_text('def label(code: int) -> str:\n    return f"U+{code:04X}"\n')
+    parsed = parse(read_source(path, 100_000))
+    passes = [NestsFStringQuotes]
+    assert propose(parsed, analyze(parsed, passes), passes) == ()
 
 
 EDIT_DISTANCE = """\

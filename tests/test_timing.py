@@ -162,6 +162,11 @@ def test_each_traced_size_counts_for_the_timed_recorded_call_nearest_in_log_size
     assert call_weights([10, 1000], histogram) == [9, 2]  # 90 is nearer 10 than 1000
 
 
+def test_a_traced_size_too_large_for_a_float_still_finds_its_nearest_timed_call() -> None:
+    """A size can be an int too large for a float (humanize's traced run had one)."""
+    assert call_weights([10, 10**400], [(10**401, 3), (12, 1)]) == [1, 3]
+
+
 # --------------------------------------------------------------------------- inputs
 
 

@@ -31,8 +31,14 @@ def observed_annotations(facts: Sequence[AnalysedFunction]) -> dict[str, dict[st
     """Per function with recorded calls, the annotations its trace supports."""
     found = {}
     for fact in facts:
-        if fact.trace is not None and fact.trace.annotations:
-            found[fact.info.qualname] = dict(fact.trace.annotations)
+        if fact.trace is None:
+            continue
+        # A parameter the user annotated keeps the user's annotation: it is neither
+        # written into the view nor taken out of a rewritten def.
+        user = set(fact.info.annotated_params)
+        written = {p: a for p, a in fact.trace.annotations.items() if p not in user}
+        if written:
+            found[fact.info.qualname] = written
     return found
 
 

@@ -31,10 +31,16 @@ def call_weights(timed_sizes: Sequence[int], histogram: Sequence[tuple[int, int]
     for size, calls in histogram:
         nearest = min(
             range(len(timed_sizes)),
-            key=lambda i: abs(math.log1p(max(size, 0)) - math.log1p(timed_sizes[i])),
+            key=lambda i: abs(_log_size(size) - _log_size(timed_sizes[i])),
         )
         weights[nearest] += calls
     return weights
+
+
+def _log_size(size: int) -> float:
+    """log(size + 1); a size may be an int too large for a float (a recorded `10**400`),
+    which `math.log` takes and `math.log1p` does not."""
+    return math.log(max(size, 0) + 1)
 
 
 def weighted_decision(

@@ -373,6 +373,8 @@ def run_passes(
                 prefilter.ran(pass_class.code, visits)
             if updated.deep_equals(before):  # libcst rebuilds the tree even when nothing changed
                 continue
+            if not _parses(updated):
+                continue  # a pass's slip must cost its rewrite, never the run
             changed_units = _changed_functions(before, updated)
             for name in changed_units:
                 codes = fired.setdefault(name, [])
@@ -385,6 +387,16 @@ def run_passes(
         if not changed:
             break
     return wrapper.module, {name: tuple(codes) for name, codes in fired.items()}
+
+
+def _parses(module: cst.Module) -> bool:
+    """The running Python can compile `module` (libcst accepts some code it cannot: a
+    nested f-string reusing its quotes before 3.12)."""
+    try:
+        ast.parse(module.code)
+    except SyntaxError:
+        return False
+    return True
 
 
 def _context_changed(before: cst.Module, after: cst.Module) -> bool:

@@ -14,7 +14,8 @@ from pipeline.stages.parse import physical_lines
 class StandIn:
     """What libcst's scope metadata needs to know about a module, to stand in for it.
 
-    Every import verbatim (so qualified names resolve as in the real module), and
+    Every import verbatim (so qualified names resolve as in the real module; one
+    nested in a module-level `if` or `try` under `if True:`), and
     every other module-level binding as `name = None` (so a shadowed builtin is
     still seen as shadowed), except the pattern constants: a name the module binds
     once, unconditionally, to a string or to a `<module>.compile(...)` of one
@@ -38,9 +39,14 @@ def stand_in(tree: ast.Module, text: str) -> StandIn:
     lines = physical_lines(text)
     imports: list[str] = []
     bindings: list[tuple[str, int]] = []
+    top_level = {id(statement) for statement in tree.body}
     for node in _module_level_nodes(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
-            imports.append(_segment(lines, node) + "\n")
+            segment = _segment(lines, node) + "\n"
+            # An import under `if TYPE_CHECKING:` or `try:` binds the same names, but a
+            # pass that adds an import (and libcst's AddImportsVisitor, like splicing)
+            # must not take it for a top-level one.
+            imports.append(segment if id(node) in top_level else f"if True:\n    {segment}")
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             bindings.append((node.name, node.lineno))
         elif isinstance(node, ast.ClassDef):
