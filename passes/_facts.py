@@ -84,15 +84,7 @@ class FunctionFacts:
     @property
     def qualname(self) -> str:
         """The function's qualified name in its module ("Catalog.known", "f.<locals>.g")."""
-        parts = [self.function.name.value]
-        current = self.parent(self.function)
-        while current is not None:
-            if isinstance(current, cst.ClassDef):
-                parts.append(current.name.value)
-            elif isinstance(current, cst.FunctionDef):
-                parts.extend(["<locals>", current.name.value])
-            current = self.parent(current)
-        return ".".join(reversed(parts))
+        return qualname(self.function, self.parent)
 
     def attribute_annotation(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """The annotation of `self.name`, a method's read of its instance's attribute, when

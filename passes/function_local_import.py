@@ -14,7 +14,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ClassScope, GlobalScope
 
-from passes._facts import FunctionFacts, FunctionPass, qualname
+from passes._facts import FunctionFacts, FunctionPass
 from passes._names import SCOPE_SENSITIVE_NAMES, has_star_import, name_references
 from passes._splicing import code_of, has_comment
 from passes.base import CallProfile, Example
@@ -306,7 +306,7 @@ def names(x: int) -> list[str]:
         assert isinstance(line, cst.SimpleStatementLine)
         statement = line.body[0]
         name = spec.name
-        if hasattr(builtins, name) or not self._already_loaded(facts, function, spec):
+        if hasattr(builtins, name) or not self._already_loaded(facts, spec):
             return False
         binding = facts.single_binding(name)
         if not isinstance(binding, cst.Import | cst.ImportFrom) or binding is not statement:
@@ -317,9 +317,7 @@ def names(x: int) -> list[str]:
             return False
         return self._module_level_agrees(facts, spec)
 
-    def _already_loaded(
-        self, facts: FunctionFacts, function: cst.FunctionDef, spec: Hoisted
-    ) -> bool:
+    def _already_loaded(self, facts: FunctionFacts, spec: Hoisted) -> bool:
         if spec.module in ALWAYS_LOADED:
             return True
         imported = self._module_level_imports()
@@ -328,7 +326,7 @@ def names(x: int) -> list[str]:
         if f"{spec.module}:{spec.attribute}" in imported:
             return True
         if spec.module in SMALL:
-            profile = self.profile_of(qualname(function, facts.parent))
+            profile = self.profile_of(facts.qualname)
             return profile is not None and profile.calls >= HOT_CALLS
         return False
 

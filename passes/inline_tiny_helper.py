@@ -11,7 +11,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import BuiltinAssignment, GlobalScope, Scope, ScopeProvider
 
-from passes._facts import FunctionFacts, FunctionPass, qualname
+from passes._facts import FunctionFacts, FunctionPass
 from passes._names import SCOPE_SENSITIVE_NAMES, name_references, variable_names
 from passes._splicing import has_comment
 from passes.base import CallProfile, Example
@@ -330,7 +330,7 @@ def _scale(x):
             if isinstance(node, cst.For | cst.While):
                 return True
             node = facts.parent(node)
-        profile = self.profile_of(qualname(facts.function, facts.parent))
+        profile = self.profile_of(facts.qualname)
         return profile is not None and profile.calls >= HOT_CALLS
 
 
