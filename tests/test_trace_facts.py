@@ -277,6 +277,11 @@ def test_a_rewrite_that_loses_on_the_real_small_calls_is_not_written(
     assert outcome["timing"]["decided_by"].startswith("recorded calls, weighted by 20,000")
     assert not outcome["accepted"], outcome["timing"]
     assert "on the recorded calls" in outcome["reason"]
+    # Every look adds a look's samples (15 pairs x 1 worker) to each weighing call.
+    samples = outcome["timing"]["samples"]
+    assert samples >= 15 and samples % 15 == 0, outcome["timing"]
+    if outcome["timing"]["decision"] == "undecided":
+        assert f"after {samples} samples of each version per call" in outcome["reason"]
     written = run_cli("words.py", "--write", cwd=tmp_path)
     assert written.returncode == 0
     assert (tmp_path / "words.py").read_text(encoding="utf-8") == source

@@ -17,7 +17,9 @@ calls of doctests and call sites. Samples alternate ABBA between the workers;
 several fresh worker pairs run one after another. The figure reported is the
 ratio of medians with a bootstrap 95% interval, at several inputs; the
 largest is the headline and decides. While its interval straddles the floor,
-more looks of fresh worker pairs sample it again (`timing_stats.decide_sequentially`).
+more looks of fresh worker pairs sample it again (`timing_stats.decide_sequentially`);
+with recorded calls, the weighing ones decide together and are looked at again together
+(`recorded_decision.decide_weighted_sequentially`).
 A decision never rests on n=0 alone, nor on sizes below the smallest configured
 one reached only because the original raises on the larger ones.
 """
@@ -39,7 +41,7 @@ from pipeline.config import Config
 from pipeline.model import Candidate, Timing, TraceFacts
 from pipeline.sandbox.child import protocol as p
 from pipeline.sandbox.session import Session, WorkerGone
-from pipeline.stages.recorded_decision import call_weights, weighted_decision
+from pipeline.stages.recorded_decision import call_weights, decide_weighted_sequentially
 from pipeline.stages.timing_stats import Samples, decide_sequentially, python_version
 from pipeline.stages.verify import Plan
 
@@ -106,9 +108,10 @@ def measure(
     Without recorded calls the largest input decides; while its interval straddles the
     floor, fresh worker pairs add samples (`decide_sequentially`). With them, the
     recorded calls decide together, weighted by the sizes of all traced calls (`trace`
-    also says which recorded calls were outermost: those are timed), on the first
-    look's samples (see `recorded_decision`). `deadline` (time.monotonic) ends the
-    first look with "not timed" and the reason, and a later one with "undecided"."""
+    also says which recorded calls were outermost: those are timed), and fresh worker
+    pairs add samples to every weighing call alike (`decide_weighted_sequentially`).
+    `deadline` (time.monotonic) ends the first look with "not timed" and the reason,
+    and a later one with "undecided"."""
     plan = Plan(candidate, config, inputs)
     pooled: dict[Input, Samples] = {}
     chosen: list[Input] = []
@@ -116,6 +119,8 @@ def measure(
     isolation = "none"
     in_ci = os.environ.get("CI", "").lower() == "true"
     look = Look(plan, copy_args, deadline, trace)
+    weights: dict[Input, int] = {}
+    decision = None
     try:
         for _ in range(max(1, config.timing.workers)):  # fresh worker pairs, one at a time
             with look.pair() as pair:
@@ -124,24 +129,26 @@ def measure(
                 recorded_sizes = recorded_sizes or list(pair.ready[0].sizes)
                 for spec in chosen:
                     samples = pooled.setdefault(spec, Samples(0, spec.source))
-                    look.sample(pair, spec, samples, chosen[-1])
+                    look.sample(pair, spec, samples)
         ordered = sorted(chosen, key=lambda spec: pooled[spec].size)
         real = [spec for spec in ordered if spec.recorded >= 0 and spec.scale == 1]
         *smaller, deciding = ordered
         if real:  # the recorded calls decide together: see `recorded_decision`
             headline = pooled[deciding].decide(config.min_speedup, in_ci)
+            counts = (trace.sizes if trace else ()) or [(s, 1) for s in recorded_sizes if s >= 0]
+            weights = dict(zip(real, call_weights([pooled[s].size for s in real], counts),
+                               strict=True))  # fmt: skip
+            look.follow([(spec, pooled[spec]) for spec in real if weights[spec]])
+            decision = decide_weighted_sequentially(
+                [pooled[s] for s in real], [weights[s] for s in real],
+                config.min_speedup, in_ci, look.again,
+            )  # fmt: skip
         else:
-            look.follow(deciding, pooled[deciding])
-            headline = decide_sequentially(
-                pooled[deciding], config.min_speedup, in_ci, look.again
-            )
+            look.follow([(deciding, pooled[deciding])])
+            headline = decide_sequentially(pooled[deciding], config.min_speedup, in_ci, look.again)
     except (Untimeable, WorkerGone) as error:
         return _untimed(config, isolation, str(error))
     sizes = (*(pooled[spec].decide(config.min_speedup, in_ci) for spec in smaller), headline)
-    counts = (trace.sizes if trace else ()) or [(s, 1) for s in recorded_sizes if s >= 0]
-    weights = dict(zip(real, call_weights([pooled[s].size for s in real], counts), strict=True))
-    decision = weighted_decision([pooled[s] for s in real], [weights[s] for s in real],
-                                 config.min_speedup, in_ci)  # fmt: skip
     wall = [str(s.size) for s in sizes if s.clock == "wall"]
     detail = f"wall-clock samples at n={', '.join(wall)}" if wall else ""
     return Timing(sizes, config.min_speedup, python_version(), isolation, detail=detail,
@@ -152,7 +159,8 @@ def measure(
 
 class Look:
     """Runs of fresh worker pairs: the first look times every input; each later one times
-    the deciding input again, if the candidate's budget can pay for it."""
+    the deciding inputs again (the largest, or the weighing recorded calls), if the
+    candidate's budget can pay for it."""
 
     def __init__(
         self, plan: Plan, copy_args: bool, deadline: float | None, trace: TraceFacts | None
@@ -161,44 +169,50 @@ class Look:
         self.trace = trace
         self.copy_args = copy_args
         self.deadline = deadline
-        self.seconds = 0.0  # what one look of the deciding input costs: starts and samples
-        self.deciding: tuple[Input, Samples] | None = None
+        self.starting = 0.0  # what starting the first look's worker pairs cost
+        self.sampling: dict[Input, float] = {}  # what sampling each input cost in the first
+        self.deciding: list[tuple[Input, Samples]] = []
 
     @contextmanager
     def pair(self) -> Iterator[Pair]:
         with one_measurement_at_a_time():
             started = time.monotonic()
             with Pair(self.plan, self.copy_args, self.deadline, self.trace) as pair:
-                if self.deciding is None:  # the first look's cost is the estimate
-                    self.seconds += time.monotonic() - started
+                if not self.deciding:  # the first look's cost is the estimate
+                    self.starting += time.monotonic() - started
                 yield pair
 
-    def sample(self, pair: Pair, spec: Input, samples: Samples, largest: Input) -> None:
+    def sample(self, pair: Pair, spec: Input, samples: Samples) -> None:
         started = time.monotonic()
         pair.sample(spec, samples)
-        if spec == largest:  # the inputs are chosen smallest first; the largest decides
-            self.seconds += time.monotonic() - started
+        self.sampling[spec] = self.sampling.get(spec, 0.0) + time.monotonic() - started
 
-    def follow(self, spec: Input, samples: Samples) -> None:
-        self.deciding = (spec, samples)
+    def follow(self, deciding: list[tuple[Input, Samples]]) -> None:
+        """The inputs later looks time again, with the samples they add to."""
+        self.deciding = deciding
+
+    @property
+    def seconds(self) -> float:
+        """What one more look costs: the first look's starts and its deciding samples."""
+        return self.starting + sum(self.sampling.get(spec, 0.0) for spec, _ in self.deciding)
 
     def again(self) -> bool:
-        """Another look at the deciding input in fresh worker pairs; False when the budget
+        """Another look at the deciding inputs in fresh worker pairs; False when the budget
         cannot pay for it or runs out during it (its samples are then dropped)."""
-        assert self.deciding is not None
-        spec, samples = self.deciding
+        assert self.deciding
         if self.deadline is not None and time.monotonic() + self.seconds > self.deadline:
             return False
-        added = Samples(samples.size, samples.source)
+        added = [Samples(samples.size, samples.source) for _, samples in self.deciding]
         try:
             for _ in range(max(1, self.plan.config.timing.workers)):
                 with self.pair() as pair:
-                    pair.sample(spec, added)
+                    for (spec, _), more in zip(self.deciding, added, strict=True):
+                        pair.sample(spec, more)
         except BudgetSpent:
             return False
-        samples.extend(added)
+        for (_, samples), more in zip(self.deciding, added, strict=True):
+            samples.extend(more)
         return True
-
 
 
 def _untimed(config: Config, isolation: str, detail: str) -> Timing:
