@@ -346,7 +346,8 @@ class Pair:
         scale, cap = 4, max(self.settings.sizes)
         while 0 < largest_size * scale <= cap:  # a call of size 0 has nothing to scale
             scaled = Input(recorded=largest, scale=scale)
-            if self._built_within_budget(scaled) is None:
+            built = self._built_within_budget(scaled)
+            if built is None or built <= largest_size:  # nothing in it grows (a graph, a dict)
                 break
             chosen.append(scaled)
             scale *= 4
