@@ -104,6 +104,44 @@ def test_a_module_its_package_reexports_circularly_is_verified(
     assert verdict["status"] == "equivalent", verdict
 
 
+def test_a_module_whose_package_refuses_a_second_registration_runs_once(
+    project: Path, run_cli: Runner
+) -> None:
+    """networkx's `@_dispatchable` registers each algorithm by name and raises on a second
+    registration: a module run again after its package imported it cannot load. It runs
+    once, where its package imports it, from the version under test."""
+    _write(project, {
+        "graphs/__init__.py": "from .registry import register\nfrom .algos import *\n",
+        "graphs/registry.py": """\
+            REGISTERED = {}
+
+
+            def register(function):
+                if function.__name__ in REGISTERED:
+                    raise KeyError(f"{function.__name__} is already registered")
+                REGISTERED[function.__name__] = function
+                return function
+            """,
+        "graphs/algos.py": """\
+            from .registry import REGISTERED, register
+
+            __all__ = ["scaled"]
+
+
+            @register
+            def scaled(values: list[int]) -> list[int]:
+                result = []
+                for value in values:
+                    result.append(value * len(REGISTERED))
+                return result
+            """,
+    })  # fmt: skip
+
+    outcomes = _outcomes(run_cli("graphs/algos.py", "--json", "--no-cache", cwd=project))
+
+    assert _statuses(outcomes) == ["equivalent"], outcomes
+
+
 def test_relative_imports_in_a_namespace_package_resolve(project: Path, run_cli: Runner) -> None:
     """`shop/` has no `__init__.py`: the module is `shop.prices`, not a top-level `prices`."""
     _write(project, {

@@ -8,6 +8,7 @@ never accepted. Speed figures themselves live in benchmarks/aa_calibration.py.
 
 from __future__ import annotations
 
+import pickle
 import random
 import sys
 import time
@@ -300,3 +301,53 @@ def test_a_rewrite_that_waits_is_timed_by_the_wall_clock() -> None:
     assert headline is not None, timing.detail
     assert timing.detail == "wall-clock samples at n=100"
     assert headline.decision == "slower" and not timing.accepted
+
+
+EVENS_LOOP = """\
+def evens(n: int):
+    for i in range(n):
+        if i % 2 == 0:
+            yield i
+"""
+EVENS_RANGE = "def evens(n: int):\n    yield from range(0, n, 2)\n"
+
+
+def test_a_generator_is_timed_on_its_items_not_on_making_it() -> None:
+    # Calling a generator function only makes the generator (under a microsecond either
+    # way); its caller pays for the items. Stepping the range skips the odd numbers' tests.
+    timing = measure(candidate("evens", EVENS_LOOP, EVENS_RANGE), timing_config((5000,)))
+    headline = timing.headline
+    assert headline is not None, timing.detail
+    assert headline.original_seconds > 20e-6, headline  # 5000 items were made, not 0
+    assert headline.decision == "faster" and timing.accepted, headline
+
+
+TABLE_LOOP = """\
+def total(table):
+    result = 0
+    for key in table:
+        result += table[key]
+    return result
+"""
+TABLE_VALUES = "def total(table):\n    return sum(table.values())\n"
+
+
+def test_a_recorded_call_nothing_in_which_grows_is_not_timed_again_enlarged() -> None:
+    # A dict is not made longer: "recorded x4" of it would be the same call again, timed
+    # (and paid for from the candidate's budget) once per scale.
+    rewrite = candidate("total", TABLE_LOOP, TABLE_VALUES)
+    config = timing_config((10, 1000))
+    call = pickle.dumps((({f"k{i}": i for i in range(50)},), {}))
+    inputs = inputs_for(rewrite, config, recorded_calls=[call])
+    timing = timing_stage.measure(rewrite, config, inputs)
+    assert timing.sizes, timing.detail
+    assert [size.source for size in timing.sizes] == ["recorded"], timing.sizes
+
+
+def test_the_work_outside_timed_calls_may_differ_by_the_noise_of_what_both_workers_do() -> None:
+    # networkx's _triangles: both workers spent ~12 s of CPU outside their timed calls
+    # (importing networkx, loading graphs, collecting garbage before each run); the
+    # candidate's 1 s more was that noise, and the candidate was "not timed".
+    assert timing_stage.hidden_work_slack(candidate_timed=0.5, original_outside=11.51) > 1.0
+    # A candidate that computes ahead still shows: a second more than a quiet original.
+    assert timing_stage.hidden_work_slack(candidate_timed=0.5, original_outside=0.3) < 0.5

@@ -38,6 +38,7 @@ from pipeline.report.summary import Totals, rejection, summary_lines
 from pipeline.report.terminal import size_text
 from pipeline.stages.measure import measure
 from pipeline.stages.orchestrate import timing_rejection
+from pipeline.stages.recorded_decision import decide_weighted_sequentially, weighted_decision
 from pipeline.stages.timing_stats import (
     LOOK_UNITS,
     MAX_LOOKS,
@@ -280,6 +281,100 @@ def test_when_the_budget_cannot_even_top_up_the_first_look_it_decides_on_what_it
     headline = decided(drawn)
     assert drawn.units == WORKERS and headline.worker_pairs == WORKERS
     assert headline.decision in (SizeDecision.FASTER, SizeDecision.UNDECIDED)
+
+
+# --------------------------------------------------------------------------- recorded calls
+
+
+class DrawnCalls:
+    """Recorded calls of three sizes, each drawn as `Drawn` is around the same true ratio;
+    `look()` adds one look's worth to every call, as a fresh worker pair on each would."""
+
+    def __init__(self, ratio: float, spread: float, seed: int) -> None:
+        self.calls = [Drawn(ratio, spread, seed=seed + i) for i in range(3)]
+        for size, drawn in zip((3, 40, 900), self.calls, strict=True):
+            drawn.samples.size = size
+        self.looks = 1
+
+    @property
+    def timed(self) -> list[Samples]:
+        return [drawn.samples for drawn in self.calls]
+
+    def look(self) -> bool:
+        self.looks += 1
+        return all(drawn.add(WORKERS) for drawn in self.calls)
+
+    def budget_for(self, looks: int) -> bool:
+        return self.looks < looks and self.look()
+
+
+WEIGHTS = [600, 300, 100]  # traced calls each timed call stands for
+FIRST_LOOK = PAIRS * WORKERS  # samples of each version per call in one look
+
+
+def decided_calls(drawn: DrawnCalls, budget_looks: int = MAX_LOOKS) -> SizeTiming:
+    decision = decide_weighted_sequentially(
+        drawn.timed, WEIGHTS, 1.05, False, lambda: drawn.budget_for(budget_looks)
+    )
+    assert decision is not None
+    return decision
+
+
+def test_a_clear_weighted_2x_is_decided_at_the_first_look_with_pococks_interval() -> None:
+    drawn = DrawnCalls(2.0, 0.1, seed=20)
+    decision = decided_calls(drawn)
+    assert decision.decision == SizeDecision.FASTER and drawn.looks == 1
+    assert decision.samples == FIRST_LOOK  # per call, not summed over the three calls
+    assert decision.confidence == pytest.approx(look_confidence(MAX_LOOKS))
+    single = weighted_decision(drawn.timed, WEIGHTS, 1.05, False)  # one 95% look
+    assert single is not None and decision.high - decision.low > single.high - single.low
+
+
+def test_a_weighted_1_3x_too_noisy_for_one_look_takes_more_looks_on_every_call() -> None:
+    first = decide_weighted_sequentially(
+        DrawnCalls(1.3, 0.3, seed=40).timed, WEIGHTS, 1.05, False, lambda: False
+    )
+    assert first is not None and first.decision == SizeDecision.UNDECIDED
+    assert first.low <= 1.05 < first.high  # the first look alone straddles the floor
+    drawn = DrawnCalls(1.1, 0.3, seed=40)
+    decision = decided_calls(drawn)
+    assert decision.decision == SizeDecision.FASTER, decision
+    assert 1 < drawn.looks <= MAX_LOOKS
+    assert all(len(call.samples.cpu[1]) == FIRST_LOOK * drawn.looks for call in drawn.calls)
+    assert decision.samples == FIRST_LOOK * drawn.looks
+
+
+def test_weighted_a_a_calls_never_win_and_some_are_looked_at_again() -> None:
+    looks = []
+    for seed in range(8):
+        drawn = DrawnCalls(1.0, 0.15, seed=200 + 10 * seed)
+        assert decided_calls(drawn).decision != SizeDecision.FASTER
+        looks.append(drawn.looks)
+    assert max(looks) > 1, looks
+
+
+def test_weighted_calls_the_budget_cannot_look_at_again_are_undecided_with_samples() -> None:
+    drawn = DrawnCalls(1.1, 0.3, seed=40)
+    decision = decided_calls(drawn, budget_looks=2)
+    assert decision.decision == SizeDecision.UNDECIDED
+    assert drawn.looks == 2 and decision.samples == 2 * FIRST_LOOK
+    headline = SizeTiming(900, 1.3, 1.2, 1.4, SizeDecision.FASTER, 1e-3, 0.7e-3, "recorded x4")
+    timing = Timing((headline,), 1.05, python_version(), "none", recorded_calls=(1000,),
+                    recorded_decision=decision)  # fmt: skip
+    assert not timing.accepted  # the enlarged call's "faster" never decides
+    reason = timing_rejection(timing)
+    assert reason.startswith("undecided on the recorded calls: ")
+    assert f"after {2 * FIRST_LOOK} samples of each version per call" in reason
+    assert "weighted by 1,000 traced call(s)" in reason and "candidate-budget" in reason
+    candidate = Candidate("f", 1, ("T",), CandidateOrigin.PASS, "", "", "m", None)
+    outcome = Outcome(candidate, Verdict(VerdictStatus.EQUIVALENT, 10, ()), timing, False, reason)
+    assert rejection(outcome) == "undecided"
+
+
+def test_calls_none_of_which_weighs_make_no_weighted_decision_and_take_no_look() -> None:
+    drawn = DrawnCalls(1.1, 0.3, seed=40)
+    assert decide_weighted_sequentially(drawn.timed, [0, 0, 0], 1.05, False, drawn.look) is None
+    assert drawn.looks == 1
 
 
 # --------------------------------------------------------------------------- the outcome

@@ -15,6 +15,7 @@ from llm_scenarios import analysis, llm_outcomes, optimize, project, proposals, 
 from llm_server import LLMServer
 
 from pipeline.observed_types import observed_types
+from pipeline.sandbox.child.strategies import bind
 from tests.conftest import FAST_PYPROJECT, Runner
 
 UNTYPED = '''\
@@ -277,6 +278,25 @@ def test_a_rewrite_that_loses_on_the_real_small_calls_is_not_written(
     assert outcome["timing"]["decided_by"].startswith("recorded calls, weighted by 20,000")
     assert not outcome["accepted"], outcome["timing"]
     assert "on the recorded calls" in outcome["reason"]
+    # Every look adds a look's samples (15 pairs x 1 worker) to each weighing call.
+    samples = outcome["timing"]["samples"]
+    assert samples >= 15 and samples % 15 == 0, outcome["timing"]
+    if outcome["timing"]["decision"] == "undecided":
+        assert f"after {samples} samples of each version per call" in outcome["reason"]
     written = run_cli("words.py", "--write", cwd=tmp_path)
     assert written.returncode == 0
     assert (tmp_path / "words.py").read_text(encoding="utf-8") == source
+
+
+def test_a_recorded_call_binds_to_a_signature_with_unused_variadic_parameters() -> None:
+    """networkx's dispatch wraps every algorithm as `(G, *, backend=None, **backend_kwargs)`:
+    a recorded `f(G)` binds to its named parameters, and a call passing something through
+    `*args` or `**kwargs` still does not (its named parameters do not say it)."""
+
+    def algorithm(G, *rest, backend=None, **backend_kwargs):  # type: ignore[no-untyped-def]
+        return G
+
+    assert bind(algorithm, ("graph",), {}) == {"G": "graph", "backend": None}
+    assert bind(algorithm, ("graph",), {"backend": "nx"}) == {"G": "graph", "backend": "nx"}
+    assert bind(algorithm, ("graph", 1), {}) is None
+    assert bind(algorithm, ("graph",), {"cache": True}) is None

@@ -155,6 +155,9 @@ def _candidate(event: Mapping[str, Any]) -> Iterator[str]:
     if timing and timing.get("sizes"):
         sizes = ", ".join(f"n={s.get('size')}: {_ratio(s)}" for s in timing["sizes"])
         yield f"    timing: {sizes}; {timing.get('python')}, sandbox {timing.get('isolation')}"
+        recorded = timing.get("recorded_decision")
+        if recorded:  # with a trace, the weighted recorded calls decide (samples per call)
+            yield f"    decided by the {recorded.get('source')}: {_ratio(recorded)}"
 
 
 def _ratio(size: Mapping[str, Any]) -> str:

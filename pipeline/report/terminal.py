@@ -80,7 +80,8 @@ def recorded_saving_text(timing: Timing) -> str:
     decision = timing.recorded_decision
     if decision is not None:
         measured = ratio_text(decision.ratio, decision.low, decision.high)
-        return f"; the {decision.source}: {measured}, the decision"
+        looked = f" ({decision.samples} samples per call)" if decision.samples else ""
+        return f"; the {decision.source}: {measured}{looked}, the decision"
     saving = timing.recorded_saving
     if saving is None:
         return ""
@@ -340,6 +341,8 @@ def _timing_json(timing: Timing | None) -> dict[str, Any] | None:
         "detail": timing.detail,
         "recorded_saving_seconds": timing.recorded_saving,
         "decided_by": timing.headline.source if timing.headline else None,
+        "decision": headline.decision if headline else None,
+        "samples": headline.samples if headline else None,  # of each version (per recorded call)
         "sizes": [
             {
                 "size": s.size,

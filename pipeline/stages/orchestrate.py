@@ -311,8 +311,14 @@ def timing_rejection(timing: Timing) -> str:
     """Why a timed candidate is not accepted, in one line."""
     recorded = timing.recorded_decision
     if recorded is not None:
-        verdict = "slower" if recorded.decision == SizeDecision.SLOWER else "not measurably faster"
         measured = f"{recorded.ratio:.2f}× [{recorded.low:.2f}, {recorded.high:.2f}]"
+        if recorded.decision == SizeDecision.UNDECIDED:
+            return (
+                f"undecided on the recorded calls: {measured} after {recorded.samples} samples "
+                f"of each version per call ({recorded.source}); a longer candidate-budget "
+                "could decide it"
+            )
+        verdict = "slower" if recorded.decision == SizeDecision.SLOWER else "not measurably faster"
         return f"{verdict} on the recorded calls: {measured} ({recorded.source})"
     headline = timing.headline
     if headline is not None and headline.decision == SizeDecision.SLOWER:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import inspect
 import os
@@ -50,32 +52,31 @@ def load(target: Target) -> Callable[..., Any]:
 
 
 def load_module(target: Target) -> Any:
-    """Execute the target's file as a module of its real package.
+    """Execute the target's file as a module of its real package, once.
 
-    The package is imported first, the normal way, as the user's interpreter does
-    before any of its modules: its `__init__` may import this very module (say,
-    `from .a import *`) and its siblings, which must see a fully run module, not
-    ours half-loaded. Our copy then runs under its private name inside that
+    The module runs where the user's interpreter runs it: when its package is
+    imported, the normal way, the import of its real name (a `Target.aliases`
+    entry) is served from our file. So its `__init__` may import this very
+    module (say, `from .a import *`) and its siblings, which see it fully run,
+    and its module-level code runs once: a second run would repeat side effects
+    its package refuses twice (networkx registers each algorithm by name, and a
+    second registration raises). The private name is bound to the same module.
+
+    Without a real name, or when the real module is already loaded (the second
+    version of a search), our copy runs again under its private name inside the
     package (so relative imports resolve) and replaces the real module under its
     aliases, so pickles and later imports of the real name find it.
     """
     spec = importlib.util.spec_from_file_location(target.module, os.path.abspath(target.path))
     if spec is None or spec.loader is None:
         raise UserCodeError(f"cannot load {target.path}")
-    module = importlib.util.module_from_spec(spec)
     names = (target.module, *target.aliases)
     try:
         with silenced():
-            _import_package(target.module.rpartition(".")[0])
-            previous = {name: sys.modules.get(name) for name in names}
-            # Aliases first: the module's own imports of its real name must find it.
-            for name in names:
-                sys.modules[name] = module
-            try:
-                spec.loader.exec_module(module)
-            except BaseException:
-                _restore(previous)
-                raise
+            module = _import_as(target)
+            if module is None:
+                _import_package(target.module.rpartition(".")[0])
+                module = _run_copy(spec, names)
     except BaseException as error:
         unreadable = f" (the sandbox's user cannot read {', '.join(_UNREADABLE)})" * bool(
             _UNREADABLE
@@ -89,17 +90,74 @@ def load_module(target: Target) -> Any:
     return module
 
 
-def _import_package(package: str) -> None:
-    """Import the module's package; where the sandbox's user cannot read the project
-    (as root, a directory only root may enter), the module runs without it, as a
-    module that imports nothing of its package still can."""
+def _real_name(target: Target) -> str:
+    """The module's real name: the alias in the same package as its private name."""
+    package = target.module.rpartition(".")[0]
+    return next((alias for alias in target.aliases if alias.rpartition(".")[0] == package), "")
+
+
+class _ServedFrom(importlib.abc.MetaPathFinder):
+    """Serves one module name from one file, ahead of every other finder."""
+
+    def __init__(self, name: str, path: str) -> None:
+        self.name, self.path = name, path
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
+        if fullname != self.name:
+            return None
+        return importlib.util.spec_from_file_location(fullname, self.path)
+
+
+def _import_as(target: Target) -> Any:
+    """Import the package with the real name served from our file (the package's own
+    import of it included), and bind the private name and every alias to the module;
+    None without a real name, when it is already loaded, or when the package cannot be
+    read."""
+    real = _real_name(target)
+    if not real or real in sys.modules:
+        return None
+    finder = _ServedFrom(real, os.path.abspath(target.path))
+    sys.meta_path.insert(0, finder)
+    try:
+        if not _import_package(target.module.rpartition(".")[0]):
+            return None
+        module = sys.modules.get(real) or importlib.import_module(real)
+    finally:
+        sys.meta_path.remove(finder)
+    for name in (target.module, *target.aliases):
+        sys.modules[name] = module
+    return module
+
+
+def _run_copy(spec: importlib.machinery.ModuleSpec, names: tuple[str, ...]) -> Any:
+    """Run our copy under its private name; aliases first: the module's own imports of its
+    real name must find it."""
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    previous = {name: sys.modules.get(name) for name in names}
+    for name in names:
+        sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        _restore(previous)
+        raise
+    return module
+
+
+def _import_package(package: str) -> bool:
+    """Import the module's package; False where the sandbox's user cannot read the
+    project (as root, a directory only root may enter): the module then runs without
+    it, as a module that imports nothing of its package still can."""
     if not package:
-        return
+        return True
     try:
         importlib.import_module(package)
     except ModuleNotFoundError as error:
         if not (_UNREADABLE and error.name == package.partition(".")[0]):
             raise
+        return False
+    return True
 
 
 def _restore(previous: dict[str, Any]) -> None:

@@ -270,9 +270,13 @@ def bind(function: Callable[..., Any], args: Any, kwargs: dict[str, Any]) -> dic
     bound.apply_defaults()
     parameters = inspect.signature(function).parameters
     variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    if any(parameters[name].kind in variadic for name in bound.arguments):
+    # `apply_defaults` binds an empty () or {} to *args and **kwargs (networkx's dispatch
+    # wrapper adds `**backend_kwargs` to every algorithm): only a call that passes
+    # something through them cannot be told by its named parameters.
+    arguments = bound.arguments.items()
+    if any(parameters[name].kind in variadic and value for name, value in arguments):
         return None
-    return dict(bound.arguments)
+    return {name: value for name, value in arguments if parameters[name].kind not in variadic}
 
 
 def bind_literal(function: Callable[..., Any], call: LiteralCall) -> dict[str, Any] | None:
