@@ -160,16 +160,26 @@ def test_unpicklable_argument_is_counted_and_skipped(app: Path, run_cli: Runner)
     assert "app.py::apply" in shown.stdout
 
 
-def test_a_call_over_the_size_cap_is_counted_and_skipped(project: Path, run_cli: Runner):
+def test_a_call_over_the_size_cap_is_kept_shortened_or_else_skipped(
+    project: Path, run_cli: Runner
+):
     (project / "big.py").write_text(textwrap.dedent("""\
-        def size(items):
+        def size(items, lookup=None):
             return len(items)
 
-        print(size(list(range(10))), size([str(i) * 20 for i in range(20_000)]))
+        rows = [str(i) * 20 for i in range(20_000)]
+        print(size(list(range(10))), size(rows, {row: 1 for row in rows}))
+        print(size([list(range(300_000))]))  # one item, too large alone: cannot be cut
     """), encoding="utf-8")  # fmt: skip
-    assert run_cli("trace", "big.py", cwd=project).stdout == "10 20000\n"
+    traced = run_cli("trace", "big.py", cwd=project)
+    assert traced.stdout == "10 20000\n1\n"
+    assert "(1 shortened to fit the size cap)" in run_cli("trace", "--show", cwd=project).stdout
     size = _functions(project)["size"]
-    assert (size.calls, size.oversized, size.recorded) == (2, 1, 1)
+    assert (size.calls, size.shortened, size.oversized, size.recorded) == (3, 1, 1, 2)
+    calls = _calls(project, "big.py", "size")
+    (items, lookup), _ = max(calls, key=lambda call: len(call[0][0]))
+    assert 1 < len(items) < 20_000 and items == [str(i) * 20 for i in range(len(items))]
+    assert len(lookup) == len(items) and list(lookup) == items  # each cut to its first k
 
 
 def test_a_second_trace_adds_to_the_first(app: Path, run_cli: Runner):

@@ -134,10 +134,12 @@ def summary(store_path: Path) -> str:
     kept = sum(f.recorded for f in functions)
     unpicklable = sum(f.unpicklable for f in functions)
     oversized = sum(f.oversized for f in functions)
+    shortened = sum(f.shortened for f in functions)
+    kept_short = f" ({shortened} shortened to fit the size cap)" if shortened else ""
     return (
         f"{COMMAND}: {len(runs)} run(s), {len(functions)} function(s), {calls:,} call(s), "
-        f"{kept} recorded; skipped {unpicklable} unpicklable and {oversized} over the size cap "
-        f"-> {shown_path(store_path)}"
+        f"{kept} recorded{kept_short}; skipped {unpicklable} unpicklable and {oversized} over "
+        f"the size cap -> {shown_path(store_path)}"
     )
 
 

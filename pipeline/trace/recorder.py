@@ -24,9 +24,11 @@ k·(1 + ln(n/k)) are pickled, the outermost ones of a recursive function first.
 The depth is only looked for when u alone could enter. Pickling happens at call
 time, before the function can change its arguments: the pickle is the deep
 copy. A pickle over `max_call_bytes` is abandoned as soon as it grows past the
-cap, and a function whose calls are slow to pickle stops being sampled once it
-has used its share of time. Anything that cannot be pickled (a lambda, an open
-file, a generator...) is counted and skipped; so is a call over the size cap.
+cap; the call is then kept shortened (`_shortened`: its long arguments cut to a
+prefix that fits), or, if none fits, counted and skipped. A function whose calls
+are slow to pickle stops being sampled once it has used its share of time.
+Anything that cannot be pickled (a lambda, an open file, a generator...) is
+counted and skipped.
 """
 
 from __future__ import annotations
@@ -290,13 +292,15 @@ class Recorder:
     def _keep(self, function: _Function, frame: types.FrameType, key: float) -> None:
         trace, settings = function.trace, self.settings
         try:
-            blob = _pickle(_call_of(function, frame), settings.max_call_bytes, self.main_module)
+            call = _call_of(function, frame)
+            blob, shortened = _pickle_or_shorten(call, settings.max_call_bytes, self.main_module)
         except _TooLarge:
             trace.oversized += 1
             return
         except BaseException:  # user code in __reduce__ may raise anything
             trace.unpicklable += 1
             return
+        trace.shortened += shortened
         trace.sample.append(KeptCall(key, blob, _shape(function, frame)))
         function.sample_bytes += len(blob)
         while len(trace.sample) > settings.calls_per_function or (
@@ -654,6 +658,57 @@ def _pickle(call: Call, cap: int, main_module: str) -> bytes:
         _MainByName.main_module = main_module
         blob = _pickle_with(_MainByName, call, cap)
     return blob
+
+
+def _pickle_or_shorten(call: Call, cap: int, main_module: str) -> tuple[bytes, bool]:
+    """The call's pickle, or one of it shortened (`_shortened`), and whether it was."""
+    try:
+        return _pickle(call, cap, main_module), False
+    except _TooLarge:
+        shorter = _shortened(call, cap, main_module)
+        if shorter is None:
+            raise
+        return shorter, True
+
+
+_PREFIXABLE = (list, tuple, str, bytes)
+_SUBSETTABLE = (dict, set, frozenset)
+
+
+def _shortened(call: Call, cap: int, main_module: str) -> bytes | None:
+    """The pickle of `call` with its long arguments cut to their first k items (a list,
+    tuple, str or bytes to a prefix; a dict, set or frozenset to its first k in iteration
+    order), the largest k, halving from half the longest, whose pickle fits `cap`; None if
+    none does. The hottest calls are often the largest: a shortened one is still real data,
+    where a skipped one would leave the function with nothing to verify and time on."""
+    args, kwargs = call
+    values = (*args, *kwargs.values())
+    keep = max((len(v) for v in values if type(v) in _PREFIXABLE + _SUBSETTABLE), default=0) // 2
+    while keep >= 1:
+        cut: dict[int, Any] = {}  # by id: an argument passed twice stays one object
+        shorter = (
+            tuple(_cut(v, keep, cut) for v in args),
+            {name: _cut(v, keep, cut) for name, v in kwargs.items()},
+        )
+        try:
+            return _pickle(shorter, cap, main_module)
+        except _TooLarge:
+            keep //= 2
+    return None
+
+
+def _cut(value: Any, keep: int, cut: dict[int, Any]) -> Any:
+    kind = type(value)
+    if kind not in _PREFIXABLE + _SUBSETTABLE or len(value) <= keep:
+        return value
+    if id(value) not in cut:
+        if kind in _PREFIXABLE:
+            cut[id(value)] = value[:keep]
+        elif kind is dict:
+            cut[id(value)] = dict(itertools.islice(value.items(), keep))
+        else:
+            cut[id(value)] = kind(itertools.islice(value, keep))
+    return cut[id(value)]
 
 
 def _pickle_with(kind: type[pickle.Pickler], call: Call, cap: int) -> bytes:

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from .settings import TraceSettings
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_STORE = Path(".optimize_cache") / "trace.sqlite"
 _BUSY_SECONDS = 60.0
 
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS functions (
     own_ns INTEGER NOT NULL,
     unpicklable INTEGER NOT NULL,
     oversized INTEGER NOT NULL,
+    shortened INTEGER NOT NULL,
     PRIMARY KEY (path, qualname)
 );
 CREATE TABLE IF NOT EXISTS calls (
@@ -101,7 +102,8 @@ class FunctionTrace:
     total_ns: int = 0
     own_ns: int = 0
     unpicklable: int = 0
-    oversized: int = 0
+    oversized: int = 0  # over the size cap even shortened: skipped
+    shortened: int = 0  # over the size cap, kept with its longest arguments cut to fit
     sample: list[KeptCall] = field(default_factory=list)
     sizes: dict[int, int] = field(default_factory=dict)  # size bucket -> calls, every call
 
@@ -127,6 +129,7 @@ class FunctionStats:
     own_ns: int
     unpicklable: int
     oversized: int
+    shortened: int
     recorded: int
 
 
@@ -158,12 +161,12 @@ def check(store: Path) -> None:
 def _add_function(db: sqlite3.Connection, function: FunctionTrace, settings: TraceSettings) -> None:
     key = (function.path, function.qualname)
     db.execute(
-        "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, qualname) DO UPDATE "
-        "SET calls = calls + excluded.calls, total_ns = total_ns + excluded.total_ns, "
+        "INSERT INTO functions VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, qualname) "
+        "DO UPDATE SET calls = calls + excluded.calls, total_ns = total_ns + excluded.total_ns, "
         "own_ns = own_ns + excluded.own_ns, unpicklable = unpicklable + excluded.unpicklable, "
-        "oversized = oversized + excluded.oversized",
+        "oversized = oversized + excluded.oversized, shortened = shortened + excluded.shortened",
         (*key, function.calls, function.total_ns, function.own_ns, function.unpicklable,
-         function.oversized),
+         function.oversized, function.shortened),
     )  # fmt: skip
     db.executemany(
         "INSERT INTO calls (path, qualname, sample_key, size, blob, shape) "
@@ -223,7 +226,7 @@ class TraceStore:
     def functions(self) -> list[FunctionStats]:
         rows = self._query(
             "SELECT f.path, f.qualname, f.calls, f.total_ns, f.own_ns, f.unpicklable, "
-            "f.oversized, (SELECT COUNT(*) FROM calls c WHERE c.path = f.path "
+            "f.oversized, f.shortened, (SELECT COUNT(*) FROM calls c WHERE c.path = f.path "
             "AND c.qualname = f.qualname) FROM functions f ORDER BY f.own_ns DESC"
         )
         return [FunctionStats(*row) for row in rows]
