@@ -42,6 +42,7 @@ from pipeline.stages.recorded_decision import decide_weighted_sequentially, weig
 from pipeline.stages.timing_stats import (
     LOOK_UNITS,
     MAX_LOOKS,
+    TINY_CALL_FLOOR,
     Samples,
     decide_sequentially,
     look_confidence,
@@ -68,9 +69,16 @@ class Drawn:
     `add(n)` adds n worker pairs, as fresh worker pairs would, while `budget` pairs last."""
 
     def __init__(
-        self, ratio: float, spread: float, seed: int, offset: float = 0.02, budget: int = 99
+        self,
+        ratio: float,
+        spread: float,
+        seed: int,
+        offset: float = 0.02,
+        budget: int = 99,
+        seconds: float = SECONDS,
     ) -> None:
         self.ratio, self.spread, self.offset, self.budget = ratio, spread, offset, budget
+        self.seconds = seconds
         self.rng = random.Random(seed)
         self.samples = Samples(10_000, "synthesised")
         self.asked: list[int] = []
@@ -82,7 +90,7 @@ class Drawn:
             offsets = [self.rng.lognormvariate(0, self.offset) for _ in range(2)]
             for _ in range(PAIRS):
                 seconds = [
-                    SECONDS * (self.ratio if candidate == 0 else 1) * offsets[candidate]
+                    self.seconds * (self.ratio if candidate == 0 else 1) * offsets[candidate]
                     * self.rng.lognormvariate(0, self.spread)
                     for candidate in (0, 1)
                 ]  # fmt: skip
@@ -190,6 +198,9 @@ def test_the_precision_for_no_change_keeps_a_settled_interval_below_the_target_s
     # However wide a settled interval that reaches the floor is, it ends below 1.2.
     assert 1.05 / (1 - 2 * precision(1.05)) == pytest.approx(1.2)
     assert settled(size(1.05, 1.185), 1.05) and not settled(size(1.05, 1.20), 1.05)
+    # A raised floor keeps the promised target; one at or above it never settles.
+    assert precision(1.15, target=1.2) == pytest.approx((1 - 1.15 / 1.2) / 2)
+    assert precision(1.15, target=1.1) == 0.0
     assert straddles(size(0.87, 1.46), floor=1.05)
     assert not straddles(size(0.90, 1.04), floor=1.05)  # cannot be faster: no more looks
     assert not straddles(replace(size(1.06, 1.2), decision=SizeDecision.FASTER), floor=1.05)
@@ -290,8 +301,8 @@ class DrawnCalls:
     """Recorded calls of three sizes, each drawn as `Drawn` is around the same true ratio;
     `look()` adds one look's worth to every call, as a fresh worker pair on each would."""
 
-    def __init__(self, ratio: float, spread: float, seed: int) -> None:
-        self.calls = [Drawn(ratio, spread, seed=seed + i) for i in range(3)]
+    def __init__(self, ratio: float, spread: float, seed: int, seconds: float = SECONDS) -> None:
+        self.calls = [Drawn(ratio, spread, seed=seed + i, seconds=seconds) for i in range(3)]
         for size, drawn in zip((3, 40, 900), self.calls, strict=True):
             drawn.samples.size = size
         self.looks = 1
@@ -369,6 +380,17 @@ def test_weighted_calls_the_budget_cannot_look_at_again_are_undecided_with_sampl
     candidate = Candidate("f", 1, ("T",), CandidateOrigin.PASS, "", "", "m", None)
     outcome = Outcome(candidate, Verdict(VerdictStatus.EQUIVALENT, 10, ()), timing, False, reason)
     assert rejection(outcome) == "undecided"
+
+
+def test_tiny_recorded_calls_faster_than_promised_are_looked_at_again_not_settled() -> None:
+    # A traced run's calls take a microsecond, so the floor is the tiny-call floor (1.15);
+    # the first look straddles it narrowly enough to settle by that floor's own target
+    # (1.6x), which called a real 1.22x roman_to_int "no change". The promise is 1.2x.
+    drawn = DrawnCalls(1.22, 0.1, seed=120, seconds=1e-6)
+    first = weighted_decision(drawn.timed, WEIGHTS, 1.05, False, look_confidence(MAX_LOOKS))
+    assert first is not None and first.low < TINY_CALL_FLOOR < first.high
+    assert settled(first, TINY_CALL_FLOOR) and not settled(first, TINY_CALL_FLOOR, 1.2)
+    assert decided_calls(drawn).decision == SizeDecision.FASTER and drawn.looks > 1
 
 
 def test_calls_none_of_which_weighs_make_no_weighted_decision_and_take_no_look() -> None:

@@ -32,6 +32,7 @@ from pipeline.stages.timing_stats import (
     decide,
     look_confidence,
     noise_floor,
+    promised_speedup,
     settled,
     straddles,
 )
@@ -112,7 +113,8 @@ def decide_weighted_sequentially(
         if decision is None:
             return None
         floor = noise_floor(min_speedup, decision.original_seconds, in_ci)
-        if not straddles(decision, floor) or settled(decision, floor):
+        promised = promised_speedup(min_speedup, in_ci)
+        if not straddles(decision, floor) or settled(decision, floor, promised):
             return decision
         if look == max_looks or not another_look():
             return replace(decision, decision=SizeDecision.UNDECIDED)

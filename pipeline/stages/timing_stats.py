@@ -155,7 +155,7 @@ def decide(low: float, high: float, floor: float) -> SizeDecision:
     return SizeDecision.NO_CHANGE
 
 
-def precision(floor: float) -> float:
+def precision(floor: float, target: float | None = None) -> float:
     """The half-width, as a share of the ratio, under which an interval that straddles the
     floor is settled as "no change": 6.25% at the default floor of 1.05.
 
@@ -163,13 +163,25 @@ def precision(floor: float) -> float:
     high <= floor / (1 - 2h), so this h puts its upper end at or below the target speedup,
     1 + TARGET_MARGINS * (floor - 1) (1.2 at the default floor): a "no change" then rules
     out the speedups the tool promises to find, and only smaller ones would need more samples.
+    `target` overrides that speedup (see `settled`); at or below the floor nothing settles.
     """
-    return (1 - floor / target_speedup(floor)) / 2
+    target = target_speedup(floor) if target is None else target
+    return max(0.0, (1 - floor / target) / 2)
 
 
-def settled(size: SizeTiming, floor: float) -> bool:
-    """The interval is precise enough to call "no change" though it straddles the floor."""
-    return (size.high - size.low) / 2 <= precision(floor) * size.ratio
+def settled(size: SizeTiming, floor: float, target: float | None = None) -> bool:
+    """The interval is precise enough to call "no change" though it straddles the floor.
+
+    `target` is the speedup a "no change" must rule out: `promised_speedup`, when the floor
+    was raised for a tiny call. The raised floor's own target (1.6x at 1.15) would settle
+    a real 1.22x [1.13, 1.32] on a traced run's sub-microsecond calls as "no change" at the
+    first look, though the tool promises to find 1.2x."""
+    return (size.high - size.low) / 2 <= precision(floor, target) * size.ratio
+
+
+def promised_speedup(min_speedup: float, in_ci: bool) -> float:
+    """The speedup the tool promises to find at this floor, whatever a call's duration."""
+    return target_speedup(noise_floor(min_speedup, TINY_CALL_SECONDS, in_ci))
 
 
 def target_speedup(floor: float) -> float:
@@ -226,7 +238,7 @@ def decide_sequentially(
     for look in range(1, max_looks + 1):
         size = samples.decide(min_speedup, in_ci, confidence)
         floor = samples.floor(min_speedup, in_ci)
-        if not straddles(size, floor) or settled(size, floor):
+        if not straddles(size, floor) or settled(size, floor, promised_speedup(min_speedup, in_ci)):
             return size
         if look == max_looks or not budget_left or not add_units(look_units):
             return replace(size, decision=SizeDecision.UNDECIDED)
