@@ -33,6 +33,7 @@ from pipeline.stages.orchestrate import apply_accepted, scan_file
 from pipeline.stages.parse import parse, parse_tree, read_source
 from pipeline.stages.rewrite import propose
 from pipeline.stages.style import Style, restyle
+from tests.conftest import example_traces
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 DATA = Path(__file__).parent / "data" / "methods"
@@ -242,7 +243,8 @@ def test_every_pass_rewrites_a_method_like_the_function(
     name = first_function(example.before)
     before = as_method(example.before, name, static)
     parsed = parsed_from(tmp_path, before)
-    candidates = propose(parsed, analyze(parsed, [pass_class]), [pass_class])
+    traces = {f"Holder.{n}": facts for n, facts in example_traces(example).items()}
+    candidates = propose(parsed, analyze(parsed, [pass_class], traces=traces), [pass_class])
     (candidate,) = [c for c in candidates if c.function == f"Holder.{name}"]
     after = as_method(example.after, name, static)
     expected = restyle(after, before, f"Holder.{name}", Style(), parsed.source.path)
