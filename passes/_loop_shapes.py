@@ -50,6 +50,22 @@ class AccumulatorLoop:
     targets: tuple[str, ...]
 
 
+def aliased_loop(
+    loop: Loop, bindings: list[tuple[str, str]], renamer: cst.CSTTransformer
+) -> list[cst.BaseStatement]:
+    """`alias = expression` for each binding, before `loop` (the first one taking the
+    loop's leading lines), then the loop with its reads renamed by `renamer`."""
+    statements: list[cst.BaseStatement] = []
+    for index, (alias, expression) in enumerate(bindings):
+        statement = cst.parse_statement(f"{alias} = {expression}\n")
+        if index == 0:
+            statement = statement.with_changes(leading_lines=loop.leading_lines)
+        statements.append(statement)
+    renamed = loop.with_changes(leading_lines=[]).visit(renamer)
+    assert isinstance(renamed, cst.BaseStatement)
+    return [*statements, renamed]
+
+
 def initialiser(statement: cst.BaseStatement) -> tuple[str, cst.BaseExpression] | None:
     """`name = value` or `name: T = value` as a one-statement line."""
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:

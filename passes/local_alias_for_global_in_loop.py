@@ -10,6 +10,7 @@ from libcst.metadata import Assignment, QualifiedNameProvider, QualifiedNameSour
 
 from passes import _ast_prefilter as pre
 from passes._facts import FunctionFacts, FunctionPass
+from passes._loop_shapes import aliased_loop
 from passes._names import has_scope_hazard
 from passes.base import Example
 
@@ -180,14 +181,8 @@ def roots(values: list[float]) -> list[float]:
                 continue
             aliases = {name: facts.fresh_name(f"_{name}") for name in functions}
             assert isinstance(updated, Loop)
-            for index, name in enumerate(functions):
-                statement = cst.parse_statement(f"{aliases[name]} = {MODULE}.{name}\n")
-                if index == 0:
-                    statement = statement.with_changes(leading_lines=updated.leading_lines)
-                body.append(statement)
-            loop = updated.with_changes(leading_lines=[]).visit(_UseAliases(aliases))
-            assert isinstance(loop, cst.BaseStatement)
-            body.append(loop)
+            bindings = [(aliases[name], f"{MODULE}.{name}") for name in functions]
+            body.extend(aliased_loop(updated, bindings, _UseAliases(aliases)))
             changed = True
         return updated_node.with_changes(body=body) if changed else updated_node
 

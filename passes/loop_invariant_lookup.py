@@ -14,6 +14,7 @@ from libcst.metadata import GlobalScope, QualifiedNameProvider, ScopeProvider
 
 from passes import _ast_prefilter as pre
 from passes._facts import FunctionFacts, FunctionPass
+from passes._loop_shapes import aliased_loop
 from passes._names import has_scope_hazard, has_star_import, in_store_context, name_references
 from passes._splicing import code_of
 from passes.base import Example
@@ -252,14 +253,8 @@ def small(values: list[int]) -> int:
                     alias = facts.fresh_name(alias + "_")
                 aliases[text] = alias
                 taken.add(alias)
-            for index, (text, alias) in enumerate(aliases.items()):
-                statement = cst.parse_statement(f"{alias} = {text}\n")
-                if index == 0:
-                    statement = statement.with_changes(leading_lines=updated.leading_lines)
-                body.append(statement)
-            loop = updated.with_changes(leading_lines=[]).visit(_UseLocals(aliases))
-            assert isinstance(loop, cst.BaseStatement)
-            body.append(loop)
+            bindings = [(alias, text) for text, alias in aliases.items()]
+            body.extend(aliased_loop(updated, bindings, _UseLocals(aliases)))
             changed = True
         return updated_node.with_changes(body=body) if changed else updated_node
 
