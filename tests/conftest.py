@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from llm_server import LLMServer
@@ -112,3 +114,9 @@ def example_traces(example: Example) -> dict[str, TraceFacts]:
         )
         for name, p in example.profiles.items()
     }
+
+
+def outcomes_by_function(report: str) -> dict[str, dict[str, Any]]:
+    """`optimize --json`'s outcomes, by function name."""
+    files = json.loads(report)["files"]
+    return {o["function"]: o for f in files for o in f["outcomes"]}

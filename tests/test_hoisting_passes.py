@@ -4,14 +4,12 @@ on the recorded calls. Real subprocesses, real sandbox."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
-from tests.conftest import Runner
+from tests.conftest import Runner, outcomes_by_function
 
 CELLS = textwrap.dedent('''\
     import re
@@ -60,11 +58,6 @@ WORKLOAD = textwrap.dedent("""\
 """)
 
 
-def _outcomes(report: str) -> dict[str, dict[str, Any]]:
-    files = json.loads(report)["files"]
-    return {o["function"]: o for f in files for o in f["outcomes"]}
-
-
 def test_traced_untyped_code_gets_verified_hoisting_candidates(project: Path, run_cli: Runner):
     (project / "cells.py").write_text(CELLS, encoding="utf-8")
     (project / "run.py").write_text(WORKLOAD, encoding="utf-8")
@@ -75,7 +68,7 @@ def test_traced_untyped_code_gets_verified_hoisting_candidates(project: Path, ru
 
     report = run_cli("cells.py", "--json", cwd=project)
     assert report.returncode in (0, 1), report.stderr
-    outcomes = _outcomes(report.stdout)
+    outcomes = outcomes_by_function(report.stdout)
 
     expected = {
         "cell_kind": ("OPT216", ['+_RANKS = {"bool": 1,', "+    ranks = _RANKS"]),
@@ -100,4 +93,4 @@ def test_traced_untyped_code_gets_verified_hoisting_candidates(project: Path, ru
     assert "column_names" not in outcomes or "OPT216" not in outcomes["column_names"]["rules"]
 
     untraced = run_cli("cells.py", "--json", "--no-trace", cwd=project)
-    assert not any(o["accepted"] for o in _outcomes(untraced.stdout).values())
+    assert not any(o["accepted"] for o in outcomes_by_function(untraced.stdout).values())

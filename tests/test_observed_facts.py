@@ -8,10 +8,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from pipeline.observed_types import observed_types
-from tests.conftest import FAST_PYPROJECT, Runner
+from tests.conftest import FAST_PYPROJECT, Runner, outcomes_by_function
 
 # Nothing here is typed: `graph[node]` is a list of str only because the trace saw a
 # dict[str, list[str]], and `self.items` a list of str only because it saw the instance.
@@ -58,11 +57,6 @@ def _project(tmp_path: Path, workload: str) -> Path:
     return tmp_path
 
 
-def _outcomes(report: str) -> dict[str, dict[str, Any]]:
-    files = json.loads(report)["files"]
-    return {o["function"]: o for f in files for o in f["outcomes"]}
-
-
 def _output(project: Path) -> str:
     return subprocess.run([sys.executable, "run.py"], cwd=project, capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
@@ -83,11 +77,11 @@ def test_nested_element_types_and_self_attributes_let_passes_rewrite_untyped_cod
 ) -> None:
     project = _project(tmp_path, WORKLOAD)
     before = _output(project)
-    untraced = _outcomes(run_cli("graphs.py", "--json", cwd=project).stdout)
+    untraced = outcomes_by_function(run_cli("graphs.py", "--json", cwd=project).stdout)
     assert not any(o["accepted"] for o in untraced.values())  # no types, no rewrite
     assert run_cli("trace", "run.py", cwd=project).returncode == 0
 
-    outcomes = _outcomes(run_cli("graphs.py", "--json", cwd=project).stdout)
+    outcomes = outcomes_by_function(run_cli("graphs.py", "--json", cwd=project).stdout)
     graph = outcomes["reachable"]
     assert graph["accepted"], graph["reason"]
     assert graph["rules"] == ["OPT103"]  # `nxt` is a str: an item of an item of `graph`
@@ -128,5 +122,5 @@ def test_a_type_seen_only_in_some_calls_counts_as_what_it_is(
     )
     assert run_cli("trace", "run.py", cwd=project).returncode == 0
     report = run_cli("graphs.py", "--json", "--function", "Catalog.known", cwd=project)
-    outcome = _outcomes(report.stdout).get("Catalog.known")
+    outcome = outcomes_by_function(report.stdout).get("Catalog.known")
     assert outcome is None or "OPT105" not in outcome["rules"], outcome

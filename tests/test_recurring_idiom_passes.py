@@ -5,14 +5,12 @@ the recorded calls. Real subprocesses, real sandbox."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
-from tests.conftest import Runner
+from tests.conftest import Runner, outcomes_by_function
 
 NUMBERS = textwrap.dedent('''\
     import string
@@ -69,11 +67,6 @@ WORKLOAD = textwrap.dedent("""\
 """)
 
 
-def _outcomes(report: str) -> dict[str, dict[str, Any]]:
-    files = json.loads(report)["files"]
-    return {o["function"]: o for f in files for o in f["outcomes"]}
-
-
 def test_traced_untyped_code_gets_verified_import_lookup_and_inlining_candidates(
     project: Path, run_cli: Runner
 ):
@@ -86,7 +79,7 @@ def test_traced_untyped_code_gets_verified_import_lookup_and_inlining_candidates
 
     report = run_cli("numbers_fmt.py", "--json", "--select", "OPT218,OPT219,OPT220", cwd=project)
     assert report.returncode in (0, 1), report.stderr
-    outcomes = _outcomes(report.stdout)
+    outcomes = outcomes_by_function(report.stdout)
 
     expected = {
         "magnitude": ("OPT218", ["+import math", "-    import math"]),
@@ -116,4 +109,4 @@ def test_traced_untyped_code_gets_verified_import_lookup_and_inlining_candidates
 
     # without a trace there is no profile: `math` is not loaded anyway, so it stays lazy
     untraced = run_cli("numbers_fmt.py", "--json", "--no-trace", "--select", "OPT218", cwd=project)
-    assert "magnitude" not in _outcomes(untraced.stdout)
+    assert "magnitude" not in outcomes_by_function(untraced.stdout)

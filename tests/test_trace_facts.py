@@ -9,14 +9,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 from llm_scenarios import analysis, llm_outcomes, optimize, project, proposals, report
 from llm_server import LLMServer
 
 from pipeline.observed_types import observed_types
 from pipeline.sandbox.child.strategies import bind
-from tests.conftest import FAST_PYPROJECT, Runner
+from tests.conftest import FAST_PYPROJECT, Runner, outcomes_by_function
 
 UNTYPED = '''\
 def count_known(words, known):
@@ -54,11 +53,6 @@ def _project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _outcomes(report: str) -> dict[str, dict[str, Any]]:
-    files = json.loads(report)["files"]
-    return {o["function"]: o for f in files for o in f["outcomes"]}
-
-
 def test_observed_types_are_annotations_only_where_builtins_spell_them() -> None:
     shapes = [
         json.dumps({"a": "list[int] len 3", "b": "int", "c": "Order", "d": "list len 0"}),
@@ -83,11 +77,11 @@ def test_an_untyped_function_gets_a_pass_that_rests_on_its_observed_types(
     before = subprocess.run([sys.executable, "run.py"], cwd=project, capture_output=True,
                             text=True, check=True).stdout  # fmt: skip
     untraced = run_cli("words.py", "--json", cwd=project)
-    assert "count_known" not in _outcomes(untraced.stdout)  # no types: no pass applies
+    assert "count_known" not in outcomes_by_function(untraced.stdout)  # no types: no pass applies
     assert run_cli("trace", "run.py", cwd=project).returncode == 0
 
     report = run_cli("words.py", "--json", cwd=project)
-    outcome = _outcomes(report.stdout)["count_known"]
+    outcome = outcomes_by_function(report.stdout)["count_known"]
     assert outcome["accepted"], outcome["reason"]
     assert outcome["rules"] == ["OPT105"]
     assert outcome["assumptions"] == [
@@ -112,7 +106,7 @@ def test_recorded_calls_that_raise_verify_but_never_time(tmp_path: Path, run_cli
     project = _project(tmp_path)
     assert run_cli("trace", "run.py", cwd=project).returncode == 0
     report = run_cli("words.py", "--json", "--function", "first_word", cwd=project)
-    outcome = _outcomes(report.stdout)["first_word"]
+    outcome = outcomes_by_function(report.stdout)["first_word"]
     assert outcome["verdict"]["basis"][0] == ["recorded calls", 4]  # the raising ones too
     timing = outcome["timing"]
     assert timing is not None and timing["sizes"], outcome["reason"]
@@ -138,7 +132,7 @@ def test_a_function_whose_recorded_calls_all_raise_is_not_timed_and_says_why(
     )
     assert run_cli("trace", "run.py", cwd=project).returncode == 0
     report = run_cli("words.py", "--json", "--function", "first_word", cwd=project)
-    outcome = _outcomes(report.stdout)["first_word"]
+    outcome = outcomes_by_function(report.stdout)["first_word"]
     assert outcome["verdict"]["status"] == "equivalent", outcome["reason"]
     assert outcome["reason"].startswith("not timed: the original returns on none of the 3")
     assert "ValueError" in outcome["reason"]
@@ -215,7 +209,7 @@ def test_a_traced_recursive_function_is_timed_on_its_outermost_calls(
     )
     assert run_cli("trace", "run.py", cwd=tmp_path).returncode == 0
     report = run_cli("edit.py", "--json", cwd=tmp_path)
-    outcome = _outcomes(report.stdout)["distance"]
+    outcome = outcomes_by_function(report.stdout)["distance"]
     timed = sorted(s["size"] for s in outcome["timing"]["sizes"] if s["source"] == "recorded")
     assert timed == [8, 13, 14], outcome["timing"]  # the three calls run.py makes
     assert outcome["accepted"], outcome["reason"]
@@ -239,14 +233,14 @@ def test_a_hot_pure_function_with_few_distinct_arguments_is_memoized(
     few = "[3, 700, 12000, 50] * 1500"
     (tmp_path / "run.py").write_text(workload.format(weights=few), encoding="utf-8")
     assert run_cli("trace", "run.py", cwd=tmp_path).returncode == 0
-    outcome = _outcomes(run_cli("bands.py", "--json", cwd=tmp_path).stdout)["band"]
+    outcome = outcomes_by_function(run_cli("bands.py", "--json", cwd=tmp_path).stdout)["band"]
     assert outcome["rules"] == ["OPT116"] and outcome["accepted"], outcome["reason"]
     assert outcome["assumptions"] == ["weight: int (observed in 32 of 32 recorded calls)"]
 
     many = "range(6000)"  # every call a new value: a cache would only cost
     (tmp_path / "run.py").write_text(workload.format(weights=many), encoding="utf-8")
     assert run_cli("trace", "--fresh", "run.py", cwd=tmp_path).returncode == 0
-    assert "band" not in _outcomes(run_cli("bands.py", "--json", cwd=tmp_path).stdout)
+    assert "band" not in outcomes_by_function(run_cli("bands.py", "--json", cwd=tmp_path).stdout)
 
 
 def test_a_rewrite_that_loses_on_the_real_small_calls_is_not_written(
@@ -273,7 +267,7 @@ def test_a_rewrite_that_loses_on_the_real_small_calls_is_not_written(
     )
     assert run_cli("trace", "run.py", cwd=tmp_path).returncode == 0
     report = run_cli("words.py", "--json", cwd=tmp_path)
-    outcome = _outcomes(report.stdout)["count_known"]
+    outcome = outcomes_by_function(report.stdout)["count_known"]
     assert outcome["rules"] == ["OPT105"]
     assert outcome["timing"]["decided_by"].startswith("recorded calls, weighted by 20,000")
     assert not outcome["accepted"], outcome["timing"]

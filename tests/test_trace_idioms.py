@@ -10,10 +10,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from pipeline.observed_types import observed_types
-from tests.conftest import FAST_PYPROJECT, Runner
+from tests.conftest import FAST_PYPROJECT, Runner, outcomes_by_function
 
 SHOP = '''\
 def unique_skus(orders):
@@ -58,11 +57,6 @@ def _project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _outcomes(report: str) -> dict[str, dict[str, Any]]:
-    files = json.loads(report)["files"]
-    return {o["function"]: o for f in files for o in f["outcomes"]}
-
-
 def _workload_output(project: Path) -> str:
     return subprocess.run([sys.executable, "run.py"], cwd=project, capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
@@ -92,11 +86,11 @@ def test_untyped_idioms_are_rewritten_on_the_types_a_trace_observed(
 ) -> None:
     project = _project(tmp_path)
     before = _workload_output(project)
-    untraced = _outcomes(run_cli("shop.py", "--json", cwd=project).stdout)
+    untraced = outcomes_by_function(run_cli("shop.py", "--json", cwd=project).stdout)
     assert not any(o["accepted"] for o in untraced.values())  # no types, no rewrite
     assert run_cli("trace", "run.py", cwd=project).returncode == 0
 
-    outcomes = _outcomes(run_cli("shop.py", "--json", cwd=project).stdout)
+    outcomes = outcomes_by_function(run_cli("shop.py", "--json", cwd=project).stdout)
     expected = {
         "unique_skus": ("OPT117", ["orders: list[str] (observed in 6 of 6 recorded calls)"]),
         "common": ("OPT105", ["left: list[str] (observed in 1 of 1 recorded calls)",
@@ -134,5 +128,5 @@ def test_an_ordered_dedupe_of_unhashable_items_is_left_alone(
     )
     assert run_cli("trace", "run.py", cwd=project).returncode == 0
     report = run_cli("shop.py", "--json", "--function", "unique_skus", cwd=project)
-    outcome = _outcomes(report.stdout).get("unique_skus")
+    outcome = outcomes_by_function(report.stdout).get("unique_skus")
     assert outcome is None or "OPT117" not in outcome["rules"]

@@ -5,21 +5,19 @@ Everything runs through the real CLI in subprocesses, with the real sandbox.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 from llm_scenarios import analysis
 from llm_server import LLMServer
 
 from pipeline.sandbox.isolation import Isolation, best_isolation
-from tests.conftest import FAST_PYPROJECT, REPO, Runner
+from tests.conftest import FAST_PYPROJECT, REPO, Runner, outcomes_by_function
 
 APP = REPO / "tests" / "data" / "trace_app"
 
@@ -37,11 +35,6 @@ def _python(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=600, check=False)  # fmt: skip
 
 
-def _outcomes(report: str) -> dict[str, dict[str, Any]]:
-    files = json.loads(report)["files"]
-    return {o["function"]: o for f in files for o in f["outcomes"]}
-
-
 def test_trace_then_write_rewrites_untyped_code_on_real_calls(app: Path, run_cli: Runner):
     before = _python(app, "run.py")
     assert before.returncode == 0
@@ -49,11 +42,11 @@ def test_trace_then_write_rewrites_untyped_code_on_real_calls(app: Path, run_cli
     assert (traced.stdout, traced.returncode) == (before.stdout, 0)
 
     untraced = run_cli("inventory/orders.py", "--json", "--no-trace", cwd=app)
-    assert not any(o["accepted"] for o in _outcomes(untraced.stdout).values())  # untyped
+    assert not any(o["accepted"] for o in outcomes_by_function(untraced.stdout).values())  # untyped
 
     report = run_cli(".", "--json", cwd=app)
     assert report.returncode == 0, report.stderr
-    outcomes = _outcomes(report.stdout)
+    outcomes = outcomes_by_function(report.stdout)
     for name in ("unique_skus", "packing_slip"):
         outcome = outcomes[name]
         assert outcome["accepted"], outcome["reason"]
@@ -93,7 +86,7 @@ def test_top_optimises_only_the_hottest_functions(app: Path, run_cli: Runner):
     run_cli("trace", "run.py", cwd=app)
     report = run_cli(".", "--json", "--top", "1", cwd=app)
     assert report.returncode == 0, report.stderr
-    assert set(_outcomes(report.stdout)) == {"unique_skus"}
+    assert set(outcomes_by_function(report.stdout)) == {"unique_skus"}
 
 
 def test_trace_flags_refuse_what_they_cannot_use(app: Path, run_cli: Runner):
@@ -167,7 +160,7 @@ def test_recorded_pickles_load_only_in_the_sandbox(project: Path, run_cli: Runne
     assert optimize.returncode == 0, stderr
     lines = marker.read_text().splitlines() if marker.exists() else []
     assert str(optimize.pid) not in [line.split()[0] for line in lines]  # not in optimize
-    outcome = _outcomes(stdout)["unique"]
+    outcome = outcomes_by_function(stdout)["unique"]
     assert dict(outcome["verdict"]["basis"])["recorded calls"] == 5  # loaded: in the sandbox
     if best_isolation() == Isolation.BUBBLEWRAP:
         assert not marker.exists()
@@ -201,7 +194,7 @@ def test_a_trace_of_the_projects_tests_feeds_optimize(project: Path, run_cli: Ru
                      cwd=project)  # fmt: skip
     assert traced.returncode == 0 and "2 passed" in traced.stdout
     report = run_cli("shop.py", "--json", cwd=project)
-    outcome = _outcomes(report.stdout)["receipt"]
+    outcome = outcomes_by_function(report.stdout)["receipt"]
     assert outcome["accepted"], outcome["reason"]
     assert dict(outcome["verdict"]["basis"])["recorded calls"] == 2
 
